@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything camview's build, tests and demo need on Debian 12.
+#
+# Idempotent and quick when all is present: it asks dpkg first and only calls
+# apt-get for what is missing. Run as root (CI) or with sudo available.
+#
+#   ci/install-deps.sh          # build + test dependencies
+set -euo pipefail
+
+# Debian packages, grouped by what needs them.
+packages=(
+  # building gstreamer-rs and ring
+  build-essential pkg-config
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  # runtime GStreamer elements: videotestsrc/videoconvert/appsrc/appsink (base),
+  # h264parse (bad), x264enc (ugly), avdec_h264 (libav), gst-launch (tools)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "ci/install-deps.sh: installing ${missing[*]}" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Cargo tools.
+if ! command -v just >/dev/null 2>&1; then
+  echo "ci/install-deps.sh: installing just" >&2
+  cargo install --locked just
+fi

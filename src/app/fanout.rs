@@ -1,0 +1,231 @@
+//! One encode, many viewers: hands each frame to every viewer's bounded
+//! queue, and applies the drop policy when a queue is full.
+//!
+//! Policy: a viewer whose queue is full loses that frame and every frame
+//! after it up to the next keyframe (which its decoder can start from), and
+//! the encoder is asked for a keyframe. The encoder and the other viewers
+//! never wait for it. A new viewer also waits for a keyframe, and asks for
+//! one so its first picture comes quickly.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::model::{EncodedFrame, StreamInfo};
+
+/// What a viewer's connection task receives, in order.
+#[derive(Clone, Debug)]
+pub(crate) enum ViewerItem {
+    /// The stream's description: first, and again if it changes.
+    Info(StreamInfo),
+    /// A frame, shared with every other viewer.
+    Frame(Arc<EncodedFrame>),
+}
+
+/// A viewer's number, for logs.
+pub(crate) type ViewerId = u64;
+
+#[derive(Debug)]
+struct Viewer {
+    id: ViewerId,
+    queue: mpsc::Sender<ViewerItem>,
+    waiting_for_keyframe: bool,
+    dropped: u64,
+}
+
+/// What the caller must do after a call.
+#[derive(Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub(crate) struct Outcome {
+    /// Ask the encoder for a keyframe.
+    pub(crate) request_keyframe: bool,
+    /// Viewers whose queue closed (their connection ended) and were removed.
+    pub(crate) removed: Vec<ViewerId>,
+}
+
+/// The set of viewers of one stream.
+#[derive(Debug, Default)]
+pub(crate) struct FanOut {
+    info: Option<StreamInfo>,
+    viewers: Vec<Viewer>,
+}
+
+impl FanOut {
+    /// Viewers currently served.
+    pub(crate) fn len(&self) -> usize {
+        self.viewers.len()
+    }
+
+    /// Frames dropped for a viewer so far (None if it is gone).
+    #[cfg(test)]
+    fn dropped(&self, id: ViewerId) -> Option<u64> {
+        self.viewers.iter().find(|v| v.id == id).map(|v| v.dropped)
+    }
+
+    /// Adds a viewer; it gets the stream description (if known) and then
+    /// frames from the next keyframe on.
+    pub(crate) fn handle_join(&mut self, id: ViewerId, queue: mpsc::Sender<ViewerItem>) -> Outcome {
+        if let Some(info) = &self.info
+            && queue.try_send(ViewerItem::Info(info.clone())).is_err()
+        {
+            return Outcome {
+                request_keyframe: false,
+                removed: vec![id],
+            };
+        }
+        self.viewers.push(Viewer {
+            id,
+            queue,
+            waiting_for_keyframe: true,
+            dropped: 0,
+        });
+        Outcome {
+            request_keyframe: true,
+            removed: vec![],
+        }
+    }
+
+    /// The stream's description is known or changed.
+    pub(crate) fn handle_info(&mut self, info: StreamInfo) -> Outcome {
+        self.info = Some(info.clone());
+        let mut removed = Vec::new();
+        self.viewers.retain(|v| {
+            // A viewer that cannot take the description cannot decode what
+            // follows: it is dropped.
+            let kept = v.queue.try_send(ViewerItem::Info(info.clone())).is_ok();
+            if !kept {
+                removed.push(v.id);
+            }
+            kept
+        });
+        Outcome {
+            request_keyframe: false,
+            removed,
+        }
+    }
+
+    /// Hands `frame` to every viewer that can take it.
+    pub(crate) fn handle_frame(&mut self, frame: Arc<EncodedFrame>) -> Outcome {
+        let mut outcome = Outcome::default();
+        self.viewers.retain_mut(|v| {
+            if v.waiting_for_keyframe && !frame.keyframe {
+                v.dropped += 1;
+                return true;
+            }
+            match v.queue.try_send(ViewerItem::Frame(Arc::clone(&frame))) {
+                Ok(()) => {
+                    v.waiting_for_keyframe = false;
+                    true
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    if !v.waiting_for_keyframe {
+                        tracing::info!(viewer = v.id, seq = %frame.seq, "viewer fell behind; skipping to the next keyframe");
+                    }
+                    v.waiting_for_keyframe = true;
+                    v.dropped += 1;
+                    outcome.request_keyframe = true;
+                    true
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    outcome.removed.push(v.id);
+                    false
+                }
+            }
+        });
+        outcome
+    }
+
+    /// A viewer asked for a keyframe (after a decode error, say): it will
+    /// get one soon without any change to its queue.
+    pub(crate) fn handle_keyframe_request(&self) -> Outcome {
+        Outcome {
+            request_keyframe: true,
+            removed: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Codec, FrameRate, Micros, Seq};
+
+    fn info() -> StreamInfo {
+        StreamInfo {
+            codec: Codec::H264,
+            width: 320,
+            height: 240,
+            frame_rate: FrameRate::per_second(30),
+            encoder: "x264enc".into(),
+        }
+    }
+
+    fn frame(seq: u64, keyframe: bool) -> Arc<EncodedFrame> {
+        Arc::new(EncodedFrame {
+            seq: Seq(seq),
+            capture_time: Micros(seq),
+            keyframe,
+            data: vec![0; 10],
+        })
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<ViewerItem>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|item| match item {
+                ViewerItem::Info(_) => "info".to_owned(),
+                ViewerItem::Frame(f) => format!("{}{}", f.seq.0, if f.keyframe { "k" } else { "" }),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_viewer_gets_info_then_starts_at_a_keyframe() {
+        let mut fan = FanOut::default();
+        let _ = fan.handle_info(info());
+        let (tx, mut rx) = mpsc::channel(8);
+        assert!(fan.handle_join(1, tx).request_keyframe);
+        for (seq, key) in [(0, false), (1, false), (2, true), (3, false)] {
+            let _ = fan.handle_frame(frame(seq, key));
+        }
+        assert_eq!(drain(&mut rx), ["info", "2k", "3"]);
+    }
+
+    #[test]
+    fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
+        let mut fan = FanOut::default();
+        let _ = fan.handle_info(info());
+        let (fast_tx, mut fast) = mpsc::channel(64);
+        let (slow_tx, mut slow) = mpsc::channel(3); // info + 2 frames
+        let _ = fan.handle_join(1, fast_tx);
+        let _ = fan.handle_join(2, slow_tx);
+
+        let mut asked = false;
+        for seq in 0..6 {
+            asked |= fan.handle_frame(frame(seq, seq == 0)).request_keyframe;
+        }
+        assert!(asked, "a full queue asks the encoder for a keyframe");
+        assert_eq!(drain(&mut slow), ["info", "0k", "1"]);
+        assert_eq!(fan.dropped(2), Some(4));
+
+        // The slow viewer caught up; it resumes at the next keyframe only.
+        let _ = fan.handle_frame(frame(6, false));
+        let _ = fan.handle_frame(frame(7, true));
+        let _ = fan.handle_frame(frame(8, false));
+        assert_eq!(drain(&mut slow), ["7k", "8"]);
+        assert_eq!(
+            drain(&mut fast),
+            ["info", "0k", "1", "2", "3", "4", "5", "6", "7k", "8"]
+        );
+    }
+
+    #[test]
+    fn closed_viewers_are_removed() {
+        let mut fan = FanOut::default();
+        let (tx, rx) = mpsc::channel(8);
+        let _ = fan.handle_join(1, tx);
+        drop(rx);
+        let outcome = fan.handle_frame(frame(0, true));
+        assert_eq!(outcome.removed, vec![1]);
+        assert_eq!(fan.len(), 0);
+    }
+}

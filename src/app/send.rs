@@ -1,0 +1,277 @@
+//! `camview send`: one pipeline, one encode, shared by every viewer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::net::TcpStream;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
+use super::{GOODBYE_TIMEOUT, Shutdown, interrupted};
+use crate::config::{Endpoint, SendSettings};
+use crate::identity::{self, Identity};
+use crate::media::{self, EncoderOutput, EncoderPipeline};
+use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
+use crate::wire::{Event, Role, Session};
+
+/// Encoded frames waiting for the fan-out. The fan-out only clones an `Arc`
+/// per viewer, so this never fills unless the process is starved.
+const ENCODER_QUEUE: usize = 8;
+/// Frames queued per viewer: about a quarter second at 30 fps. More would
+/// only add delay for a slow viewer; it skips to a keyframe instead.
+const VIEWER_QUEUE: usize = 8;
+/// TLS handshakes in progress at once; more connections are closed at once,
+/// so a flood of stalled handshakes cannot exhaust memory.
+const MAX_PENDING_HANDSHAKES: usize = 32;
+
+/// Messages from connection tasks to the fan-out.
+#[derive(Debug)]
+enum Control {
+    Join(ViewerId, mpsc::Sender<ViewerItem>),
+    KeyframeRequest,
+}
+
+/// Runs the sender until the source ends, the pushed-to receiver leaves, or
+/// the process is interrupted.
+pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<()> {
+    media::init()?;
+    let (encoder_tx, mut encoder_rx) = mpsc::channel(ENCODER_QUEUE);
+    let pipeline = EncoderPipeline::start(&settings.source, &settings.encoder, encoder_tx)?;
+    tracing::info!(source = %settings.source.describe(), "video source started");
+
+    let (control_tx, mut control_rx) = mpsc::channel(64);
+    let (shutdown_tx, shutdown) = Shutdown::new();
+    let ours = identity.fingerprint();
+    let mut connections = match &settings.endpoint {
+        Endpoint::Listen(addr) => {
+            let config = identity::server_config(&identity, settings.trusted.clone())?;
+            let listener = Listener::bind(addr, config, ours).await?;
+            let local = listener.local_addr().context("reading the bound address")?;
+            tracing::info!(
+                "listening on {local} as {ours}; receivers connect with `camview receive {local} --peer {ours}`"
+            );
+            tokio::spawn(accept_loop(
+                listener,
+                settings.max_viewers,
+                control_tx,
+                shutdown,
+            ))
+        }
+        Endpoint::Connect(addr) => {
+            let config = identity::client_config(&identity, settings.trusted.clone())?;
+            let conn = transport::connect(
+                addr,
+                config,
+                ours,
+                Session::new(Role::Sender, Instant::now()),
+            )
+            .await?;
+            log_connected(0, &conn);
+            tokio::spawn(async move { serve_viewer(conn, 0, control_tx, shutdown).await })
+        }
+    };
+
+    let mut fan = FanOut::default();
+    let apply = |outcome: Outcome| {
+        if outcome.request_keyframe {
+            pipeline.request_keyframe();
+        }
+        for id in outcome.removed {
+            tracing::debug!(viewer = id, "viewer removed from the fan-out");
+        }
+    };
+    let result = loop {
+        tokio::select! {
+            output = encoder_rx.recv() => match output {
+                Some(EncoderOutput::Info(info)) => {
+                    tracing::info!("stream: {}x{} at {} fps, {} from {}", info.width, info.height, info.frame_rate, info.codec, info.encoder);
+                    apply(fan.handle_info(info));
+                }
+                Some(EncoderOutput::Frame(frame)) => apply(fan.handle_frame(Arc::new(frame))),
+                Some(EncoderOutput::EndOfStream) | None => {
+                    tracing::info!("the source ended");
+                    break Ok(());
+                }
+                Some(EncoderOutput::Error(e)) => break Err(anyhow::anyhow!("the video pipeline failed: {e}")),
+            },
+            control = control_rx.recv() => match control {
+                Some(Control::Join(id, queue)) => {
+                    apply(fan.handle_join(id, queue));
+                    tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
+                }
+                Some(Control::KeyframeRequest) => apply(fan.handle_keyframe_request()),
+                None => {}
+            },
+            ended = &mut connections => {
+                // Only the push connection ends on its own; the accept loop
+                // runs until shutdown.
+                break match ended {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(e) => Err(anyhow::anyhow!("connection task failed: {e}")),
+                };
+            }
+            () = interrupted() => {
+                tracing::info!("interrupted; saying goodbye to viewers");
+                break Ok(());
+            }
+        }
+    };
+
+    // Closing every viewer queue makes each connection say goodbye.
+    drop(fan);
+    let _ = shutdown_tx.send(true);
+    drop(pipeline);
+    if !connections.is_finished() {
+        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, &mut connections).await;
+    }
+    result
+}
+
+/// Accepts receivers until shutdown, each handshake and session in its own
+/// task so a slow or hostile peer delays nobody.
+async fn accept_loop(
+    listener: Listener,
+    max_viewers: usize,
+    control_tx: mpsc::Sender<Control>,
+    mut shutdown: Shutdown,
+) -> Result<(), TransportError> {
+    let viewers = Arc::new(Semaphore::new(max_viewers));
+    let handshakes = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
+    let handshaker = listener.handshaker();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut next_id: ViewerId = 1;
+    loop {
+        let (tcp, addr) = tokio::select! {
+            accepted = listener.accept_tcp() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = shutdown.wait() => break,
+        };
+        let Ok(handshake_permit) = Arc::clone(&handshakes).try_acquire_owned() else {
+            tracing::warn!(%addr, "too many handshakes in progress; closing the connection");
+            continue;
+        };
+        let id = next_id;
+        next_id += 1;
+        let viewers = Arc::clone(&viewers);
+        let control_tx = control_tx.clone();
+        let shutdown = shutdown.clone();
+        let handshaker = handshaker.clone();
+        tasks.spawn(async move {
+            let conn = match handshake(&handshaker, tcp, addr).await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    return;
+                }
+            };
+            drop(handshake_permit);
+            let Ok(_viewer_permit) = viewers.try_acquire_owned() else {
+                tracing::warn!(%addr, "refusing a viewer: the maximum number of viewers is connected");
+                let _ = tokio::time::timeout(
+                    GOODBYE_TIMEOUT,
+                    conn.close("too many viewers; try again later or raise --max-viewers on the sender"),
+                )
+                .await;
+                return;
+            };
+            log_connected(id, &conn);
+            match serve_viewer(conn, id, control_tx, shutdown).await {
+                Ok(()) => tracing::info!(viewer = id, "viewer {addr} left"),
+                Err(e) => tracing::warn!(viewer = id, "{e}"),
+            }
+        });
+        // Reap finished tasks so the set does not grow with every connection.
+        while tasks.try_join_next().is_some() {}
+    }
+    // Let connections say goodbye (they see the shutdown too).
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
+}
+
+async fn handshake(
+    handshaker: &ServerHandshake,
+    tcp: TcpStream,
+    addr: std::net::SocketAddr,
+) -> Result<Connection, TransportError> {
+    handshaker
+        .run(tcp, addr, Session::new(Role::Sender, Instant::now()))
+        .await
+}
+
+fn log_connected(id: ViewerId, conn: &Connection) {
+    let peer = conn.peer();
+    tracing::info!(
+        viewer = id,
+        "viewer {} connected ({}, {})",
+        peer.addr,
+        peer.fingerprint,
+        peer.cipher_suite
+    );
+}
+
+/// Streams to one viewer until it leaves, its queue closes (end of stream)
+/// or shutdown.
+async fn serve_viewer(
+    mut conn: Connection,
+    id: ViewerId,
+    control_tx: mpsc::Sender<Control>,
+    mut shutdown: Shutdown,
+) -> Result<(), TransportError> {
+    let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
+    if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
+        return conn.close("the sender is shutting down").await;
+    }
+    loop {
+        tokio::select! {
+            event = conn.next_event() => match event? {
+                Some(Event::Established { .. }) => tracing::debug!(viewer = id, "session established"),
+                Some(Event::KeyframeRequested) => {
+                    let _ = control_tx.try_send(Control::KeyframeRequest);
+                }
+                Some(Event::Goodbye { reason }) => {
+                    tracing::info!(viewer = id, "viewer said goodbye: {reason}");
+                    return Ok(());
+                }
+                Some(Event::StreamInfo(_) | Event::Frame(_)) | None => return Ok(()),
+            },
+            item = queue.recv() => {
+                let Some(item) = item else {
+                    return close(conn, "end of stream").await;
+                };
+                queue_item(&mut conn, item);
+                // Batch whatever else is ready into the same write.
+                while let Ok(item) = queue.try_recv() {
+                    queue_item(&mut conn, item);
+                }
+                conn.flush().await?;
+            }
+            () = shutdown.wait() => return close(conn, "the sender is shutting down").await,
+        }
+    }
+}
+
+fn queue_item(conn: &mut Connection, item: ViewerItem) {
+    let session = conn.session_mut();
+    match item {
+        ViewerItem::Info(info) => session.send_stream_info(&info),
+        ViewerItem::Frame(frame) => session.send_frame(&frame),
+    }
+}
+
+async fn close(conn: Connection, reason: &str) -> Result<(), TransportError> {
+    tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(reason))
+        .await
+        .unwrap_or(Ok(()))
+}

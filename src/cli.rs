@@ -1,0 +1,122 @@
+//! The whole command-line surface, as clap-derive types and nothing else.
+//! `config.rs` turns these into validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Secure, low-latency live video from cameras to viewers.
+///
+/// Every connection is TLS 1.3 with mutual authentication: each side pins
+/// the other's certificate fingerprint (`camview id` prints this node's).
+#[derive(Debug, Parser)]
+#[command(name = "camview", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Directory holding this node's key and certificate [default:
+    /// $CAMVIEW_CONFIG_DIR, $XDG_CONFIG_HOME/camview or ~/.config/camview]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+
+    /// More log output (-v: debug, -vv: trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only warnings and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The modes of camview.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Capture, encode and stream video to trusted receivers
+    Send(SendArgs),
+    /// Receive, decode and show (or check) a stream from a trusted sender
+    Receive(ReceiveArgs),
+    /// Print this node's fingerprint, creating its identity on first use
+    Id,
+}
+
+/// `camview send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Video source: `test` (a test pattern with burned-in frame numbers)
+    /// or `file:PATH` (a recorded H.264 Annex-B file, replayed at its frame
+    /// rate without re-encoding)
+    #[arg(long, default_value = "test", value_name = "SOURCE")]
+    pub source: String,
+
+    /// Wait for receivers on this address [default: 0.0.0.0:7447 unless --to]
+    #[arg(long, value_name = "ADDR", conflicts_with = "to")]
+    pub listen: Option<String>,
+
+    /// Connect to a receiver that waits with `camview receive --listen`
+    #[arg(long, value_name = "ADDR")]
+    pub to: Option<String>,
+
+    /// Fingerprint of a receiver allowed to watch (repeatable); `camview id`
+    /// on the receiver prints it
+    #[arg(long = "peer", value_name = "FINGERPRINT", required = true)]
+    pub peers: Vec<String>,
+
+    /// Picture size of the test source, WIDTHxHEIGHT
+    #[arg(long, default_value = "640x480", value_name = "WxH")]
+    pub size: String,
+
+    /// Frame rate of the test source
+    #[arg(long, default_value_t = 30, value_name = "FPS")]
+    pub fps: u32,
+
+    /// Encoder target bitrate in kbit/s
+    #[arg(long, default_value_t = 2000, value_name = "KBPS")]
+    pub bitrate: u32,
+
+    /// Frames between periodic keyframes [default: two seconds' worth]
+    #[arg(long, value_name = "FRAMES")]
+    pub keyframe_interval: Option<u32>,
+
+    /// Most receivers served at once; more are refused with a goodbye
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_viewers: usize,
+}
+
+/// `camview receive`.
+#[derive(Debug, Args)]
+pub struct ReceiveArgs {
+    /// Sender to connect to, HOST[:PORT] (port 7447 by default)
+    #[arg(
+        value_name = "ADDR",
+        required_unless_present = "listen",
+        conflicts_with = "listen"
+    )]
+    pub addr: Option<String>,
+
+    /// Wait for a sender that connects with `camview send --to`
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// Fingerprint of the sender to trust (repeatable); `camview id` on the
+    /// sender prints it
+    #[arg(long = "peer", value_name = "FINGERPRINT", required = true)]
+    pub peers: Vec<String>,
+
+    /// No window: decode, verify and print statistics only
+    #[arg(long)]
+    pub headless: bool,
+
+    /// Write a JSON summary of the session to FILE at the end
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+
+    /// Stop after this many decoded frames
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+
+    /// Stop after this many seconds
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+}

@@ -1,0 +1,251 @@
+//! Turns the command line into validated settings: addresses get their
+//! default port, fingerprints are parsed, sizes and rates checked. A value
+//! of these types is valid; `app/` does not check again.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::cli::{ReceiveArgs, SendArgs};
+use crate::identity::{Fingerprint, IdentityError, TrustedPeers};
+use crate::media::{EncoderSettings, SourceSpec, pattern};
+use crate::model::FrameRate;
+use crate::transport::DEFAULT_PORT;
+
+/// A value on the command line that cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// A fingerprint that does not parse.
+    #[error(transparent)]
+    Fingerprint(#[from] IdentityError),
+    /// An unknown `--source`.
+    #[error("unknown source `{0}`; use `test` or `file:PATH`")]
+    Source(String),
+    /// A size that is not WIDTHxHEIGHT or is out of range.
+    #[error(
+        "`{0}` is not a usable size; give WIDTHxHEIGHT with even numbers, width {min_w} to 7680, height 64 to 4320 (e.g. 1280x720)",
+        min_w = pattern::MIN_WIDTH
+    )]
+    Size(String),
+    /// A frame rate out of range.
+    #[error("{0} fps is out of range; use 1 to 240")]
+    FrameRate(u32),
+    /// A bitrate out of range.
+    #[error("{0} kbit/s is out of range; use 50 to 100000")]
+    Bitrate(u32),
+    /// A zero count.
+    #[error("--{0} must be at least 1")]
+    Zero(&'static str),
+    /// A duration that is not a positive number of seconds.
+    #[error("--duration must be a positive number of seconds, not {0}")]
+    Duration(f64),
+    /// An address that is empty.
+    #[error("`{0}` is not an address; give HOST[:PORT], e.g. camera.local:7447 or 0.0.0.0:7447")]
+    Address(String),
+}
+
+/// Which way the TCP connection goes (media always flows sender → receiver).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Wait for the peer on this "host:port".
+    Listen(String),
+    /// Connect to the peer at this "host:port".
+    Connect(String),
+}
+
+/// Everything `camview send` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendSettings {
+    /// Where pictures come from.
+    pub source: SourceSpec,
+    /// Listen for receivers, or push to one.
+    pub endpoint: Endpoint,
+    /// Receivers allowed to watch.
+    pub trusted: TrustedPeers,
+    /// Encoder knobs.
+    pub encoder: EncoderSettings,
+    /// Most receivers at once.
+    pub max_viewers: usize,
+}
+
+/// Everything `camview receive` needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReceiveSettings {
+    /// Connect to the sender, or wait for it.
+    pub endpoint: Endpoint,
+    /// Senders trusted.
+    pub trusted: TrustedPeers,
+    /// No window.
+    pub headless: bool,
+    /// Where to write the JSON summary.
+    pub stats_json: Option<PathBuf>,
+    /// Stop after this many decoded frames.
+    pub frames: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+}
+
+impl SendSettings {
+    /// Validates `camview send`'s arguments.
+    pub fn from_args(args: &SendArgs) -> Result<Self, ConfigError> {
+        if !(1..=240).contains(&args.fps) {
+            return Err(ConfigError::FrameRate(args.fps));
+        }
+        if !(50..=100_000).contains(&args.bitrate) {
+            return Err(ConfigError::Bitrate(args.bitrate));
+        }
+        if args.max_viewers == 0 {
+            return Err(ConfigError::Zero("max-viewers"));
+        }
+        let keyframe_interval = args.keyframe_interval.unwrap_or(args.fps * 2);
+        if keyframe_interval == 0 {
+            return Err(ConfigError::Zero("keyframe-interval"));
+        }
+        let (width, height) = parse_size(&args.size)?;
+        let source = match args.source.as_str() {
+            "test" => SourceSpec::Test {
+                width,
+                height,
+                frame_rate: FrameRate::per_second(args.fps),
+            },
+            other => match other.strip_prefix("file:") {
+                Some(path) if !path.is_empty() => SourceSpec::File {
+                    path: PathBuf::from(path),
+                },
+                _ => return Err(ConfigError::Source(other.to_owned())),
+            },
+        };
+        let endpoint = match (&args.listen, &args.to) {
+            (_, Some(to)) => Endpoint::Connect(with_default_port(to, "")?),
+            (Some(listen), None) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
+            (None, None) => Endpoint::Listen(format!("0.0.0.0:{DEFAULT_PORT}")),
+        };
+        Ok(Self {
+            source,
+            endpoint,
+            trusted: parse_peers(&args.peers)?,
+            encoder: EncoderSettings {
+                bitrate_kbps: args.bitrate,
+                keyframe_interval,
+            },
+            max_viewers: args.max_viewers,
+        })
+    }
+}
+
+impl ReceiveSettings {
+    /// Validates `camview receive`'s arguments.
+    pub fn from_args(args: &ReceiveArgs) -> Result<Self, ConfigError> {
+        let endpoint = match (&args.addr, &args.listen) {
+            (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
+            (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
+            (None, None) => return Err(ConfigError::Address(String::new())),
+        };
+        if args.frames == Some(0) {
+            return Err(ConfigError::Zero("frames"));
+        }
+        let duration = match args.duration {
+            None => None,
+            Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+            Some(secs) => return Err(ConfigError::Duration(secs)),
+        };
+        Ok(Self {
+            endpoint,
+            trusted: parse_peers(&args.peers)?,
+            headless: args.headless,
+            stats_json: args.stats_json.clone(),
+            frames: args.frames,
+            duration,
+        })
+    }
+}
+
+fn parse_peers(peers: &[String]) -> Result<TrustedPeers, ConfigError> {
+    let parsed = peers
+        .iter()
+        .map(|p| p.parse::<Fingerprint>())
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TrustedPeers::new(parsed))
+}
+
+/// "WIDTHxHEIGHT", even, within what the pattern and encoders handle.
+fn parse_size(size: &str) -> Result<(u32, u32), ConfigError> {
+    let bad = || ConfigError::Size(size.to_owned());
+    let (w, h) = size.split_once(['x', 'X']).ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (
+        w.trim().parse().map_err(|_| bad())?,
+        h.trim().parse().map_err(|_| bad())?,
+    );
+    let ok = (pattern::MIN_WIDTH..=7680).contains(&w)
+        && (64..=4320).contains(&h)
+        && w % 2 == 0
+        && h % 2 == 0;
+    if ok { Ok((w, h)) } else { Err(bad()) }
+}
+
+/// "host:port" from "host", "host:port", ":port", "[v6]" or "[v6]:port";
+/// an empty host becomes `default_host`.
+fn with_default_port(addr: &str, default_host: &str) -> Result<String, ConfigError> {
+    let addr = addr.trim();
+    let bad = || ConfigError::Address(addr.to_owned());
+    if addr.is_empty() {
+        return Err(bad());
+    }
+    // A bracketed IPv6 literal, or a bare one with more than one colon.
+    if let Some(rest) = addr.strip_prefix('[') {
+        let (_, after) = rest.split_once(']').ok_or_else(bad)?;
+        return Ok(if after.is_empty() {
+            format!("{addr}:{DEFAULT_PORT}")
+        } else {
+            addr.to_owned()
+        });
+    }
+    if addr.matches(':').count() > 1 {
+        return Ok(format!("[{addr}]:{DEFAULT_PORT}"));
+    }
+    match addr.split_once(':') {
+        None => Ok(format!("{addr}:{DEFAULT_PORT}")),
+        Some((host, port)) => {
+            port.parse::<u16>().map_err(|_| bad())?;
+            let host = if host.is_empty() { default_host } else { host };
+            if host.is_empty() {
+                return Err(bad());
+            }
+            Ok(format!("{host}:{port}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_get_the_default_port() {
+        assert_eq!(
+            with_default_port("camera.local", "").unwrap(),
+            "camera.local:7447"
+        );
+        assert_eq!(
+            with_default_port("10.0.0.2:9000", "").unwrap(),
+            "10.0.0.2:9000"
+        );
+        assert_eq!(
+            with_default_port(":7000", "0.0.0.0").unwrap(),
+            "0.0.0.0:7000"
+        );
+        assert_eq!(with_default_port("[::1]", "").unwrap(), "[::1]:7447");
+        assert_eq!(with_default_port("::1", "").unwrap(), "[::1]:7447");
+        assert!(with_default_port(":7000", "").is_err());
+        assert!(with_default_port("host:http", "").is_err());
+    }
+
+    #[test]
+    fn sizes_are_checked() {
+        assert_eq!(parse_size("1280x720").unwrap(), (1280, 720));
+        for bad in ["1280", "12x720", "1281x720", "axb", "1280x0"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+}

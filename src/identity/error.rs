@@ -1,0 +1,49 @@
+//! Errors of the identity room.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Something wrong with this node's key material or a fingerprint.
+#[derive(Debug, Error)]
+pub enum IdentityError {
+    /// The identity directory or a file in it could not be read or written.
+    #[error("cannot use identity file {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The private key can be read by other users, as ssh refuses too.
+    #[error(
+        "private key {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` and try again"
+    )]
+    KeyTooOpen {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A PEM file that does not hold what it should.
+    #[error("{path} is not a valid PEM {what}: {detail}; move it away to create a new identity")]
+    BadPem {
+        /// The file.
+        path: PathBuf,
+        /// "certificate" or "private key".
+        what: &'static str,
+        /// The parser's words.
+        detail: String,
+    },
+    /// Key or certificate generation failed.
+    #[error("cannot create a key pair and certificate: {0}")]
+    Generate(String),
+    /// The key and certificate do not make a usable TLS identity.
+    #[error("the identity cannot be used for TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// A fingerprint given by the user does not parse.
+    #[error(
+        "`{0}` is not a fingerprint; expected SHA256: followed by 64 hex digits, as `camview id` prints"
+    )]
+    BadFingerprint(String),
+}

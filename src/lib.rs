@@ -1,0 +1,23 @@
+//! camview: secure, low-latency live video from cameras to viewers.
+//!
+//! A frame's path, and the room (module) that owns each step:
+//!
+//! ```text
+//! media (source → H.264 encoder) → app::send (fan-out) → wire::Session → transport (TLS 1.3)
+//!   ⇒ transport → wire::Session → app::receive → media (decoder) → sync (stats, verification)
+//! ```
+//!
+//! Dependencies point one way: `app` uses everything; `transport` uses
+//! `wire`, `identity` and `model`; `media`, `wire`, `identity` and `sync`
+//! use only `model`. See `docs/architecture.md` for the wire format and the
+//! security model.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod identity;
+pub mod media;
+pub mod model;
+pub mod sync;
+pub mod transport;
+pub mod wire;

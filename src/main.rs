@@ -1,0 +1,81 @@
+//! The `camview` binary: parse the command line, set up logging, run the
+//! mode, map the outcome to an exit code. Nothing else.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use camview::cli::{Cli, Command};
+use camview::config::{ReceiveSettings, SendSettings};
+use camview::identity::{self, Identity};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("camview={level}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_dir = cli.config_dir.clone().unwrap_or_else(identity::default_dir);
+    let load_identity = || -> anyhow::Result<Identity> {
+        let (identity, created) = Identity::load_or_create(&config_dir)?;
+        if created {
+            tracing::info!(
+                "created a new identity in {}: {}",
+                config_dir.display(),
+                identity.fingerprint()
+            );
+        }
+        Ok(identity)
+    };
+    match cli.command {
+        Command::Id => {
+            println!("{}", load_identity()?.fingerprint());
+            Ok(())
+        }
+        Command::Send(args) => {
+            let settings = SendSettings::from_args(&args)?;
+            let identity = load_identity()?;
+            runtime()?.block_on(camview::app::send::run(settings, identity))
+        }
+        Command::Receive(args) => {
+            let settings = ReceiveSettings::from_args(&args)?;
+            let identity = load_identity()?;
+            runtime()?
+                .block_on(camview::app::receive::run(settings, identity))
+                .map(|_summary| ())
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("camview-worker")
+        .build()
+        .context("starting the async runtime")
+}

@@ -1,0 +1,351 @@
+//! The sender's pipeline: a source, the H.264 encoder tuned for latency (or
+//! a parser for a recorded file), and an appsink that hands out access units.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::*;
+use tokio::sync::mpsc;
+
+use super::bus::BusWatch;
+use super::{MediaError, SourceSpec, pattern, require_elements};
+use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
+
+/// Encoder knobs, in the units users give them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncoderSettings {
+    /// Target bitrate in kbit/s.
+    pub bitrate_kbps: u32,
+    /// Frames between periodic IDR frames.
+    pub keyframe_interval: u32,
+}
+
+/// What the pipeline hands to the application, in order.
+#[derive(Debug)]
+pub enum EncoderOutput {
+    /// The stream's description, before the first frame and whenever it changes.
+    Info(StreamInfo),
+    /// One access unit.
+    Frame(EncodedFrame),
+    /// The source ended (a file played to its end).
+    EndOfStream,
+    /// The pipeline failed; it produces nothing more.
+    Error(String),
+}
+
+/// A running sender pipeline. Dropping it stops it.
+#[derive(Debug)]
+pub struct EncoderPipeline {
+    pipeline: gst::Pipeline,
+    sink: gst_app::AppSink,
+    _bus: BusWatch,
+}
+
+impl EncoderPipeline {
+    /// Builds and starts the pipeline for `source`, sending its output to `out`.
+    ///
+    /// `out` should be small and drained promptly: when it is full a frame is
+    /// dropped, the encoder is asked for a keyframe, and frames are skipped
+    /// until that keyframe, so the stream stays decodable.
+    pub fn start(
+        source: &SourceSpec,
+        settings: &EncoderSettings,
+        out: mpsc::Sender<EncoderOutput>,
+    ) -> Result<Self, MediaError> {
+        let (description, encoder_name) = describe(source, settings)?;
+        tracing::debug!(%description, "sender pipeline");
+        let pipeline = gst::parse::launch(&description)
+            .map_err(|e| MediaError::Build {
+                what: "encoder",
+                detail: e.to_string(),
+            })?
+            .downcast::<gst::Pipeline>()
+            .map_err(|_| MediaError::Build {
+                what: "encoder",
+                detail: "not a pipeline".into(),
+            })?;
+        let element = |name: &str| {
+            pipeline.by_name(name).ok_or_else(|| MediaError::Build {
+                what: "encoder",
+                detail: format!("no element named {name}"),
+            })
+        };
+        let sink = element("sink")?
+            .downcast::<gst_app::AppSink>()
+            .map_err(|_| MediaError::Build {
+                what: "encoder",
+                detail: "sink is not an appsink".into(),
+            })?;
+        if matches!(source, SourceSpec::Test { .. }) {
+            burn_frame_numbers(&element("raw")?)?;
+        }
+
+        let error_out = out.clone();
+        let bus = pipeline.bus().ok_or(MediaError::Start("encoder"))?;
+        let bus = BusWatch::spawn("encoder", bus, move |e| {
+            let _ = error_out.try_send(EncoderOutput::Error(e));
+        })
+        .map_err(|e| MediaError::Build {
+            what: "encoder",
+            detail: e.to_string(),
+        })?;
+
+        let state = Arc::new(Mutex::new(SinkState {
+            next_seq: Seq(0),
+            info: None,
+            skip_to_keyframe: false,
+            encoder_name,
+        }));
+        let eos_out = out.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| on_sample(sink, &state, &out))
+                .eos(move |_| {
+                    let _ = eos_out.try_send(EncoderOutput::EndOfStream);
+                })
+                .build(),
+        );
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| MediaError::Start("encoder"))?;
+        Ok(Self {
+            pipeline,
+            sink,
+            _bus: bus,
+        })
+    }
+
+    /// Asks the encoder for an IDR frame as soon as possible (a new viewer,
+    /// a viewer that lost frames). A recorded file ignores this: its next
+    /// keyframe comes when the file has one.
+    pub fn request_keyframe(&self) {
+        request_keyframe(&self.sink);
+    }
+}
+
+impl Drop for EncoderPipeline {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+fn request_keyframe(sink: &gst_app::AppSink) {
+    let event = gst_video::UpstreamForceKeyUnitEvent::builder()
+        .all_headers(true)
+        .build();
+    sink.send_event(event);
+}
+
+/// The gst-launch description of the pipeline and the encoder's name.
+fn describe(
+    source: &SourceSpec,
+    settings: &EncoderSettings,
+) -> Result<(String, String), MediaError> {
+    // Access units in Annex-B, with SPS/PPS before every IDR so a viewer can
+    // start at any keyframe.
+    const AU_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
+    match source {
+        SourceSpec::Test {
+            width,
+            height,
+            frame_rate,
+        } => {
+            require_elements(&[
+                "videotestsrc",
+                "videoconvert",
+                "x264enc",
+                "h264parse",
+                "appsink",
+            ])?;
+            let FrameRate { num, den } = frame_rate;
+            let description = format!(
+                "videotestsrc is-live=true pattern=smpte horizontal-speed=2 \
+                 ! video/x-raw,format=I420,width={width},height={height},framerate={num}/{den} \
+                 ! capsfilter name=raw \
+                 ! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 \
+                   key-int-max={keyint} bitrate={bitrate} byte-stream=true \
+                 ! video/x-h264,profile=constrained-baseline \
+                 ! h264parse config-interval=-1 ! {AU_CAPS} \
+                 ! appsink name=sink sync=false max-buffers=4 drop=false",
+                keyint = settings.keyframe_interval.max(1),
+                bitrate = settings.bitrate_kbps.max(1),
+            );
+            Ok((description, "x264enc".to_owned()))
+        }
+        SourceSpec::File { path } => {
+            require_elements(&["filesrc", "h264parse", "appsink"])?;
+            std::fs::File::open(path).map_err(|source| MediaError::File {
+                path: path.clone(),
+                source,
+            })?;
+            let location = path.to_string_lossy().replace('"', "\\\"");
+            // sync=true paces the replay at the stream's own frame rate,
+            // from the timestamps h264parse derives from the SPS timing.
+            let description = format!(
+                "filesrc location=\"{location}\" ! h264parse config-interval=-1 ! {AU_CAPS} \
+                 ! appsink name=sink sync=true max-buffers=4 drop=false"
+            );
+            Ok((description, "passthrough".to_owned()))
+        }
+    }
+}
+
+/// Paints each raw frame's number into it, counting from zero.
+fn burn_frame_numbers(raw: &gst::Element) -> Result<(), MediaError> {
+    let pad = raw.static_pad("src").ok_or_else(|| MediaError::Build {
+        what: "encoder",
+        detail: "capsfilter without src pad".into(),
+    })?;
+    let counter = AtomicU32::new(0);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let Some(caps) = pad.current_caps() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Ok(video_info) = gst_video::VideoInfo::from_caps(&caps) else {
+            return gst::PadProbeReturn::Ok;
+        };
+        if let Some(gst::PadProbeData::Buffer(buffer)) = &mut info.data {
+            let number = counter.fetch_add(1, Ordering::Relaxed);
+            let buffer = buffer.make_mut();
+            if let Ok(mut frame) =
+                gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, &video_info)
+            {
+                let strides = frame.plane_stride().to_vec();
+                let [y, u, v, _] = frame.planes_data_mut();
+                let stride = |i: usize| {
+                    strides
+                        .get(i)
+                        .map_or(0, |s| usize::try_from(*s).unwrap_or(0))
+                };
+                pattern::burn(
+                    number,
+                    &mut pattern::I420Planes {
+                        width: video_info.width(),
+                        height: video_info.height(),
+                        y,
+                        y_stride: stride(0),
+                        u,
+                        u_stride: stride(1),
+                        v,
+                        v_stride: stride(2),
+                    },
+                );
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+    Ok(())
+}
+
+/// What the appsink callback remembers between samples.
+struct SinkState {
+    next_seq: Seq,
+    info: Option<StreamInfo>,
+    /// A frame was dropped: skip deltas until the next keyframe.
+    skip_to_keyframe: bool,
+    encoder_name: String,
+}
+
+fn on_sample(
+    sink: &gst_app::AppSink,
+    state: &Mutex<SinkState>,
+    out: &mpsc::Sender<EncoderOutput>,
+) -> Result<gst::FlowSuccess, gst::FlowError> {
+    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+    let Some(buffer) = sample.buffer() else {
+        return Ok(gst::FlowSuccess::Ok);
+    };
+    // A poisoned lock means another callback panicked; keep streaming with
+    // the state as it was left.
+    let mut state = state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+
+    if let Some(info) = sample
+        .caps()
+        .and_then(|caps| stream_info(caps, &state.encoder_name))
+        && state.info.as_ref() != Some(&info)
+    {
+        state.info = Some(info.clone());
+        if out.try_send(EncoderOutput::Info(info)).is_err() {
+            state.info = None; // try again with the next sample
+        }
+    }
+
+    let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+    let seq = state.next_seq;
+    state.next_seq = seq.next();
+    if state.skip_to_keyframe && !keyframe {
+        return Ok(gst::FlowSuccess::Ok);
+    }
+    let data = buffer
+        .map_readable()
+        .map_err(|_| gst::FlowError::Error)?
+        .as_slice()
+        .to_vec();
+    let frame = EncodedFrame {
+        seq,
+        capture_time: capture_time(sink, &sample, buffer),
+        keyframe,
+        data,
+    };
+    match out.try_send(EncoderOutput::Frame(frame)) {
+        Ok(()) => state.skip_to_keyframe = false,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            tracing::warn!(%seq, "sender queue full; dropping frames until the next keyframe");
+            state.skip_to_keyframe = true;
+            request_keyframe(sink);
+        }
+        Err(mpsc::error::TrySendError::Closed(_)) => return Err(gst::FlowError::Flushing),
+    }
+    Ok(gst::FlowSuccess::Ok)
+}
+
+/// The wall-clock time the buffer was captured: now, minus how long ago its
+/// running time was on the pipeline clock.
+fn capture_time(sink: &gst_app::AppSink, sample: &gst::Sample, buffer: &gst::BufferRef) -> Micros {
+    let now = Micros::now_unix();
+    let running_time = buffer.pts().and_then(|pts| {
+        sample
+            .segment()
+            .and_then(|s| s.downcast_ref::<gst::ClockTime>())
+            .and_then(|s| s.to_running_time(pts))
+    });
+    let (Some(clock), Some(base), Some(running_time)) =
+        (sink.clock(), sink.base_time(), running_time)
+    else {
+        return now;
+    };
+    let age = clock
+        .time()
+        .saturating_sub(base)
+        .saturating_sub(running_time);
+    now.saturating_sub(Micros(age.useconds()))
+}
+
+fn stream_info(caps: &gst::CapsRef, encoder: &str) -> Option<StreamInfo> {
+    let s = caps.structure(0)?;
+    let width = u32::try_from(s.get::<i32>("width").ok()?).ok()?;
+    let height = u32::try_from(s.get::<i32>("height").ok()?).ok()?;
+    let frame_rate = s
+        .get::<gst::Fraction>("framerate")
+        .ok()
+        .and_then(|f| {
+            Some(FrameRate {
+                num: u32::try_from(f.numer()).ok()?,
+                den: u32::try_from(f.denom()).ok()?,
+            })
+        })
+        .unwrap_or(FrameRate { num: 0, den: 1 });
+    Some(StreamInfo {
+        codec: Codec::H264,
+        width,
+        height,
+        frame_rate,
+        encoder: encoder.to_owned(),
+    })
+}

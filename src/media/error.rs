@@ -1,0 +1,39 @@
+//! Errors of the media room.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// A failure to build or run a GStreamer pipeline.
+#[derive(Debug, Error)]
+pub enum MediaError {
+    /// GStreamer itself did not start.
+    #[error("cannot initialise GStreamer: {0}")]
+    Init(String),
+    /// A plugin camview needs is not installed.
+    #[error(
+        "the GStreamer element `{0}` is missing; install the plugin that provides it (on Debian: run ci/install-deps.sh, or `apt install gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav`)"
+    )]
+    MissingElement(&'static str),
+    /// The recorded file to replay does not exist or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Building the pipeline failed.
+    #[error("cannot build the {what} pipeline: {detail}")]
+    Build {
+        /// "encoder" or "decoder".
+        what: &'static str,
+        /// GStreamer's words.
+        detail: String,
+    },
+    /// The pipeline refused to start.
+    #[error(
+        "the {0} pipeline did not start; run with RUST_LOG=debug GST_DEBUG=3 for GStreamer's reason"
+    )]
+    Start(&'static str),
+}

@@ -1,0 +1,36 @@
+//! GStreamer: video sources, the H.264 encoder and decoder pipelines, and
+//! the burned-in frame-number pattern.
+//!
+//! Knows nothing of the network. The rest of the crate sees only
+//! [`crate::model::EncodedFrame`] and [`crate::model::VideoFrame`], never a
+//! `gst::Buffer`. Pipelines hand their output to async code through bounded
+//! channels with `try_send`, so a slow consumer never blocks a streaming
+//! thread.
+
+mod bus;
+mod decoder;
+mod encoder;
+mod error;
+pub mod pattern;
+mod source;
+
+pub use decoder::{DecodedOutput, Decoder};
+pub use encoder::{EncoderOutput, EncoderPipeline, EncoderSettings};
+pub use error::MediaError;
+pub use source::SourceSpec;
+
+/// Initialises GStreamer once; later calls are cheap.
+pub fn init() -> Result<(), MediaError> {
+    gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))
+}
+
+/// Checks that the named GStreamer elements are installed, so a missing
+/// plugin is reported before a pipeline fails half-built.
+fn require_elements(names: &[&'static str]) -> Result<(), MediaError> {
+    for &name in names {
+        if gstreamer::ElementFactory::find(name).is_none() {
+            return Err(MediaError::MissingElement(name));
+        }
+    }
+    Ok(())
+}

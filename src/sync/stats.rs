@@ -1,0 +1,214 @@
+//! The receiver's statistics: rates, latency, and the check that frame N
+//! arrived as frame N.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::LatencyHistogram;
+use crate::model::{FrameCheck, Micros, Seq};
+
+/// How often an interval report is due.
+const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Counts over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Frames that arrived over the network.
+    pub frames_received: u64,
+    /// Payload bytes that arrived.
+    pub bytes_received: u64,
+    /// Pictures that came out of the decoder.
+    pub frames_decoded: u64,
+    /// Decoded pictures whose burned-in number matched.
+    pub frames_verified: u64,
+    /// Decoded pictures with another frame's number.
+    pub frames_mismatched: u64,
+    /// Decoded pictures without a readable number.
+    pub frames_unreadable: u64,
+    /// Frames between the first and last decoded that never came out of the
+    /// decoder (dropped by the sender, lost, or undecodable).
+    pub frames_missing: u64,
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+impl LatencySummary {
+    fn of(h: &LatencyHistogram) -> Option<Self> {
+        Some(Self {
+            p50_ms: h.percentile(0.50)?.as_millis_f64(),
+            p95_ms: h.percentile(0.95)?.as_millis_f64(),
+            p99_ms: h.percentile(0.99)?.as_millis_f64(),
+            max_ms: h.max().as_millis_f64(),
+        })
+    }
+}
+
+/// One second's worth of statistics, for the periodic stats line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntervalReport {
+    /// Decoded pictures per second.
+    pub fps: f64,
+    /// Received payload in kbit/s.
+    pub bitrate_kbps: f64,
+    /// Latency over the interval, when any picture was decoded.
+    pub latency: Option<LatencySummary>,
+    /// Totals so far.
+    pub totals: Totals,
+}
+
+/// Statistics for one receiving session.
+#[derive(Debug)]
+pub struct ReceiverStats {
+    started: Instant,
+    interval_start: Instant,
+    interval_frames: u64,
+    interval_bytes: u64,
+    interval_latency: LatencyHistogram,
+    latency: LatencyHistogram,
+    first_seq: Option<Seq>,
+    last_seq: Option<Seq>,
+    totals: Totals,
+}
+
+impl ReceiverStats {
+    /// Starts counting at `now`.
+    pub fn new(now: Instant) -> Self {
+        Self {
+            started: now,
+            interval_start: now,
+            interval_frames: 0,
+            interval_bytes: 0,
+            interval_latency: LatencyHistogram::default(),
+            latency: LatencyHistogram::default(),
+            first_seq: None,
+            last_seq: None,
+            totals: Totals::default(),
+        }
+    }
+
+    /// Totals so far.
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// Latency over the whole run.
+    pub fn latency(&self) -> Option<LatencySummary> {
+        LatencySummary::of(&self.latency)
+    }
+
+    /// Time since counting started.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.started)
+    }
+
+    /// A frame of `bytes` payload arrived.
+    pub fn handle_received(&mut self, bytes: usize) {
+        self.totals.frames_received += 1;
+        self.totals.bytes_received += bytes as u64;
+        self.interval_bytes += bytes as u64;
+    }
+
+    /// A picture came out of the decoder at `arrival` (wall clock), checked
+    /// as `check`.
+    pub fn handle_decoded(
+        &mut self,
+        seq: Seq,
+        capture_time: Micros,
+        arrival: Micros,
+        check: FrameCheck,
+    ) {
+        self.totals.frames_decoded += 1;
+        self.interval_frames += 1;
+        match check {
+            FrameCheck::Verified => self.totals.frames_verified += 1,
+            FrameCheck::Mismatched => self.totals.frames_mismatched += 1,
+            FrameCheck::Unreadable => self.totals.frames_unreadable += 1,
+        }
+        if capture_time.0 != 0 {
+            let latency = arrival.saturating_sub(capture_time);
+            self.latency.record(latency);
+            self.interval_latency.record(latency);
+        }
+        let first = *self.first_seq.get_or_insert(seq);
+        let last = self.last_seq.map_or(seq, |l| l.max(seq));
+        self.last_seq = Some(last);
+        let span = last.0.saturating_sub(first.0) + 1;
+        self.totals.frames_missing = span.saturating_sub(self.totals.frames_decoded);
+    }
+
+    /// The report for the interval that ended, once a second.
+    pub fn poll_report(&mut self, now: Instant) -> Option<IntervalReport> {
+        let elapsed = now.saturating_duration_since(self.interval_start);
+        if elapsed < REPORT_INTERVAL {
+            return None;
+        }
+        let secs = elapsed.as_secs_f64();
+        let report = IntervalReport {
+            fps: self.interval_frames as f64 / secs,
+            bitrate_kbps: self.interval_bytes as f64 * 8.0 / 1000.0 / secs,
+            latency: LatencySummary::of(&self.interval_latency),
+            totals: self.totals.clone(),
+        };
+        self.interval_start = now;
+        self.interval_frames = 0;
+        self.interval_bytes = 0;
+        self.interval_latency = LatencyHistogram::default();
+        Some(report)
+    }
+
+    /// When the next report is due.
+    pub fn poll_timeout(&self) -> Instant {
+        self.interval_start + REPORT_INTERVAL
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_frames_are_the_gaps_between_decoded_ones() {
+        let mut stats = ReceiverStats::new(Instant::now());
+        for seq in [3, 4, 7, 8] {
+            stats.handle_decoded(Seq(seq), Micros(1_000), Micros(2_000), FrameCheck::Verified);
+        }
+        assert_eq!(stats.totals().frames_missing, 2);
+        assert_eq!(stats.totals().frames_verified, 4);
+    }
+
+    #[test]
+    fn a_report_comes_once_a_second_with_rates() {
+        let start = Instant::now();
+        let mut stats = ReceiverStats::new(start);
+        for seq in 0..30 {
+            stats.handle_received(1000);
+            stats.handle_decoded(
+                Seq(seq),
+                Micros(10_000),
+                Micros(15_000),
+                FrameCheck::Verified,
+            );
+        }
+        assert_eq!(stats.poll_report(start + Duration::from_millis(999)), None);
+        let report = stats.poll_report(start + Duration::from_secs(1)).unwrap();
+        assert_eq!(report.fps, 30.0);
+        assert_eq!(report.bitrate_kbps, 240.0);
+        assert_eq!(report.latency.unwrap().p50_ms, 5.0);
+        // The next interval starts empty.
+        let next = stats.poll_report(start + Duration::from_secs(2)).unwrap();
+        assert_eq!(next.fps, 0.0);
+        assert_eq!(next.totals.frames_decoded, 30);
+    }
+}

@@ -1,0 +1,93 @@
+//! Errors of the transport room.
+
+use std::net::SocketAddr;
+
+use thiserror::Error;
+
+use crate::identity::Fingerprint;
+use crate::wire::WireError;
+
+/// A connection-level failure. Each ends one connection only.
+#[derive(Debug, Error)]
+pub enum TransportError {
+    /// Binding the listening socket failed.
+    #[error(
+        "cannot listen on {addr}: {source}; is another camview (or another program) using that port?"
+    )]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TCP connection could not be made.
+    #[error(
+        "cannot connect to {addr}: {source}; is `camview send --listen` (or `receive --listen`) running there?"
+    )]
+    Connect {
+        /// The address as given.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The peer's certificate is not pinned.
+    #[error(
+        "refused {addr}: its certificate {fingerprint} is not trusted; if that is the device you expect (compare with `camview id` on it), pass --peer {fingerprint}"
+    )]
+    Untrusted {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// Its certificate's fingerprint.
+        fingerprint: Fingerprint,
+    },
+    /// The peer refused our certificate.
+    #[error(
+        "{addr} refused this node's certificate ({alert}); it must trust this node: pass `--peer {ours}` to camview there (`camview id` prints it)"
+    )]
+    RefusedByPeer {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// The TLS alert it sent.
+        alert: String,
+        /// Our fingerprint.
+        ours: Fingerprint,
+    },
+    /// The peer does not speak TLS 1.3 with a client certificate.
+    #[error("TLS handshake with {addr} failed: {detail}")]
+    Handshake {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// What rustls said, in words.
+        detail: String,
+    },
+    /// The TLS handshake did not finish in time.
+    #[error("{addr} did not complete the TLS handshake within {secs} s")]
+    HandshakeTimeout {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// The deadline.
+        secs: u64,
+    },
+    /// The peer broke the camview protocol.
+    #[error("protocol error from {addr}: {source}")]
+    Protocol {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// What it did wrong.
+        source: WireError,
+    },
+    /// Reading or writing the established connection failed.
+    #[error("connection to {addr} failed: {source}")]
+    Io {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The peer closed the connection without saying goodbye.
+    #[error("{addr} closed the connection without a goodbye")]
+    ClosedAbruptly {
+        /// The peer's address.
+        addr: SocketAddr,
+    },
+}

@@ -1,0 +1,525 @@
+//! Message types and their byte encoding (the table in the module docs of
+//! `wire`). Encoding appends to a `Vec<u8>`; decoding takes one complete
+//! body and rejects trailing bytes, as rustls' `msgs/` do.
+
+use super::{MAX_BODY_LEN, MAX_ENCODER_NAME_LEN, MAX_REASON_LEN, PROTOCOL_VERSION, WireError};
+use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
+
+/// The four bytes every `Hello` starts with.
+const MAGIC: &[u8; 4] = b"CAMV";
+
+/// The length of the type byte plus the length field.
+pub(super) const HEADER_LEN: usize = 5;
+
+const TYPE_HELLO: u8 = 0x01;
+const TYPE_STREAM_INFO: u8 = 0x02;
+const TYPE_FRAME: u8 = 0x03;
+const TYPE_KEYFRAME_REQUEST: u8 = 0x04;
+const TYPE_GOODBYE: u8 = 0x05;
+
+const CODEC_H264: u8 = 1;
+const FLAG_KEYFRAME: u8 = 0x01;
+
+/// Which end of the media a peer is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Produces frames (`camview send`).
+    Sender,
+    /// Consumes frames (`camview receive`).
+    Receiver,
+}
+
+impl Role {
+    /// The role's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sender => "sender",
+            Self::Receiver => "receiver",
+        }
+    }
+}
+
+/// One protocol message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// First message on each side: who we are and what we speak.
+    Hello {
+        /// Protocol version.
+        version: u16,
+        /// The sender's role.
+        role: Role,
+    },
+    /// The stream's description, sent before the first frame.
+    StreamInfo(StreamInfo),
+    /// One encoded access unit.
+    Frame(EncodedFrame),
+    /// The receiver asks for an IDR frame (on join, after loss or a decode error).
+    KeyframeRequest,
+    /// The peer is closing the connection, with a reason for the log.
+    Goodbye {
+        /// Human-readable reason.
+        reason: String,
+    },
+}
+
+impl Message {
+    /// A `Hello` for this build's protocol version.
+    pub fn hello(role: Role) -> Self {
+        Self::Hello {
+            version: PROTOCOL_VERSION,
+            role,
+        }
+    }
+
+    /// The message's name, for errors and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Hello { .. } => "Hello",
+            Self::StreamInfo(_) => "StreamInfo",
+            Self::Frame(_) => "Frame",
+            Self::KeyframeRequest => "KeyframeRequest",
+            Self::Goodbye { .. } => "Goodbye",
+        }
+    }
+
+    /// Appends the message, header included, to `out`.
+    ///
+    /// Fields longer than the protocol allows (an encoder name, a reason) are
+    /// cut at a character boundary, so encoding never produces bytes a peer
+    /// would reject. A frame payload above [`MAX_BODY_LEN`] is a bug in the
+    /// caller (the encoder never makes one); it is encoded anyway and the
+    /// peer refuses it.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        out.push(self.type_byte());
+        out.extend_from_slice(&[0; 4]); // body length, patched below
+        match self {
+            Self::Hello { version, role } => {
+                out.extend_from_slice(MAGIC);
+                out.extend_from_slice(&version.to_be_bytes());
+                out.push(match role {
+                    Role::Sender => 0,
+                    Role::Receiver => 1,
+                });
+            }
+            Self::StreamInfo(info) => {
+                out.push(match info.codec {
+                    Codec::H264 => CODEC_H264,
+                });
+                out.extend_from_slice(&info.width.to_be_bytes());
+                out.extend_from_slice(&info.height.to_be_bytes());
+                out.extend_from_slice(&info.frame_rate.num.to_be_bytes());
+                out.extend_from_slice(&info.frame_rate.den.to_be_bytes());
+                let name = truncate_utf8(&info.encoder, MAX_ENCODER_NAME_LEN);
+                // Fits: MAX_ENCODER_NAME_LEN < 256.
+                out.push(name.len() as u8);
+                out.extend_from_slice(name.as_bytes());
+            }
+            Self::Frame(frame) => encode_frame_body(frame, out),
+            Self::KeyframeRequest => {}
+            Self::Goodbye { reason } => {
+                let reason = truncate_utf8(reason, MAX_REASON_LEN);
+                // Fits: MAX_REASON_LEN < 65536.
+                out.extend_from_slice(&(reason.len() as u16).to_be_bytes());
+                out.extend_from_slice(reason.as_bytes());
+            }
+        }
+        let body_len = out.len() - start - HEADER_LEN;
+        let body_len = u32::try_from(body_len).unwrap_or(u32::MAX);
+        out[start + 1..start + HEADER_LEN].copy_from_slice(&body_len.to_be_bytes());
+    }
+
+    /// Appends a `Frame` message for a frame the caller keeps (one frame is
+    /// shared by every viewer), without cloning it into a [`Message`].
+    pub fn encode_frame(frame: &EncodedFrame, out: &mut Vec<u8>) {
+        let body_len = u32::try_from(FRAME_FIXED_LEN + frame.data.len()).unwrap_or(u32::MAX);
+        out.reserve(HEADER_LEN + FRAME_FIXED_LEN + frame.data.len());
+        out.push(TYPE_FRAME);
+        out.extend_from_slice(&body_len.to_be_bytes());
+        encode_frame_body(frame, out);
+    }
+
+    /// The encoded message as a new vector.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    fn type_byte(&self) -> u8 {
+        match self {
+            Self::Hello { .. } => TYPE_HELLO,
+            Self::StreamInfo(_) => TYPE_STREAM_INFO,
+            Self::Frame(_) => TYPE_FRAME,
+            Self::KeyframeRequest => TYPE_KEYFRAME_REQUEST,
+            Self::Goodbye { .. } => TYPE_GOODBYE,
+        }
+    }
+
+    /// Checks a header's type and claimed body length before any body byte
+    /// is buffered, so a hostile length never causes an allocation.
+    pub(super) fn check_header(type_byte: u8, body_len: u32) -> Result<usize, WireError> {
+        let (kind, limit) = match type_byte {
+            TYPE_HELLO => ("Hello", MAGIC.len() + 2 + 1),
+            TYPE_STREAM_INFO => ("StreamInfo", 1 + 4 * 4 + 1 + MAX_ENCODER_NAME_LEN),
+            TYPE_FRAME => ("Frame", MAX_BODY_LEN),
+            TYPE_KEYFRAME_REQUEST => ("KeyframeRequest", 0),
+            TYPE_GOODBYE => ("Goodbye", 2 + MAX_REASON_LEN),
+            other => return Err(WireError::UnknownType(other)),
+        };
+        let len = usize::try_from(body_len).unwrap_or(usize::MAX);
+        if len > limit {
+            return Err(WireError::TooLong {
+                kind,
+                len: u64::from(body_len),
+                limit,
+            });
+        }
+        Ok(len)
+    }
+
+    /// Decodes one body whose header already passed [`Self::check_header`].
+    pub(super) fn decode(type_byte: u8, body: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(body);
+        let message = match type_byte {
+            TYPE_HELLO => {
+                r.kind = "Hello";
+                if r.take(MAGIC.len())? != MAGIC {
+                    return Err(WireError::BadMagic);
+                }
+                let version = r.u16()?;
+                let role = match r.u8()? {
+                    0 => Role::Sender,
+                    1 => Role::Receiver,
+                    _ => return Err(r.invalid("role")),
+                };
+                Self::Hello { version, role }
+            }
+            TYPE_STREAM_INFO => {
+                r.kind = "StreamInfo";
+                let codec = match r.u8()? {
+                    CODEC_H264 => Codec::H264,
+                    _ => return Err(r.invalid("codec")),
+                };
+                let width = r.u32()?;
+                let height = r.u32()?;
+                let frame_rate = FrameRate {
+                    num: r.u32()?,
+                    den: r.u32()?,
+                };
+                let name_len = usize::from(r.u8()?);
+                let encoder = r.utf8(name_len, "encoder name")?;
+                Self::StreamInfo(StreamInfo {
+                    codec,
+                    width,
+                    height,
+                    frame_rate,
+                    encoder,
+                })
+            }
+            TYPE_FRAME => {
+                r.kind = "Frame";
+                let seq = Seq(r.u64()?);
+                let capture_time = Micros(r.u64()?);
+                let flags = r.u8()?;
+                if flags & !FLAG_KEYFRAME != 0 {
+                    return Err(r.invalid("flags"));
+                }
+                let data = r.rest().to_vec();
+                Self::Frame(EncodedFrame {
+                    seq,
+                    capture_time,
+                    keyframe: flags & FLAG_KEYFRAME != 0,
+                    data,
+                })
+            }
+            TYPE_KEYFRAME_REQUEST => {
+                r.kind = "KeyframeRequest";
+                Self::KeyframeRequest
+            }
+            TYPE_GOODBYE => {
+                r.kind = "Goodbye";
+                let len = usize::from(r.u16()?);
+                Self::Goodbye {
+                    reason: r.utf8(len, "reason")?,
+                }
+            }
+            other => return Err(WireError::UnknownType(other)),
+        };
+        r.finish()?;
+        Ok(message)
+    }
+}
+
+/// The bytes of a `Frame` body before its payload: seq, time, flags.
+const FRAME_FIXED_LEN: usize = 8 + 8 + 1;
+
+fn encode_frame_body(frame: &EncodedFrame, out: &mut Vec<u8>) {
+    out.extend_from_slice(&frame.seq.0.to_be_bytes());
+    out.extend_from_slice(&frame.capture_time.0.to_be_bytes());
+    out.push(if frame.keyframe { FLAG_KEYFRAME } else { 0 });
+    out.extend_from_slice(&frame.data);
+}
+
+/// Cuts `s` to at most `max` bytes without splitting a character.
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// A cursor over one message body.
+struct Reader<'a> {
+    rest: &'a [u8],
+    kind: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Self {
+            rest: body,
+            kind: "message",
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        if self.rest.len() < n {
+            return Err(WireError::Truncated(self.kind));
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, WireError> {
+        self.array().map(u16::from_be_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, WireError> {
+        self.array().map(u32::from_be_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, WireError> {
+        self.array().map(u64::from_be_bytes)
+    }
+
+    fn utf8(&mut self, len: usize, field: &'static str) -> Result<String, WireError> {
+        let bytes = self.take(len)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.invalid(field))
+    }
+
+    fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.rest)
+    }
+
+    fn invalid(&self, field: &'static str) -> WireError {
+        WireError::InvalidField {
+            kind: self.kind,
+            field,
+        }
+    }
+
+    fn finish(self) -> Result<(), WireError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError::TrailingBytes(self.kind))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn decode_whole(bytes: &[u8]) -> Result<Message, WireError> {
+        let len = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+        let body_len = Message::check_header(bytes[0], len)?;
+        assert_eq!(bytes.len(), HEADER_LEN + body_len);
+        Message::decode(bytes[0], &bytes[HEADER_LEN..])
+    }
+
+    fn examples() -> Vec<Message> {
+        vec![
+            Message::hello(Role::Sender),
+            Message::hello(Role::Receiver),
+            Message::StreamInfo(StreamInfo {
+                codec: Codec::H264,
+                width: 1280,
+                height: 720,
+                frame_rate: FrameRate::per_second(30),
+                encoder: "x264enc".into(),
+            }),
+            Message::Frame(EncodedFrame {
+                seq: Seq(42),
+                capture_time: Micros(1_764_000_000_000_000),
+                keyframe: true,
+                data: vec![0, 0, 0, 1, 0x65, 0xAA],
+            }),
+            Message::KeyframeRequest,
+            Message::Goodbye {
+                reason: "end of stream".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn wire_bytes_of_every_message() {
+        let mut snapshot = String::new();
+        for message in examples() {
+            let hex: Vec<String> = message
+                .to_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            snapshot.push_str(&format!("{:<16} {}\n", message.kind(), hex.join(" ")));
+        }
+        insta::assert_snapshot!(snapshot);
+    }
+
+    #[test]
+    fn every_example_round_trips() {
+        for message in examples() {
+            assert_eq!(decode_whole(&message.to_bytes()), Ok(message));
+        }
+    }
+
+    #[test]
+    fn a_borrowed_frame_encodes_as_its_message() {
+        let frame = EncodedFrame {
+            seq: Seq(7),
+            capture_time: Micros(9),
+            keyframe: false,
+            data: vec![1, 2, 3],
+        };
+        let mut out = Vec::new();
+        Message::encode_frame(&frame, &mut out);
+        assert_eq!(out, Message::Frame(frame).to_bytes());
+    }
+
+    #[test]
+    fn oversized_frame_is_refused_from_the_header() {
+        assert_eq!(
+            Message::check_header(TYPE_FRAME, u32::MAX),
+            Err(WireError::TooLong {
+                kind: "Frame",
+                len: u64::from(u32::MAX),
+                limit: MAX_BODY_LEN
+            })
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_are_refused() {
+        assert_eq!(
+            Message::decode(TYPE_KEYFRAME_REQUEST, &[0]),
+            Err(WireError::TrailingBytes("KeyframeRequest"))
+        );
+    }
+
+    #[test]
+    fn bad_magic_is_refused() {
+        assert_eq!(
+            Message::decode(TYPE_HELLO, b"HTTP\x00\x01\x00"),
+            Err(WireError::BadMagic)
+        );
+    }
+
+    #[test]
+    fn unknown_flags_are_refused() {
+        let mut bytes = Message::Frame(EncodedFrame {
+            seq: Seq(1),
+            capture_time: Micros(2),
+            keyframe: false,
+            data: vec![],
+        })
+        .to_bytes();
+        bytes[HEADER_LEN + 16] = 0x80;
+        assert_eq!(
+            decode_whole(&bytes),
+            Err(WireError::InvalidField {
+                kind: "Frame",
+                field: "flags"
+            })
+        );
+    }
+
+    #[test]
+    fn long_text_is_cut_at_a_character_boundary() {
+        let reason = "é".repeat(MAX_REASON_LEN);
+        let bytes = Message::Goodbye { reason }.to_bytes();
+        let Ok(Message::Goodbye { reason }) = decode_whole(&bytes) else {
+            panic!("goodbye did not round-trip");
+        };
+        assert_eq!(reason.len(), MAX_REASON_LEN);
+    }
+
+    fn arb_message() -> impl Strategy<Value = Message> {
+        prop_oneof![
+            (any::<u16>(), any::<bool>()).prop_map(|(version, s)| Message::Hello {
+                version,
+                role: if s { Role::Sender } else { Role::Receiver }
+            }),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                "[a-z0-9_]{0,64}"
+            )
+                .prop_map(|(width, height, num, den, encoder)| Message::StreamInfo(
+                    StreamInfo {
+                        codec: Codec::H264,
+                        width,
+                        height,
+                        frame_rate: FrameRate { num, den },
+                        encoder,
+                    }
+                )),
+            (
+                any::<u64>(),
+                any::<u64>(),
+                any::<bool>(),
+                proptest::collection::vec(any::<u8>(), 0..2048)
+            )
+                .prop_map(|(seq, t, keyframe, data)| Message::Frame(EncodedFrame {
+                    seq: Seq(seq),
+                    capture_time: Micros(t),
+                    keyframe,
+                    data
+                })),
+            Just(Message::KeyframeRequest),
+            ".{0,100}".prop_map(|reason| Message::Goodbye { reason }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_message_round_trips(message in arb_message()) {
+            prop_assert_eq!(decode_whole(&message.to_bytes()), Ok(message));
+        }
+
+        #[test]
+        fn decoding_arbitrary_bodies_never_panics(t in any::<u8>(), body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if Message::check_header(t, body.len() as u32).is_ok() {
+                let _ = Message::decode(t, &body);
+            }
+        }
+    }
+}
