@@ -12,20 +12,29 @@ use tokio::sync::watch;
 /// How long a finished connection waits for its goodbye to be written.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A shutdown signal shared by a mode's tasks: set once, on Ctrl-C, SIGTERM
-/// or the end of the stream.
+/// A shutdown signal shared by a mode's tasks, set once with the reason
+/// the peers are told (Ctrl-C, SIGTERM, the end of the stream).
 #[derive(Clone, Debug)]
-pub(crate) struct Shutdown(watch::Receiver<bool>);
+pub(crate) struct Shutdown(watch::Receiver<Option<String>>);
 
 impl Shutdown {
-    pub(crate) fn new() -> (watch::Sender<bool>, Self) {
-        let (tx, rx) = watch::channel(false);
+    pub(crate) fn new() -> (watch::Sender<Option<String>>, Self) {
+        let (tx, rx) = watch::channel(None);
         (tx, Self(rx))
     }
 
-    /// Resolves once shutdown has been signalled (or its sender dropped).
-    pub(crate) async fn wait(&mut self) {
-        let _ = self.0.wait_for(|stop| *stop).await;
+    /// Resolves with the reason once shutdown has been signalled (or with a
+    /// generic one if the signalling side is gone).
+    pub(crate) async fn wait(&mut self) -> String {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => "the sender stopped".to_owned(),
+        }
+    }
+
+    /// The reason, if shutdown has been signalled.
+    pub(crate) fn reason(&self) -> Option<String> {
+        self.0.borrow().clone()
     }
 }
 

@@ -81,7 +81,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             tracing::debug!(viewer = id, "viewer removed from the fan-out");
         }
     };
-    let result = loop {
+    let outcome = loop {
         tokio::select! {
             output = encoder_rx.recv() => match output {
                 Some(EncoderOutput::Info(info)) => {
@@ -91,12 +91,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 Some(EncoderOutput::Frame(frame)) => apply(fan.handle_frame(Arc::new(frame))),
                 Some(EncoderOutput::EndOfStream) | None => {
                     tracing::info!("the source ended");
-                    break Ok(());
+                    break Stop::EndOfStream;
                 }
-                Some(EncoderOutput::Error(e)) => break Err(anyhow::anyhow!("the video pipeline failed: {e}")),
+                Some(EncoderOutput::Error(e)) => break Stop::Failed(anyhow::anyhow!("the video pipeline failed: {e}")),
             },
             control = control_rx.recv() => match control {
                 Some(Control::Join(id, queue)) => {
+                    pipeline.play()?;
                     apply(fan.handle_join(id, queue));
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
@@ -107,26 +108,54 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 // Only the push connection ends on its own; the accept loop
                 // runs until shutdown.
                 break match ended {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(e.into()),
-                    Err(e) => Err(anyhow::anyhow!("connection task failed: {e}")),
+                    Ok(Ok(())) => Stop::ViewerLeft,
+                    Ok(Err(e)) => Stop::Failed(e.into()),
+                    Err(e) => Stop::Failed(anyhow::anyhow!("connection task failed: {e}")),
                 };
             }
             () = interrupted() => {
                 tracing::info!("interrupted; saying goodbye to viewers");
-                break Ok(());
+                break Stop::Interrupted;
             }
         }
     };
 
-    // Closing every viewer queue makes each connection say goodbye.
-    drop(fan);
-    let _ = shutdown_tx.send(true);
+    // At the end of the stream, close the viewer queues first: each viewer
+    // sends what is still queued, then says goodbye. Otherwise tell viewers
+    // at once and let the queues go.
+    let reason = match &outcome {
+        Stop::EndOfStream => "end of stream",
+        Stop::Interrupted | Stop::ViewerLeft => "the sender is shutting down",
+        Stop::Failed(_) => "the sender failed",
+    };
+    if matches!(outcome, Stop::EndOfStream) {
+        drop(fan);
+        let _ = shutdown_tx.send(Some(reason.to_owned()));
+    } else {
+        let _ = shutdown_tx.send(Some(reason.to_owned()));
+        drop(fan);
+    }
     drop(pipeline);
     if !connections.is_finished() {
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, &mut connections).await;
     }
-    result
+    match outcome {
+        Stop::Failed(e) => Err(e),
+        Stop::EndOfStream | Stop::Interrupted | Stop::ViewerLeft => Ok(()),
+    }
+}
+
+/// Why the sender stops.
+#[derive(Debug)]
+enum Stop {
+    /// The source ended (a recording played to its end).
+    EndOfStream,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The one receiver we pushed to left.
+    ViewerLeft,
+    /// Something broke.
+    Failed(anyhow::Error),
 }
 
 /// Accepts receivers until shutdown, each handshake and session in its own
@@ -153,7 +182,7 @@ async fn accept_loop(
                     continue;
                 }
             },
-            () = shutdown.wait() => break,
+            _ = shutdown.wait() => break,
         };
         let Ok(handshake_permit) = Arc::clone(&handshakes).try_acquire_owned() else {
             tracing::warn!(%addr, "too many handshakes in progress; closing the connection");
@@ -235,6 +264,21 @@ async fn serve_viewer(
     }
     loop {
         tokio::select! {
+            // Queued frames first: at the end of a stream they are sent
+            // before the goodbye.
+            biased;
+            item = queue.recv() => {
+                let Some(item) = item else {
+                    let reason = shutdown.reason().unwrap_or_else(|| "end of stream".to_owned());
+                    return close(conn, &reason).await;
+                };
+                queue_item(&mut conn, item);
+                // Batch whatever else is ready into the same write.
+                while let Ok(item) = queue.try_recv() {
+                    queue_item(&mut conn, item);
+                }
+                conn.flush().await?;
+            }
             event = conn.next_event() => match event? {
                 Some(Event::Established { .. }) => tracing::debug!(viewer = id, "session established"),
                 Some(Event::KeyframeRequested) => {
@@ -246,18 +290,7 @@ async fn serve_viewer(
                 }
                 Some(Event::StreamInfo(_) | Event::Frame(_)) | None => return Ok(()),
             },
-            item = queue.recv() => {
-                let Some(item) = item else {
-                    return close(conn, "end of stream").await;
-                };
-                queue_item(&mut conn, item);
-                // Batch whatever else is ready into the same write.
-                while let Ok(item) = queue.try_recv() {
-                    queue_item(&mut conn, item);
-                }
-                conn.flush().await?;
-            }
-            () = shutdown.wait() => return close(conn, "the sender is shutting down").await,
+            reason = shutdown.wait() => return close(conn, &reason).await,
         }
     }
 }

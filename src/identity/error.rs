@@ -8,12 +8,12 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum IdentityError {
     /// The identity directory or a file in it could not be read or written.
-    #[error("cannot use identity file {path}: {source}")]
+    #[error("cannot use identity file {path}: {error}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The private key can be read by other users, as ssh refuses too.
     #[error(

@@ -84,7 +84,7 @@ impl Identity {
         let cert_path = dir.join(CERT_FILE);
         let io = |path: &Path| {
             let path = path.to_owned();
-            move |source| IdentityError::Io { path, source }
+            move |error| IdentityError::Io { path, error }
         };
         let mode = fs::metadata(&key_path)
             .map_err(io(&key_path))?
@@ -114,7 +114,7 @@ impl Identity {
     fn create(dir: &Path) -> Result<Self, IdentityError> {
         let io = |path: &Path| {
             let path = path.to_owned();
-            move |source| IdentityError::Io { path, source }
+            move |error| IdentityError::Io { path, error }
         };
         fs::DirBuilder::new()
             .recursive(true)

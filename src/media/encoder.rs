@@ -109,14 +109,29 @@ impl EncoderPipeline {
                 })
                 .build(),
         );
+        // A live source runs from the start, as a camera does; a recording
+        // waits (prerolled) for `play`, so the first viewer sees it whole.
+        let initial = match source {
+            SourceSpec::Test { .. } => gst::State::Playing,
+            SourceSpec::File { .. } => gst::State::Paused,
+        };
         pipeline
-            .set_state(gst::State::Playing)
+            .set_state(initial)
             .map_err(|_| MediaError::Start("encoder"))?;
         Ok(Self {
             pipeline,
             sink,
             _bus: bus,
         })
+    }
+
+    /// Starts a source that waits for its first viewer (a recording); a
+    /// no-op for one already running.
+    pub fn play(&self) -> Result<(), MediaError> {
+        self.pipeline
+            .set_state(gst::State::Playing)
+            .map(|_| ())
+            .map_err(|_| MediaError::Start("encoder"))
     }
 
     /// Asks the encoder for an IDR frame as soon as possible (a new viewer,
@@ -140,47 +155,74 @@ fn request_keyframe(sink: &gst_app::AppSink) {
     sink.send_event(event);
 }
 
+/// Access units in Annex-B, with SPS/PPS before every IDR (h264parse
+/// `config-interval=-1`) so a viewer can start at any keyframe.
+const AU_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
+
+/// The elements the test pattern and x264 need.
+pub(super) const TEST_PATTERN_ELEMENTS: [&str; 4] =
+    ["videotestsrc", "x264enc", "h264parse", "capsfilter"];
+
+/// The test picture, up to a capsfilter named `raw` whose output
+/// [`burn_frame_numbers`] paints; `frames` limits a non-live run.
+pub(super) fn test_pattern_fragment(
+    width: u32,
+    height: u32,
+    frame_rate: FrameRate,
+    frames: Option<u32>,
+) -> String {
+    let FrameRate { num, den } = frame_rate;
+    let timing = match frames {
+        None => "is-live=true".to_owned(),
+        Some(n) => format!("num-buffers={n}"),
+    };
+    format!(
+        "videotestsrc {timing} pattern=smpte horizontal-speed=2 \
+         ! video/x-raw,format=I420,width={width},height={height},framerate={num}/{den} \
+         ! capsfilter name=raw"
+    )
+}
+
+/// x264 tuned for latency: no lookahead or B-frames, periodic IDR, the
+/// simplest profile every decoder takes; then parsed into access units.
+/// `threads=1` makes the output byte-identical from run to run (fixtures).
+pub(super) fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String {
+    format!(
+        "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 \
+           key-int-max={keyint} bitrate={bitrate} byte-stream=true{threads} \
+         ! video/x-h264,profile=constrained-baseline \
+         ! h264parse config-interval=-1 ! {AU_CAPS}",
+        keyint = settings.keyframe_interval.max(1),
+        bitrate = settings.bitrate_kbps.max(1),
+        threads = if deterministic { " threads=1" } else { "" },
+    )
+}
+
 /// The gst-launch description of the pipeline and the encoder's name.
 fn describe(
     source: &SourceSpec,
     settings: &EncoderSettings,
 ) -> Result<(String, String), MediaError> {
-    // Access units in Annex-B, with SPS/PPS before every IDR so a viewer can
-    // start at any keyframe.
-    const AU_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
     match source {
         SourceSpec::Test {
             width,
             height,
             frame_rate,
         } => {
-            require_elements(&[
-                "videotestsrc",
-                "videoconvert",
-                "x264enc",
-                "h264parse",
-                "appsink",
-            ])?;
-            let FrameRate { num, den } = frame_rate;
+            require_elements(&TEST_PATTERN_ELEMENTS)?;
+            require_elements(&["appsink"])?;
             let description = format!(
-                "videotestsrc is-live=true pattern=smpte horizontal-speed=2 \
-                 ! video/x-raw,format=I420,width={width},height={height},framerate={num}/{den} \
-                 ! capsfilter name=raw \
-                 ! x264enc tune=zerolatency speed-preset=ultrafast bframes=0 \
-                   key-int-max={keyint} bitrate={bitrate} byte-stream=true \
-                 ! video/x-h264,profile=constrained-baseline \
-                 ! h264parse config-interval=-1 ! {AU_CAPS} \
-                 ! appsink name=sink sync=false max-buffers=4 drop=false",
-                keyint = settings.keyframe_interval.max(1),
-                bitrate = settings.bitrate_kbps.max(1),
+                "{} ! {} ! appsink name=sink sync=false max-buffers=4 drop=false",
+                test_pattern_fragment(*width, *height, *frame_rate, None),
+                x264_fragment(settings, false),
             );
             Ok((description, "x264enc".to_owned()))
         }
         SourceSpec::File { path } => {
             require_elements(&["filesrc", "h264parse", "appsink"])?;
-            std::fs::File::open(path).map_err(|source| MediaError::File {
+            std::fs::File::open(path).map_err(|error| MediaError::File {
                 path: path.clone(),
-                source,
+                error,
             })?;
             let location = path.to_string_lossy().replace('"', "\\\"");
             // sync=true paces the replay at the stream's own frame rate,
@@ -195,7 +237,7 @@ fn describe(
 }
 
 /// Paints each raw frame's number into it, counting from zero.
-fn burn_frame_numbers(raw: &gst::Element) -> Result<(), MediaError> {
+pub(super) fn burn_frame_numbers(raw: &gst::Element) -> Result<(), MediaError> {
     let pad = raw.static_pad("src").ok_or_else(|| MediaError::Build {
         what: "encoder",
         detail: "capsfilter without src pad".into(),

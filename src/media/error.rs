@@ -16,12 +16,12 @@ pub enum MediaError {
     )]
     MissingElement(&'static str),
     /// The recorded file to replay does not exist or cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     File {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Building the pipeline failed.
     #[error("cannot build the {what} pipeline: {detail}")]

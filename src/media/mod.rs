@@ -11,12 +11,14 @@ mod bus;
 mod decoder;
 mod encoder;
 mod error;
+mod fixture;
 pub mod pattern;
 mod source;
 
 pub use decoder::{DecodedOutput, Decoder};
 pub use encoder::{EncoderOutput, EncoderPipeline, EncoderSettings};
 pub use error::MediaError;
+pub use fixture::write_test_pattern;
 pub use source::SourceSpec;
 
 /// Initialises GStreamer once; later calls are cheap.

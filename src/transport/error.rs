@@ -12,23 +12,23 @@ use crate::wire::WireError;
 pub enum TransportError {
     /// Binding the listening socket failed.
     #[error(
-        "cannot listen on {addr}: {source}; is another camview (or another program) using that port?"
+        "cannot listen on {addr}: {error}; is another camview (or another program) using that port?"
     )]
     Bind {
         /// The address.
         addr: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The TCP connection could not be made.
     #[error(
-        "cannot connect to {addr}: {source}; is `camview send --listen` (or `receive --listen`) running there?"
+        "cannot connect to {addr}: {error}; is `camview send --listen` (or `receive --listen`) running there?"
     )]
     Connect {
         /// The address as given.
         addr: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The peer's certificate is not pinned.
     #[error(
@@ -69,20 +69,20 @@ pub enum TransportError {
         secs: u64,
     },
     /// The peer broke the camview protocol.
-    #[error("protocol error from {addr}: {source}")]
+    #[error("protocol error from {addr}: {error}")]
     Protocol {
         /// The peer's address.
         addr: SocketAddr,
         /// What it did wrong.
-        source: WireError,
+        error: WireError,
     },
     /// Reading or writing the established connection failed.
-    #[error("connection to {addr} failed: {source}")]
+    #[error("connection to {addr} failed: {error}")]
     Io {
         /// The peer's address.
         addr: SocketAddr,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The peer closed the connection without saying goodbye.
     #[error("{addr} closed the connection without a goodbye")]

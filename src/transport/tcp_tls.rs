@@ -59,9 +59,9 @@ impl Listener {
     ) -> Result<Self, TransportError> {
         let tcp = TcpListener::bind(addr)
             .await
-            .map_err(|source| TransportError::Bind {
+            .map_err(|error| TransportError::Bind {
                 addr: addr.to_owned(),
-                source,
+                error,
             })?;
         Ok(Self {
             tcp,
@@ -122,7 +122,7 @@ impl ServerHandshake {
                 secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
             })?
             .map_err(|e| handshake_error(e, addr, self.ours))?;
-        Connection::new(TlsStream::Server(stream), addr, session)
+        Connection::new(TlsStream::Server(stream), addr, self.ours, session)
     }
 }
 
@@ -136,14 +136,14 @@ pub async fn connect(
 ) -> Result<Connection, TransportError> {
     let tcp = TcpStream::connect(addr)
         .await
-        .map_err(|source| TransportError::Connect {
+        .map_err(|error| TransportError::Connect {
             addr: addr.to_owned(),
-            source,
+            error,
         })?;
     let _ = tcp.set_nodelay(true);
-    let peer_addr = tcp.peer_addr().map_err(|source| TransportError::Connect {
+    let peer_addr = tcp.peer_addr().map_err(|error| TransportError::Connect {
         addr: addr.to_owned(),
-        source,
+        error,
     })?;
     let connector = TlsConnector::from(Arc::new(config));
     // Peers are pinned by fingerprint, so the name is only a label.
@@ -158,7 +158,7 @@ pub async fn connect(
             secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
         })?
         .map_err(|e| handshake_error(e, peer_addr, ours))?;
-    Connection::new(TlsStream::Client(stream), peer_addr, session)
+    Connection::new(TlsStream::Client(stream), peer_addr, ours, session)
 }
 
 /// Turns a failed handshake into words a user can act on.
@@ -177,6 +177,13 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
             },
         };
     };
+    tls_error(tls, addr, ours)
+}
+
+/// Says what a TLS error means for the user. In TLS 1.3 a client learns that
+/// the server refused its certificate only on its first read after the
+/// handshake, so established connections use this too.
+fn tls_error(tls: &rustls::Error, addr: SocketAddr, ours: Fingerprint) -> TransportError {
     match tls {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
             match other.0.downcast_ref::<UntrustedPeer>() {
@@ -193,6 +200,7 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
         rustls::Error::AlertReceived(
             alert @ (AlertDescription::BadCertificate
             | AlertDescription::CertificateUnknown
+            | AlertDescription::CertificateRequired
             | AlertDescription::UnknownCA
             | AlertDescription::AccessDenied),
         ) => TransportError::RefusedByPeer {
@@ -230,6 +238,7 @@ pub struct Connection {
     stream: TlsStream<TcpStream>,
     session: Session,
     peer: PeerInfo,
+    ours: Fingerprint,
     read_buf: Box<[u8]>,
 }
 
@@ -245,6 +254,7 @@ impl Connection {
     fn new(
         stream: TlsStream<TcpStream>,
         addr: SocketAddr,
+        ours: Fingerprint,
         session: Session,
     ) -> Result<Self, TransportError> {
         let (_, conn) = stream.get_ref();
@@ -269,6 +279,7 @@ impl Connection {
                 fingerprint,
                 cipher_suite,
             },
+            ours,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
         })
     }
@@ -346,17 +357,23 @@ impl Connection {
         self.stream.shutdown().await.map_err(|e| self.io(e))
     }
 
-    fn io(&self, source: std::io::Error) -> TransportError {
-        TransportError::Io {
-            addr: self.peer.addr,
-            source,
+    fn io(&self, error: std::io::Error) -> TransportError {
+        match error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>())
+        {
+            Some(tls) => tls_error(tls, self.peer.addr, self.ours),
+            None => TransportError::Io {
+                addr: self.peer.addr,
+                error,
+            },
         }
     }
 
-    fn protocol(&self, source: crate::wire::WireError) -> TransportError {
+    fn protocol(&self, error: crate::wire::WireError) -> TransportError {
         TransportError::Protocol {
             addr: self.peer.addr,
-            source,
+            error,
         }
     }
 }

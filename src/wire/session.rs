@@ -303,6 +303,7 @@ mod tests {
         assert_eq!(sender.poll_timeout(), None);
 
         receiver.request_keyframe();
+        drive(&mut sender, &mut receiver);
         sender.send_stream_info(&info());
         sender.send_frame(&frame(0));
         sender.send_frame(&frame(1));

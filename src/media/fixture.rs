@@ -1,0 +1,67 @@
+//! Writes recorded test streams: the test pattern, frame numbers burned in,
+//! encoded exactly as the sender encodes it, to an H.264 Annex-B file.
+//! `testdata/make-fixtures.sh` uses this to make the committed fixtures.
+
+use std::path::Path;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+use super::encoder::{
+    TEST_PATTERN_ELEMENTS, burn_frame_numbers, test_pattern_fragment, x264_fragment,
+};
+use super::{EncoderSettings, MediaError, require_elements};
+use crate::model::FrameRate;
+
+/// How long writing a fixture may take before it is called stuck.
+const FIXTURE_TIMEOUT_S: u64 = 120;
+
+/// Encodes `frames` frames of the test pattern at `width`x`height` into
+/// `path`, byte-identical from run to run on the same GStreamer and x264.
+pub fn write_test_pattern(
+    path: &Path,
+    width: u32,
+    height: u32,
+    frame_rate: FrameRate,
+    frames: u32,
+    settings: &EncoderSettings,
+) -> Result<(), MediaError> {
+    require_elements(&TEST_PATTERN_ELEMENTS)?;
+    require_elements(&["filesink"])?;
+    let location = path.to_string_lossy().replace('"', "\\\"");
+    let description = format!(
+        "{} ! {} ! filesink location=\"{location}\"",
+        test_pattern_fragment(width, height, frame_rate, Some(frames)),
+        x264_fragment(settings, true),
+    );
+    let build = |detail: String| MediaError::Build {
+        what: "fixture",
+        detail,
+    };
+    let pipeline = gst::parse::launch(&description)
+        .map_err(|e| build(e.to_string()))?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| build("not a pipeline".into()))?;
+    let raw = pipeline
+        .by_name("raw")
+        .ok_or_else(|| build("no raw capsfilter".into()))?;
+    burn_frame_numbers(&raw)?;
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|_| MediaError::Start("fixture"))?;
+    let bus = pipeline.bus().ok_or(MediaError::Start("fixture"))?;
+    let result = match bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(FIXTURE_TIMEOUT_S),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    ) {
+        Some(message) => match message.view() {
+            gst::MessageView::Error(e) => Err(build(e.error().to_string())),
+            _ => Ok(()),
+        },
+        None => Err(build(format!(
+            "no end of stream after {FIXTURE_TIMEOUT_S} s"
+        ))),
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}

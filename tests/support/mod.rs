@@ -1,0 +1,256 @@
+//! Shared helpers for the end-to-end tests: nodes with their own identity,
+//! a sender process whose log is captured, and a receiver run to completion.
+//!
+//! Every process is the real `camview` binary on loopback. A test that needs
+//! GStreamer fails (it does not skip) when GStreamer is missing.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long any one camview process may run in a test.
+pub const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The path of a committed fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(name)
+}
+
+/// A camview command with logs in plain text.
+pub fn camview() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camview"));
+    cmd.env("NO_COLOR", "1")
+        .env("RUST_LOG", "camview=info")
+        .env_remove("CAMVIEW_CONFIG_DIR");
+    cmd
+}
+
+/// One machine's identity: a config directory with its own key.
+pub struct Node {
+    dir: tempfile::TempDir,
+    pub fingerprint: String,
+}
+
+impl Node {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let out = camview()
+            .arg("--config-dir")
+            .arg(dir.path())
+            .arg("id")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "camview id failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let fingerprint = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+        Self { dir, fingerprint }
+    }
+
+    pub fn config_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `camview --config-dir <ours> <args>`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = camview();
+        cmd.arg("--config-dir").arg(self.dir.path()).args(args);
+        cmd
+    }
+}
+
+/// A running process whose stderr is collected line by line.
+pub struct Running {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&log);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child,
+            log,
+            reader: Some(reader),
+        }
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits until a log line contains `needle`, and returns that line.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // Let the reader thread collect the last lines.
+                std::thread::sleep(Duration::from_millis(100));
+                if let Some(line) = self.log.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                    return line.clone();
+                }
+                panic!(
+                    "process exited ({status}) before logging {needle:?}; log:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} within {timeout:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the process to exit; kills it and fails after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                if let Some(reader) = self.reader.take() {
+                    reader.join().unwrap();
+                }
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "process did not exit within {timeout:?}; log:\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Asks the process to stop as Ctrl-C would, and waits for it.
+    pub fn interrupt(&mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        self.wait(Duration::from_secs(10))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A sender listening on an ephemeral loopback port.
+pub struct Sender {
+    pub process: Running,
+    pub addr: String,
+}
+
+impl Sender {
+    /// Starts `camview send --listen 127.0.0.1:0 --peer <each viewer> <extra>`.
+    pub fn start(node: &Node, viewers: &[&Node], extra: &[&str]) -> Self {
+        let mut args = vec!["send", "--listen", "127.0.0.1:0"];
+        for viewer in viewers {
+            args.extend(["--peer", viewer.fingerprint.as_str()]);
+        }
+        args.extend(extra);
+        let mut process = Running::spawn(node.command(&args));
+        let line = process.wait_for_line("listening on ", Duration::from_secs(20));
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .to_owned();
+        Self { process, addr }
+    }
+}
+
+/// What a finished receiver left behind.
+pub struct Received {
+    pub status: ExitStatus,
+    pub log: String,
+    pub summary: serde_json::Value,
+}
+
+impl Received {
+    pub fn total(&self, name: &str) -> u64 {
+        self.summary["totals"][name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no totals.{name} in {}", self.summary))
+    }
+
+    /// Every decoded frame carried its own number, and none is missing.
+    pub fn assert_all_verified(&self, decoded: u64) {
+        assert!(
+            self.status.success(),
+            "receiver failed: {}\n{}",
+            self.status,
+            self.log
+        );
+        assert_eq!(self.total("frames_decoded"), decoded, "{}", self.log);
+        assert_eq!(self.total("frames_verified"), decoded, "{}", self.log);
+        assert_eq!(self.total("frames_missing"), 0, "{}", self.log);
+        assert_eq!(self.total("frames_unreadable"), 0, "{}", self.log);
+        assert_eq!(self.total("frames_mismatched"), 0, "{}", self.log);
+    }
+}
+
+/// Runs `camview receive <addr> --peer <sender> --headless --stats-json … <extra>`
+/// to completion.
+pub fn receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Received {
+    let json = node
+        .config_dir()
+        .join(format!("summary-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&json);
+    let json_arg = json.to_str().unwrap().to_owned();
+    let mut args = vec![
+        "receive",
+        addr,
+        "--peer",
+        sender,
+        "--headless",
+        "--stats-json",
+        &json_arg,
+    ];
+    args.extend(extra);
+    let mut process = Running::spawn(node.command(&args));
+    let status = process.wait(PROCESS_TIMEOUT);
+    let log = process.log();
+    let summary = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(serde_json::Value::Null);
+    Received {
+        status,
+        log,
+        summary,
+    }
+}
