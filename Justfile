@@ -1,0 +1,37 @@
+# camview's commands. `just` lists them.
+#
+# Every recipe installs what it needs first (ci/install-deps.sh is quick when
+# everything is present), so a fresh Debian 12 machine with Rust needs nothing
+# else.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Install the Debian packages and tools camview needs (idempotent).
+deps:
+    bash ci/install-deps.sh
+
+# Build the release binary.
+build: deps
+    cargo build --release --locked
+
+# Stream the test pattern over mutual TLS on loopback and print live stats.
+demo seconds="10": build
+    bash ci/demo.sh {{seconds}}
+
+# The whole test suite: formatting, lints, unit and end-to-end tests.
+test: deps
+    cargo fmt --check
+    cargo clippy --locked --all-targets -- -D warnings
+    cargo test --locked
+
+# Rewrite the recorded fixtures in testdata/ (deterministic).
+fixtures: deps
+    bash testdata/make-fixtures.sh
+
+# Check that the committed fixtures are what the script makes.
+check-fixtures: deps
+    bash testdata/make-fixtures.sh --check
