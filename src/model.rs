@@ -136,6 +136,10 @@ pub struct StreamInfo {
     /// The encoder that produced the stream (a GStreamer element name, or
     /// `passthrough` for a recorded file), shown in statistics.
     pub encoder: String,
+    /// Codec configuration: for H.264, the SPS and PPS NAL units in Annex-B
+    /// form (empty until the first keyframe has been seen). Keyframes carry
+    /// them too; this lets a receiver set up its decoder before one arrives.
+    pub codec_config: Vec<u8>,
 }
 
 /// One encoded access unit: everything after the encoder moves these.

@@ -130,7 +130,7 @@ async fn a_trusted_peer_that_breaks_the_protocol_is_dropped_with_a_reason() {
     let messages: Vec<Message> =
         std::iter::from_fn(|| reader.poll_message().ok().flatten()).collect();
     let goodbye = messages.iter().find_map(|m| match m {
-        Message::Goodbye { reason } => Some(reason.clone()),
+        Message::Goodbye { reason, .. } => Some(reason.clone()),
         _ => None,
     });
     assert_eq!(

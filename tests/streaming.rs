@@ -40,6 +40,12 @@ fn test_pattern_arrives_frame_for_frame() {
         received.summary
     );
     assert!(received.summary["latency"]["p50_ms"].as_f64().unwrap() > 0.0);
+    // One machine, one clock: ping/pong must find (almost) no offset.
+    let offset_us = received.summary["clock_offset_us"].as_i64().unwrap();
+    assert!(
+        offset_us.abs() < 2_000,
+        "clock offset {offset_us} µs on one machine"
+    );
 }
 
 #[test]

@@ -157,6 +157,7 @@ mod tests {
             height: 240,
             frame_rate: FrameRate::per_second(30),
             encoder: "x264enc".into(),
+            codec_config: vec![],
         }
     }
 

@@ -7,10 +7,20 @@ pub mod send;
 
 use std::time::Duration;
 
+use std::time::Instant;
+
 use tokio::sync::watch;
+
+use crate::model::Micros;
+use crate::wire::{Role, Session};
 
 /// How long a finished connection waits for its goodbye to be written.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A new protocol session starting now, on this machine's clocks.
+pub(crate) fn new_session(role: Role) -> Session {
+    Session::new(role, Instant::now(), Micros::now_unix())
+}
 
 /// A shutdown signal shared by a mode's tasks, set once with the reason
 /// the peers are told (Ctrl-C, SIGTERM, the end of the stream).

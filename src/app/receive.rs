@@ -7,14 +7,14 @@ use anyhow::Context as _;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{GOODBYE_TIMEOUT, interrupted};
+use super::{GOODBYE_TIMEOUT, interrupted, new_session};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, DecodedOutput, Decoder, pattern};
 use crate::model::{Micros, StreamInfo, VideoFrame};
-use crate::sync::{IntervalReport, LatencySummary, ReceiverStats, Totals};
+use crate::sync::{ClockSync, IntervalReport, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo};
-use crate::wire::{Event, Role, Session};
+use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
 /// Decoded pictures waiting for verification. Small: a backlog here is
 /// delay, so the decoder drops pictures rather than queue more.
@@ -39,9 +39,13 @@ pub struct Summary {
     pub bitrate_kbps: f64,
     /// Counts.
     pub totals: Totals,
-    /// Glass-to-glass latency (sender's capture to our decode), assuming the
-    /// two clocks agree (true on one machine).
+    /// Glass-to-glass latency: the sender's capture to our decode, with the
+    /// sender's clock offset (from ping/pong) taken out.
     pub latency: Option<LatencySummary>,
+    /// The sender's clock minus ours, µs, by the minimum round-trip filter.
+    pub clock_offset_us: Option<i64>,
+    /// The shortest round trip seen recently, ms.
+    pub rtt_ms: Option<f64>,
 }
 
 /// The sender, in the summary.
@@ -81,7 +85,7 @@ pub async fn run(settings: ReceiveSettings, identity: Identity) -> anyhow::Resul
     let conn = match &settings.endpoint {
         Endpoint::Connect(addr) => {
             let config = identity::client_config(&identity, settings.trusted.clone())?;
-            let session = Session::new(Role::Receiver, Instant::now());
+            let session = new_session(Role::Receiver);
             transport::connect(addr, config, ours, session).await?
         }
         Endpoint::Listen(addr) => {
@@ -119,7 +123,7 @@ async fn accept_one_sender(listener: &Listener) -> anyhow::Result<Connection> {
             .await
             .context("accepting a connection")?;
         // A session per attempt: its handshake deadline starts now.
-        let session = Session::new(Role::Receiver, Instant::now());
+        let session = new_session(Role::Receiver);
         match handshaker.run(tcp, addr, session).await {
             Ok(conn) => return Ok(conn),
             Err(e) => tracing::warn!("{e}"),
@@ -138,6 +142,7 @@ struct Receiver<'a> {
     settings: &'a ReceiveSettings,
     peer: PeerInfo,
     stats: ReceiverStats,
+    clock: ClockSync,
     info: Option<StreamInfo>,
     decoder: Option<Decoder>,
     waiting_for_keyframe: bool,
@@ -149,6 +154,7 @@ impl<'a> Receiver<'a> {
             settings,
             peer,
             stats: ReceiverStats::new(Instant::now()),
+            clock: ClockSync::default(),
             info: None,
             decoder: None,
             waiting_for_keyframe: true,
@@ -165,11 +171,15 @@ impl<'a> Receiver<'a> {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
             tokio::select! {
                 event = conn.next_event() => match event? {
-                    Some(Event::Established { .. }) => {
+                    Some(Event::Established { version, capabilities }) => {
+                        tracing::debug!(version, ?capabilities, "session established");
                         // Ask at once, so the first picture does not wait
                         // for the next periodic keyframe.
-                        conn.session_mut().request_keyframe();
+                        conn.session_mut().request_keyframe(KeyframeReason::Join);
                         conn.flush().await?;
+                    }
+                    Some(Event::Pong { sent, answered, received }) => {
+                        self.clock.handle_pong(sent, answered, received);
                     }
                     Some(Event::StreamInfo(info)) => self.handle_info(info, &decoded_tx)?,
                     Some(Event::Frame(frame)) => {
@@ -182,12 +192,14 @@ impl<'a> Receiver<'a> {
                             decoder.push(frame)?;
                         }
                     }
-                    Some(Event::Goodbye { reason }) => {
+                    Some(Event::Goodbye { code, reason }) => {
+                        tracing::debug!(?code, "goodbye");
                         tracing::info!("the sender said goodbye: {reason}");
                         self.drain(&mut decoded_rx).await;
                         break format!("sender said goodbye: {reason}");
                     }
-                    Some(Event::KeyframeRequested) | None => break "the sender closed the connection".to_owned(),
+                    Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_)) => {}
+                    None => break "the sender closed the connection".to_owned(),
                 },
                 output = decoded_rx.recv() => match output {
                     Some(DecodedOutput::Frame(picture)) => {
@@ -203,6 +215,8 @@ impl<'a> Receiver<'a> {
                 () = tokio::time::sleep_until(report_at) => {
                     if let Some(report) = self.stats.poll_report(Instant::now()) {
                         self.print_report(&report);
+                        conn.session_mut().send_receiver_stats(receiver_report(&report));
+                        conn.flush().await?;
                     }
                 }
                 () = sleep_until_opt(deadline) => {
@@ -235,7 +249,13 @@ impl<'a> Receiver<'a> {
     }
 
     fn handle_picture(&mut self, picture: &VideoFrame) {
+        // Latency on one clock: the capture time moved to ours.
         let arrival = Micros::now_unix();
+        let capture_time = if picture.capture_time.0 == 0 {
+            picture.capture_time
+        } else {
+            self.clock.to_local(picture.capture_time)
+        };
         let check = match picture.luma() {
             Some(luma) => pattern::check(
                 picture.seq,
@@ -247,7 +267,7 @@ impl<'a> Receiver<'a> {
             None => crate::model::FrameCheck::Unreadable,
         };
         self.stats
-            .handle_decoded(picture.seq, picture.capture_time, arrival, check);
+            .handle_decoded(picture.seq, capture_time, arrival, check);
     }
 
     /// After the sender's goodbye: let the decoder finish what it holds.
@@ -313,6 +333,8 @@ impl<'a> Receiver<'a> {
             fps: per_second(totals.frames_decoded as f64),
             bitrate_kbps: per_second(totals.bytes_received as f64 * 8.0 / 1000.0),
             latency: self.stats.latency(),
+            clock_offset_us: self.clock.offset_us(),
+            rtt_ms: self.clock.rtt().map(Micros::as_millis_f64),
             totals,
         };
         let t = &summary.totals;
@@ -340,6 +362,17 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     }
 }
 
+/// What the sender hears of an interval report.
+fn receiver_report(report: &IntervalReport) -> ReceiverReport {
+    let us = |ms: f64| (ms * 1000.0).clamp(0.0, f64::from(u32::MAX)) as u32;
+    ReceiverReport {
+        frames_decoded: report.totals.frames_decoded,
+        frames_dropped: report.totals.frames_missing,
+        latency_p50_us: report.latency.as_ref().map_or(0, |l| us(l.p50_ms)),
+        latency_p95_us: report.latency.as_ref().map_or(0, |l| us(l.p95_ms)),
+    }
+}
+
 async fn close(conn: Connection, reason: &str) {
-    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(reason)).await;
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Normal, reason)).await;
 }

@@ -1,19 +1,18 @@
 //! `camview send`: one pipeline, one encode, shared by every viewer.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context as _;
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
-use super::{GOODBYE_TIMEOUT, Shutdown, interrupted};
+use super::{GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, EncoderOutput, EncoderPipeline};
 use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
-use crate::wire::{Event, Role, Session};
+use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
 /// Encoded frames waiting for the fan-out. The fan-out only clones an `Arc`
 /// per viewer, so this never fills unless the process is starved.
@@ -60,13 +59,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         }
         Endpoint::Connect(addr) => {
             let config = identity::client_config(&identity, settings.trusted.clone())?;
-            let conn = transport::connect(
-                addr,
-                config,
-                ours,
-                Session::new(Role::Sender, Instant::now()),
-            )
-            .await?;
+            let conn = transport::connect(addr, config, ours, new_session(Role::Sender)).await?;
             log_connected(0, &conn);
             tokio::spawn(async move { serve_viewer(conn, 0, control_tx, shutdown).await })
         }
@@ -205,11 +198,8 @@ async fn accept_loop(
             drop(handshake_permit);
             let Ok(_viewer_permit) = viewers.try_acquire_owned() else {
                 tracing::warn!(%addr, "refusing a viewer: the maximum number of viewers is connected");
-                let _ = tokio::time::timeout(
-                    GOODBYE_TIMEOUT,
-                    conn.close("too many viewers; try again later or raise --max-viewers on the sender"),
-                )
-                .await;
+                let reason = "too many viewers; try again later or raise --max-viewers on the sender";
+                let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Busy, reason)).await;
                 return;
             };
             log_connected(id, &conn);
@@ -234,9 +224,7 @@ async fn handshake(
     tcp: TcpStream,
     addr: std::net::SocketAddr,
 ) -> Result<Connection, TransportError> {
-    handshaker
-        .run(tcp, addr, Session::new(Role::Sender, Instant::now()))
-        .await
+    handshaker.run(tcp, addr, new_session(Role::Sender)).await
 }
 
 fn log_connected(id: ViewerId, conn: &Connection) {
@@ -260,8 +248,9 @@ async fn serve_viewer(
 ) -> Result<(), TransportError> {
     let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
     if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
-        return conn.close("the sender is shutting down").await;
+        return close(conn, "the sender is shutting down").await;
     }
+    let mut last_report: Option<ReceiverReport> = None;
     loop {
         tokio::select! {
             // Queued frames first: at the end of a stream they are sent
@@ -280,15 +269,31 @@ async fn serve_viewer(
                 conn.flush().await?;
             }
             event = conn.next_event() => match event? {
-                Some(Event::Established { .. }) => tracing::debug!(viewer = id, "session established"),
-                Some(Event::KeyframeRequested) => {
+                Some(Event::Established { version, capabilities }) => {
+                    tracing::debug!(viewer = id, version, ?capabilities, "session established");
+                }
+                Some(Event::KeyframeRequested(reason)) => {
+                    tracing::debug!(viewer = id, ?reason, "keyframe requested");
                     let _ = control_tx.try_send(Control::KeyframeRequest);
                 }
-                Some(Event::Goodbye { reason }) => {
-                    tracing::info!(viewer = id, "viewer said goodbye: {reason}");
+                Some(Event::BitrateHint { kbps }) => {
+                    // Acting on hints (one encode, many viewers) is the
+                    // rate-control work still to come; they are logged.
+                    tracing::info!(viewer = id, "viewer asks for at most {kbps} kbit/s");
+                }
+                Some(Event::ReceiverStats(report)) => last_report = Some(report),
+                Some(Event::Pong { sent, received, .. }) => {
+                    tracing::trace!(viewer = id, rtt_us = received.saturating_sub(sent).0, "pong");
+                }
+                Some(Event::Goodbye { code, reason }) => {
+                    tracing::info!(viewer = id, ?code, "viewer said goodbye: {reason}");
+                    log_report(id, last_report);
                     return Ok(());
                 }
-                Some(Event::StreamInfo(_) | Event::Frame(_)) | None => return Ok(()),
+                Some(Event::StreamInfo(_) | Event::Frame(_)) | None => {
+                    log_report(id, last_report);
+                    return Ok(());
+                }
             },
             reason = shutdown.wait() => return close(conn, &reason).await,
         }
@@ -303,8 +308,22 @@ fn queue_item(conn: &mut Connection, item: ViewerItem) {
     }
 }
 
+/// The viewer's last report, when it leaves.
+fn log_report(id: ViewerId, report: Option<ReceiverReport>) {
+    if let Some(r) = report {
+        tracing::info!(
+            viewer = id,
+            "viewer decoded {} frames, lost {}, latency p50 {:.1} ms p95 {:.1} ms",
+            r.frames_decoded,
+            r.frames_dropped,
+            f64::from(r.latency_p50_us) / 1000.0,
+            f64::from(r.latency_p95_us) / 1000.0
+        );
+    }
+}
+
 async fn close(conn: Connection, reason: &str) -> Result<(), TransportError> {
-    tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(reason))
+    tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Normal, reason))
         .await
         .unwrap_or(Ok(()))
 }

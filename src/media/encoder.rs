@@ -12,7 +12,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, SourceSpec, pattern, require_elements};
+use super::{MediaError, SourceSpec, h264, pattern, require_elements};
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
 /// Encoder knobs, in the units users give them.
@@ -307,9 +307,26 @@ fn on_sample(
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
 
+    let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+    let data = buffer
+        .map_readable()
+        .map_err(|_| gst::FlowError::Error)?
+        .as_slice()
+        .to_vec();
+
+    // The description follows the caps, and each keyframe's parameter sets.
+    let codec_config = if keyframe {
+        h264::parameter_sets(&data)
+    } else {
+        state
+            .info
+            .as_ref()
+            .map(|i| i.codec_config.clone())
+            .unwrap_or_default()
+    };
     if let Some(info) = sample
         .caps()
-        .and_then(|caps| stream_info(caps, &state.encoder_name))
+        .and_then(|caps| stream_info(caps, &state.encoder_name, codec_config))
         && state.info.as_ref() != Some(&info)
     {
         state.info = Some(info.clone());
@@ -318,17 +335,11 @@ fn on_sample(
         }
     }
 
-    let keyframe = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
     let seq = state.next_seq;
     state.next_seq = seq.next();
     if state.skip_to_keyframe && !keyframe {
         return Ok(gst::FlowSuccess::Ok);
     }
-    let data = buffer
-        .map_readable()
-        .map_err(|_| gst::FlowError::Error)?
-        .as_slice()
-        .to_vec();
     let frame = EncodedFrame {
         seq,
         capture_time: capture_time(sink, &sample, buffer),
@@ -369,7 +380,7 @@ fn capture_time(sink: &gst_app::AppSink, sample: &gst::Sample, buffer: &gst::Buf
     now.saturating_sub(Micros(age.useconds()))
 }
 
-fn stream_info(caps: &gst::CapsRef, encoder: &str) -> Option<StreamInfo> {
+fn stream_info(caps: &gst::CapsRef, encoder: &str, codec_config: Vec<u8>) -> Option<StreamInfo> {
     let s = caps.structure(0)?;
     let width = u32::try_from(s.get::<i32>("width").ok()?).ok()?;
     let height = u32::try_from(s.get::<i32>("height").ok()?).ok()?;
@@ -389,5 +400,6 @@ fn stream_info(caps: &gst::CapsRef, encoder: &str) -> Option<StreamInfo> {
         height,
         frame_rate,
         encoder: encoder.to_owned(),
+        codec_config,
     })
 }

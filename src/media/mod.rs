@@ -12,6 +12,7 @@ mod decoder;
 mod encoder;
 mod error;
 mod fixture;
+pub mod h264;
 pub mod pattern;
 mod source;
 

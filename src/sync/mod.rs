@@ -1,8 +1,10 @@
-//! Timing and statistics: latency and rate statistics and frame
-//! verification. Pure logic: time is always passed in, never read here.
+//! Timing and statistics: the peer's clock offset, latency and rate
+//! statistics, and frame-verification counts. Pure logic: time is always passed in, never read here.
 
+mod clock;
 mod histogram;
 mod stats;
 
+pub use clock::ClockSync;
 pub use histogram::LatencyHistogram;
 pub use stats::{IntervalReport, LatencySummary, ReceiverStats, Totals};

@@ -13,7 +13,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
 use super::TransportError;
 use crate::identity::{Fingerprint, UntrustedPeer};
-use crate::wire::{Event, Session};
+use crate::wire::{Event, GoodbyeCode, Session};
 
 /// How long a peer has to finish the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -341,7 +341,10 @@ impl Connection {
                     })
                 };
             }
-            if let Err(source) = self.session.handle_bytes(&self.read_buf[..n]) {
+            if let Err(source) = self
+                .session
+                .handle_bytes(Instant::now(), &self.read_buf[..n])
+            {
                 // Tell the peer why before hanging up; it may already be gone.
                 let _ = self.flush().await;
                 let _ = self.stream.shutdown().await;
@@ -350,9 +353,9 @@ impl Connection {
         }
     }
 
-    /// Says goodbye with `reason`, flushes and closes the TLS stream.
-    pub async fn close(mut self, reason: &str) -> Result<(), TransportError> {
-        self.session.close(reason);
+    /// Says goodbye with `code` and `reason`, flushes and closes the TLS stream.
+    pub async fn close(mut self, code: GoodbyeCode, reason: &str) -> Result<(), TransportError> {
+        self.session.close(code, reason);
         self.flush().await?;
         self.stream.shutdown().await.map_err(|e| self.io(e))
     }

@@ -11,15 +11,19 @@ pub enum WireError {
     /// protocol.
     #[error("the peer does not speak the camview protocol (bad magic bytes)")]
     BadMagic,
-    /// The peer speaks a protocol version this build does not.
+    /// The peer speaks no protocol version this build does.
     #[error(
-        "the peer speaks camview protocol version {theirs}, this build speaks {ours}; install the same camview release on both ends"
+        "the peer speaks camview protocol versions {theirs_min} to {theirs_max}, this build speaks {ours_min} to {ours_max}; install the same camview release on both ends (or upgrade the older one)"
     )]
     VersionMismatch {
-        /// Our version.
-        ours: u16,
-        /// The peer's version.
-        theirs: u16,
+        /// Our oldest version.
+        ours_min: u16,
+        /// Our newest version.
+        ours_max: u16,
+        /// The peer's oldest version.
+        theirs_min: u16,
+        /// The peer's newest version.
+        theirs_max: u16,
     },
     /// A message type byte that no version of the protocol defines.
     #[error("unknown message type 0x{0:02x}")]
@@ -62,4 +66,11 @@ pub enum WireError {
     /// The peer did not finish the handshake in time.
     #[error("the peer did not complete the camview handshake within {0} s")]
     HandshakeTimeout(u64),
+    /// The peer sent no complete message for too long (dead, or trickling
+    /// bytes to hold the connection open).
+    #[error("the peer sent no complete message for {0} s")]
+    IdleTimeout(u64),
+    /// The peer sent control messages faster than any honest peer does.
+    #[error("the peer sent more than {0} control messages in one second")]
+    Flooding(u32),
 }

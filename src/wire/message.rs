@@ -2,7 +2,10 @@
 //! `wire`). Encoding appends to a `Vec<u8>`; decoding takes one complete
 //! body and rejects trailing bytes, as rustls' `msgs/` do.
 
-use super::{MAX_BODY_LEN, MAX_ENCODER_NAME_LEN, MAX_REASON_LEN, PROTOCOL_VERSION, WireError};
+use super::{
+    Capabilities, MAX_BODY_LEN, MAX_CODEC_CONFIG_LEN, MAX_ENCODER_NAME_LEN, MAX_REASON_LEN,
+    PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, WireError,
+};
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
 /// The four bytes every `Hello` starts with.
@@ -15,7 +18,11 @@ const TYPE_HELLO: u8 = 0x01;
 const TYPE_STREAM_INFO: u8 = 0x02;
 const TYPE_FRAME: u8 = 0x03;
 const TYPE_KEYFRAME_REQUEST: u8 = 0x04;
-const TYPE_GOODBYE: u8 = 0x05;
+const TYPE_BITRATE_HINT: u8 = 0x05;
+const TYPE_PING: u8 = 0x06;
+const TYPE_PONG: u8 = 0x07;
+const TYPE_RECEIVER_STATS: u8 = 0x08;
+const TYPE_GOODBYE: u8 = 0x09;
 
 const CODEC_H264: u8 = 1;
 const FLAG_KEYFRAME: u8 = 0x01;
@@ -39,35 +46,101 @@ impl Role {
     }
 }
 
+/// Why a receiver asks for a keyframe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyframeReason {
+    /// It just joined and has nothing to decode from.
+    Join,
+    /// Frames were lost or skipped.
+    Loss,
+    /// Its decoder reported an error.
+    DecodeError,
+}
+
+/// Why a session ends, for the peer's logs and exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoodbyeCode {
+    /// A normal end (the stream ended, the user stopped).
+    Normal,
+    /// The other side broke the protocol.
+    ProtocolError,
+    /// The other side was silent too long.
+    Timeout,
+    /// The sender serves as many viewers as it may.
+    Busy,
+    /// Something failed on the side saying goodbye.
+    InternalError,
+}
+
+/// A receiver's periodic report to the sender.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReceiverReport {
+    /// Pictures decoded so far.
+    pub frames_decoded: u64,
+    /// Frames lost or skipped so far.
+    pub frames_dropped: u64,
+    /// Median glass-to-glass latency over the last interval, µs.
+    pub latency_p50_us: u32,
+    /// 95th percentile latency over the last interval, µs.
+    pub latency_p95_us: u32,
+}
+
 /// One protocol message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// First message on each side: who we are and what we speak.
     Hello {
-        /// Protocol version.
-        version: u16,
+        /// Oldest protocol version spoken.
+        min_version: u16,
+        /// Newest protocol version spoken.
+        max_version: u16,
         /// The sender's role.
         role: Role,
+        /// Optional features supported; unknown bits are ignored.
+        capabilities: Capabilities,
     },
-    /// The stream's description, sent before the first frame.
+    /// (Sender) the stream's description, before the first frame and when it changes.
     StreamInfo(StreamInfo),
-    /// One encoded access unit.
+    /// (Sender) one encoded access unit.
     Frame(EncodedFrame),
-    /// The receiver asks for an IDR frame (on join, after loss or a decode error).
-    KeyframeRequest,
-    /// The peer is closing the connection, with a reason for the log.
+    /// (Receiver) please send an IDR frame soon.
+    KeyframeRequest(KeyframeReason),
+    /// (Receiver) the bitrate it can take, kbit/s.
+    BitrateHint {
+        /// Kilobits per second.
+        kbps: u32,
+    },
+    /// Either side: a clock probe; the peer answers with `Pong`.
+    Ping {
+        /// The prober's clock, µs since the Unix epoch.
+        sent_us: u64,
+    },
+    /// The answer to a `Ping`.
+    Pong {
+        /// The `Ping`'s `sent_us`, echoed.
+        ping_sent_us: u64,
+        /// The answerer's clock when it answered, µs since the Unix epoch.
+        answered_us: u64,
+    },
+    /// (Receiver) how it is doing.
+    ReceiverStats(ReceiverReport),
+    /// The peer is closing the connection.
     Goodbye {
-        /// Human-readable reason.
+        /// What kind of end.
+        code: GoodbyeCode,
+        /// Human-readable reason for the log.
         reason: String,
     },
 }
 
 impl Message {
-    /// A `Hello` for this build's protocol version.
+    /// A `Hello` for this build's protocol versions and capabilities.
     pub fn hello(role: Role) -> Self {
         Self::Hello {
-            version: PROTOCOL_VERSION,
+            min_version: PROTOCOL_VERSION_MIN,
+            max_version: PROTOCOL_VERSION_MAX,
             role,
+            capabilities: Capabilities::ALL,
         }
     }
 
@@ -77,30 +150,44 @@ impl Message {
             Self::Hello { .. } => "Hello",
             Self::StreamInfo(_) => "StreamInfo",
             Self::Frame(_) => "Frame",
-            Self::KeyframeRequest => "KeyframeRequest",
+            Self::KeyframeRequest(_) => "KeyframeRequest",
+            Self::BitrateHint { .. } => "BitrateHint",
+            Self::Ping { .. } => "Ping",
+            Self::Pong { .. } => "Pong",
+            Self::ReceiverStats(_) => "ReceiverStats",
             Self::Goodbye { .. } => "Goodbye",
         }
     }
 
     /// Appends the message, header included, to `out`.
     ///
-    /// Fields longer than the protocol allows (an encoder name, a reason) are
-    /// cut at a character boundary, so encoding never produces bytes a peer
-    /// would reject. A frame payload above [`MAX_BODY_LEN`] is a bug in the
-    /// caller (the encoder never makes one); it is encoded anyway and the
-    /// peer refuses it.
+    /// Fields longer than the protocol allows (an encoder name, a reason,
+    /// codec configuration) are cut, text at a character boundary, so
+    /// encoding never produces bytes a peer would reject. A frame payload
+    /// above [`MAX_BODY_LEN`] is a bug in the caller (no encoder makes one);
+    /// it is encoded anyway and the peer refuses it.
     pub fn encode(&self, out: &mut Vec<u8>) {
+        if let Self::Frame(frame) = self {
+            return Self::encode_frame(frame, out);
+        }
         let start = out.len();
         out.push(self.type_byte());
         out.extend_from_slice(&[0; 4]); // body length, patched below
         match self {
-            Self::Hello { version, role } => {
+            Self::Hello {
+                min_version,
+                max_version,
+                role,
+                capabilities,
+            } => {
                 out.extend_from_slice(MAGIC);
-                out.extend_from_slice(&version.to_be_bytes());
+                out.extend_from_slice(&min_version.to_be_bytes());
+                out.extend_from_slice(&max_version.to_be_bytes());
                 out.push(match role {
                     Role::Sender => 0,
                     Role::Receiver => 1,
                 });
+                out.extend_from_slice(&capabilities.bits().to_be_bytes());
             }
             Self::StreamInfo(info) => {
                 out.push(match info.codec {
@@ -114,10 +201,41 @@ impl Message {
                 // Fits: MAX_ENCODER_NAME_LEN < 256.
                 out.push(name.len() as u8);
                 out.extend_from_slice(name.as_bytes());
+                let config =
+                    &info.codec_config[..info.codec_config.len().min(MAX_CODEC_CONFIG_LEN)];
+                // Fits: MAX_CODEC_CONFIG_LEN < 65536.
+                out.extend_from_slice(&(config.len() as u16).to_be_bytes());
+                out.extend_from_slice(config);
             }
-            Self::Frame(frame) => encode_frame_body(frame, out),
-            Self::KeyframeRequest => {}
-            Self::Goodbye { reason } => {
+            Self::Frame(_) => {} // encoded above
+            Self::KeyframeRequest(reason) => out.push(match reason {
+                KeyframeReason::Join => 0,
+                KeyframeReason::Loss => 1,
+                KeyframeReason::DecodeError => 2,
+            }),
+            Self::BitrateHint { kbps } => out.extend_from_slice(&kbps.to_be_bytes()),
+            Self::Ping { sent_us } => out.extend_from_slice(&sent_us.to_be_bytes()),
+            Self::Pong {
+                ping_sent_us,
+                answered_us,
+            } => {
+                out.extend_from_slice(&ping_sent_us.to_be_bytes());
+                out.extend_from_slice(&answered_us.to_be_bytes());
+            }
+            Self::ReceiverStats(report) => {
+                out.extend_from_slice(&report.frames_decoded.to_be_bytes());
+                out.extend_from_slice(&report.frames_dropped.to_be_bytes());
+                out.extend_from_slice(&report.latency_p50_us.to_be_bytes());
+                out.extend_from_slice(&report.latency_p95_us.to_be_bytes());
+            }
+            Self::Goodbye { code, reason } => {
+                out.push(match code {
+                    GoodbyeCode::Normal => 0,
+                    GoodbyeCode::ProtocolError => 1,
+                    GoodbyeCode::Timeout => 2,
+                    GoodbyeCode::Busy => 3,
+                    GoodbyeCode::InternalError => 4,
+                });
                 let reason = truncate_utf8(reason, MAX_REASON_LEN);
                 // Fits: MAX_REASON_LEN < 65536.
                 out.extend_from_slice(&(reason.len() as u16).to_be_bytes());
@@ -136,7 +254,10 @@ impl Message {
         out.reserve(HEADER_LEN + FRAME_FIXED_LEN + frame.data.len());
         out.push(TYPE_FRAME);
         out.extend_from_slice(&body_len.to_be_bytes());
-        encode_frame_body(frame, out);
+        out.extend_from_slice(&frame.seq.0.to_be_bytes());
+        out.extend_from_slice(&frame.capture_time.0.to_be_bytes());
+        out.push(if frame.keyframe { FLAG_KEYFRAME } else { 0 });
+        out.extend_from_slice(&frame.data);
     }
 
     /// The encoded message as a new vector.
@@ -151,7 +272,11 @@ impl Message {
             Self::Hello { .. } => TYPE_HELLO,
             Self::StreamInfo(_) => TYPE_STREAM_INFO,
             Self::Frame(_) => TYPE_FRAME,
-            Self::KeyframeRequest => TYPE_KEYFRAME_REQUEST,
+            Self::KeyframeRequest(_) => TYPE_KEYFRAME_REQUEST,
+            Self::BitrateHint { .. } => TYPE_BITRATE_HINT,
+            Self::Ping { .. } => TYPE_PING,
+            Self::Pong { .. } => TYPE_PONG,
+            Self::ReceiverStats(_) => TYPE_RECEIVER_STATS,
             Self::Goodbye { .. } => TYPE_GOODBYE,
         }
     }
@@ -160,11 +285,18 @@ impl Message {
     /// is buffered, so a hostile length never causes an allocation.
     pub(super) fn check_header(type_byte: u8, body_len: u32) -> Result<usize, WireError> {
         let (kind, limit) = match type_byte {
-            TYPE_HELLO => ("Hello", MAGIC.len() + 2 + 1),
-            TYPE_STREAM_INFO => ("StreamInfo", 1 + 4 * 4 + 1 + MAX_ENCODER_NAME_LEN),
+            TYPE_HELLO => ("Hello", MAGIC.len() + 2 + 2 + 1 + 4),
+            TYPE_STREAM_INFO => (
+                "StreamInfo",
+                1 + 4 * 4 + 1 + MAX_ENCODER_NAME_LEN + 2 + MAX_CODEC_CONFIG_LEN,
+            ),
             TYPE_FRAME => ("Frame", MAX_BODY_LEN),
-            TYPE_KEYFRAME_REQUEST => ("KeyframeRequest", 0),
-            TYPE_GOODBYE => ("Goodbye", 2 + MAX_REASON_LEN),
+            TYPE_KEYFRAME_REQUEST => ("KeyframeRequest", 1),
+            TYPE_BITRATE_HINT => ("BitrateHint", 4),
+            TYPE_PING => ("Ping", 8),
+            TYPE_PONG => ("Pong", 16),
+            TYPE_RECEIVER_STATS => ("ReceiverStats", 8 + 8 + 4 + 4),
+            TYPE_GOODBYE => ("Goodbye", 1 + 2 + MAX_REASON_LEN),
             other => return Err(WireError::UnknownType(other)),
         };
         let len = usize::try_from(body_len).unwrap_or(usize::MAX);
@@ -187,13 +319,23 @@ impl Message {
                 if r.take(MAGIC.len())? != MAGIC {
                     return Err(WireError::BadMagic);
                 }
-                let version = r.u16()?;
+                let min_version = r.u16()?;
+                let max_version = r.u16()?;
+                if min_version > max_version {
+                    return Err(r.invalid("version range"));
+                }
                 let role = match r.u8()? {
                     0 => Role::Sender,
                     1 => Role::Receiver,
                     _ => return Err(r.invalid("role")),
                 };
-                Self::Hello { version, role }
+                let capabilities = Capabilities::from_bits(r.u32()?);
+                Self::Hello {
+                    min_version,
+                    max_version,
+                    role,
+                    capabilities,
+                }
             }
             TYPE_STREAM_INFO => {
                 r.kind = "StreamInfo";
@@ -209,12 +351,15 @@ impl Message {
                 };
                 let name_len = usize::from(r.u8()?);
                 let encoder = r.utf8(name_len, "encoder name")?;
+                let config_len = usize::from(r.u16()?);
+                let codec_config = r.take(config_len)?.to_vec();
                 Self::StreamInfo(StreamInfo {
                     codec,
                     width,
                     height,
                     frame_rate,
                     encoder,
+                    codec_config,
                 })
             }
             TYPE_FRAME => {
@@ -235,12 +380,50 @@ impl Message {
             }
             TYPE_KEYFRAME_REQUEST => {
                 r.kind = "KeyframeRequest";
-                Self::KeyframeRequest
+                Self::KeyframeRequest(match r.u8()? {
+                    0 => KeyframeReason::Join,
+                    1 => KeyframeReason::Loss,
+                    2 => KeyframeReason::DecodeError,
+                    _ => return Err(r.invalid("reason")),
+                })
+            }
+            TYPE_BITRATE_HINT => {
+                r.kind = "BitrateHint";
+                Self::BitrateHint { kbps: r.u32()? }
+            }
+            TYPE_PING => {
+                r.kind = "Ping";
+                Self::Ping { sent_us: r.u64()? }
+            }
+            TYPE_PONG => {
+                r.kind = "Pong";
+                Self::Pong {
+                    ping_sent_us: r.u64()?,
+                    answered_us: r.u64()?,
+                }
+            }
+            TYPE_RECEIVER_STATS => {
+                r.kind = "ReceiverStats";
+                Self::ReceiverStats(ReceiverReport {
+                    frames_decoded: r.u64()?,
+                    frames_dropped: r.u64()?,
+                    latency_p50_us: r.u32()?,
+                    latency_p95_us: r.u32()?,
+                })
             }
             TYPE_GOODBYE => {
                 r.kind = "Goodbye";
+                let code = match r.u8()? {
+                    0 => GoodbyeCode::Normal,
+                    1 => GoodbyeCode::ProtocolError,
+                    2 => GoodbyeCode::Timeout,
+                    3 => GoodbyeCode::Busy,
+                    4 => GoodbyeCode::InternalError,
+                    _ => return Err(r.invalid("code")),
+                };
                 let len = usize::from(r.u16()?);
                 Self::Goodbye {
+                    code,
                     reason: r.utf8(len, "reason")?,
                 }
             }
@@ -253,13 +436,6 @@ impl Message {
 
 /// The bytes of a `Frame` body before its payload: seq, time, flags.
 const FRAME_FIXED_LEN: usize = 8 + 8 + 1;
-
-fn encode_frame_body(frame: &EncodedFrame, out: &mut Vec<u8>) {
-    out.extend_from_slice(&frame.seq.0.to_be_bytes());
-    out.extend_from_slice(&frame.capture_time.0.to_be_bytes());
-    out.push(if frame.keyframe { FLAG_KEYFRAME } else { 0 });
-    out.extend_from_slice(&frame.data);
-}
 
 /// Cuts `s` to at most `max` bytes without splitting a character.
 fn truncate_utf8(s: &str, max: usize) -> &str {
@@ -365,6 +541,7 @@ mod tests {
                 height: 720,
                 frame_rate: FrameRate::per_second(30),
                 encoder: "x264enc".into(),
+                codec_config: vec![0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x68, 0xce],
             }),
             Message::Frame(EncodedFrame {
                 seq: Seq(42),
@@ -372,9 +549,30 @@ mod tests {
                 keyframe: true,
                 data: vec![0, 0, 0, 1, 0x65, 0xAA],
             }),
-            Message::KeyframeRequest,
+            Message::KeyframeRequest(KeyframeReason::Join),
+            Message::KeyframeRequest(KeyframeReason::Loss),
+            Message::KeyframeRequest(KeyframeReason::DecodeError),
+            Message::BitrateHint { kbps: 1500 },
+            Message::Ping {
+                sent_us: 1_764_000_000_000_000,
+            },
+            Message::Pong {
+                ping_sent_us: 1_764_000_000_000_000,
+                answered_us: 1_764_000_000_000_250,
+            },
+            Message::ReceiverStats(ReceiverReport {
+                frames_decoded: 900,
+                frames_dropped: 3,
+                latency_p50_us: 4_200,
+                latency_p95_us: 6_100,
+            }),
             Message::Goodbye {
+                code: GoodbyeCode::Normal,
                 reason: "end of stream".into(),
+            },
+            Message::Goodbye {
+                code: GoodbyeCode::Busy,
+                reason: "too many viewers".into(),
             },
         ]
     }
@@ -426,19 +624,59 @@ mod tests {
     }
 
     #[test]
+    fn every_fixed_size_message_is_refused_one_byte_over_its_limit() {
+        for message in examples()
+            .into_iter()
+            .filter(|m| !matches!(m, Message::Frame(_)))
+        {
+            let t = message.type_byte();
+            let limit = Message::check_header(t, u32::MAX).unwrap_err();
+            let WireError::TooLong { limit, .. } = limit else {
+                panic!("{limit:?}")
+            };
+            assert!(Message::check_header(t, limit as u32).is_ok());
+            assert!(Message::check_header(t, limit as u32 + 1).is_err());
+        }
+    }
+
+    #[test]
     fn trailing_bytes_are_refused() {
         assert_eq!(
-            Message::decode(TYPE_KEYFRAME_REQUEST, &[0]),
-            Err(WireError::TrailingBytes("KeyframeRequest"))
+            Message::decode(TYPE_BITRATE_HINT, &[0, 0, 0, 1, 0]),
+            Err(WireError::TrailingBytes("BitrateHint"))
         );
     }
 
     #[test]
     fn bad_magic_is_refused() {
         assert_eq!(
-            Message::decode(TYPE_HELLO, b"HTTP\x00\x01\x00"),
+            Message::decode(TYPE_HELLO, b"HTTP\x00\x01\x00\x01\x00\x00\x00\x00\x00"),
             Err(WireError::BadMagic)
         );
+    }
+
+    #[test]
+    fn an_inverted_version_range_is_refused() {
+        let mut bytes = Message::hello(Role::Sender).to_bytes();
+        bytes[HEADER_LEN + 4..HEADER_LEN + 8].copy_from_slice(&[0, 3, 0, 2]);
+        assert_eq!(
+            decode_whole(&bytes),
+            Err(WireError::InvalidField {
+                kind: "Hello",
+                field: "version range"
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_capabilities_are_kept_as_bits() {
+        let hello = Message::Hello {
+            min_version: 1,
+            max_version: 1,
+            role: Role::Receiver,
+            capabilities: Capabilities::from_bits(0x8000_0001),
+        };
+        assert_eq!(decode_whole(&hello.to_bytes()), Ok(hello));
     }
 
     #[test]
@@ -463,35 +701,58 @@ mod tests {
     #[test]
     fn long_text_is_cut_at_a_character_boundary() {
         let reason = "é".repeat(MAX_REASON_LEN);
-        let bytes = Message::Goodbye { reason }.to_bytes();
-        let Ok(Message::Goodbye { reason }) = decode_whole(&bytes) else {
+        let bytes = Message::Goodbye {
+            code: GoodbyeCode::Normal,
+            reason,
+        }
+        .to_bytes();
+        let Ok(Message::Goodbye { reason, .. }) = decode_whole(&bytes) else {
             panic!("goodbye did not round-trip");
         };
         assert_eq!(reason.len(), MAX_REASON_LEN);
     }
 
     fn arb_message() -> impl Strategy<Value = Message> {
+        let role = prop_oneof![Just(Role::Sender), Just(Role::Receiver)];
+        let reason = prop_oneof![
+            Just(KeyframeReason::Join),
+            Just(KeyframeReason::Loss),
+            Just(KeyframeReason::DecodeError)
+        ];
+        let code = prop_oneof![
+            Just(GoodbyeCode::Normal),
+            Just(GoodbyeCode::ProtocolError),
+            Just(GoodbyeCode::Timeout),
+            Just(GoodbyeCode::Busy),
+            Just(GoodbyeCode::InternalError)
+        ];
         prop_oneof![
-            (any::<u16>(), any::<bool>()).prop_map(|(version, s)| Message::Hello {
-                version,
-                role: if s { Role::Sender } else { Role::Receiver }
+            (any::<u16>(), any::<u16>(), role, any::<u32>()).prop_map(|(a, b, role, caps)| {
+                Message::Hello {
+                    min_version: a.min(b),
+                    max_version: a.max(b),
+                    role,
+                    capabilities: Capabilities::from_bits(caps),
+                }
             }),
             (
                 any::<u32>(),
                 any::<u32>(),
                 any::<u32>(),
                 any::<u32>(),
-                "[a-z0-9_]{0,64}"
+                "[a-z0-9_]{0,64}",
+                proptest::collection::vec(any::<u8>(), 0..MAX_CODEC_CONFIG_LEN)
             )
-                .prop_map(|(width, height, num, den, encoder)| Message::StreamInfo(
-                    StreamInfo {
+                .prop_map(|(width, height, num, den, encoder, codec_config)| {
+                    Message::StreamInfo(StreamInfo {
                         codec: Codec::H264,
                         width,
                         height,
                         frame_rate: FrameRate { num, den },
                         encoder,
-                    }
-                )),
+                        codec_config,
+                    })
+                }),
             (
                 any::<u64>(),
                 any::<u64>(),
@@ -504,8 +765,24 @@ mod tests {
                     keyframe,
                     data
                 })),
-            Just(Message::KeyframeRequest),
-            ".{0,100}".prop_map(|reason| Message::Goodbye { reason }),
+            reason.prop_map(Message::KeyframeRequest),
+            any::<u32>().prop_map(|kbps| Message::BitrateHint { kbps }),
+            any::<u64>().prop_map(|sent_us| Message::Ping { sent_us }),
+            (any::<u64>(), any::<u64>()).prop_map(|(ping_sent_us, answered_us)| Message::Pong {
+                ping_sent_us,
+                answered_us
+            }),
+            (any::<u64>(), any::<u64>(), any::<u32>(), any::<u32>()).prop_map(
+                |(d, x, p50, p95)| {
+                    Message::ReceiverStats(ReceiverReport {
+                        frames_decoded: d,
+                        frames_dropped: x,
+                        latency_p50_us: p50,
+                        latency_p95_us: p95,
+                    })
+                }
+            ),
+            (code, ".{0,100}").prop_map(|(code, reason)| Message::Goodbye { code, reason }),
         ]
     }
 

@@ -1,47 +1,31 @@
 //! The camview protocol as pure data: message types, their byte encoding,
-//! and the per-connection session state machine.
+//! version negotiation, and the per-connection session state machine.
 //!
 //! Nothing here does I/O, reads a clock or spawns a task (sans-IO, as
-//! quinn-proto and str0m): bytes and the current time go in, messages,
+//! quinn-proto and str0m): bytes and the current time go in; messages,
 //! events, bytes to send and the next deadline come out. `transport/` moves
 //! the bytes; `app/` decides what to do with the events.
 //!
-//! # Wire format, version 1
-//!
-//! The byte stream inside TLS is a sequence of messages, each
-//!
-//! ```text
-//! type: u8 | body_len: u32 (big-endian) | body: [u8; body_len]
-//! ```
-//!
-//! All integers are big-endian. A body longer than its type allows, an
-//! unknown type, or bytes left over after a body's fields is a protocol
-//! error that ends the connection. Bodies:
-//!
-//! | type | message          | body                                                          |
-//! |------|------------------|---------------------------------------------------------------|
-//! | 0x01 | `Hello`          | magic `b"CAMV"`, version u16, role u8 (0 sender, 1 receiver)  |
-//! | 0x02 | `StreamInfo`     | codec u8 (1 = H.264 Annex-B), width u32, height u32, fps num u32, fps den u32, encoder name (u8 length + UTF-8) |
-//! | 0x03 | `Frame`          | seq u64, capture time µs since Unix epoch u64, flags u8 (bit 0 keyframe), payload (rest of body) |
-//! | 0x04 | `KeyframeRequest`| empty                                                         |
-//! | 0x05 | `Goodbye`        | reason (u16 length + UTF-8)                                   |
-//!
-//! Each side sends `Hello` first. The sender then sends `StreamInfo` before
-//! its first `Frame`; the receiver may send `KeyframeRequest` at any time
-//! after its `Hello`. Either side may end with `Goodbye`.
+//! The byte format and the session rules are specified in
+//! `docs/wire-protocol.md`, precisely enough to write a peer in another
+//! language; the snapshot of every message's bytes is in
+//! `src/wire/snapshots/`.
 
 mod error;
+pub mod fuzzing;
 mod message;
 mod reader;
 mod session;
+mod version;
 
 pub use error::WireError;
-pub use message::{Message, Role};
+pub use message::{GoodbyeCode, KeyframeReason, Message, ReceiverReport, Role};
 pub use reader::MessageReader;
-pub use session::{Event, HANDSHAKE_TIMEOUT, Session};
-
-/// The protocol version this build speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub use session::{
+    Event, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEYFRAME_REQUEST_INTERVAL, MAX_CONTROL_PER_SECOND,
+    PING_INTERVAL, Session,
+};
+pub use version::{Capabilities, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
 
 /// The largest message body accepted, in bytes.
 ///
@@ -53,6 +37,11 @@ pub const MAX_BODY_LEN: usize = 8 * 1024 * 1024;
 /// The largest encoder name accepted, in bytes (GStreamer element names are
 /// short; this only bounds display text).
 pub const MAX_ENCODER_NAME_LEN: usize = 64;
+
+/// The largest codec configuration accepted, in bytes. H.264 SPS and PPS
+/// together are tens of bytes, a few hundred with scaling lists; 4 KiB is
+/// far above any real encoder's.
+pub const MAX_CODEC_CONFIG_LEN: usize = 4096;
 
 /// The largest goodbye reason accepted, in bytes: one line of text for a log.
 pub const MAX_REASON_LEN: usize = 512;

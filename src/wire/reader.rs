@@ -62,12 +62,12 @@ impl MessageReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{MAX_BODY_LEN, Role};
+    use crate::wire::{KeyframeReason, MAX_BODY_LEN, Role};
 
     #[test]
     fn messages_split_at_every_byte_are_reassembled() {
         let mut bytes = Message::hello(Role::Sender).to_bytes();
-        Message::KeyframeRequest.encode(&mut bytes);
+        Message::KeyframeRequest(KeyframeReason::Join).encode(&mut bytes);
         let mut reader = MessageReader::new();
         let mut seen = Vec::new();
         for b in &bytes {
@@ -78,7 +78,10 @@ mod tests {
         }
         assert_eq!(
             seen,
-            vec![Message::hello(Role::Sender), Message::KeyframeRequest]
+            vec![
+                Message::hello(Role::Sender),
+                Message::KeyframeRequest(KeyframeReason::Join)
+            ]
         );
         assert_eq!(reader.buffered_len(), 0);
     }

@@ -1,45 +1,93 @@
 //! The per-connection protocol state machine, one per side.
 //!
 //! Run loop for a driver (see `transport/`): feed everything read from the
-//! socket to [`Session::handle_bytes`], call [`Session::handle_timeout`] when
-//! [`Session::poll_timeout`] passes, then drain [`Session::poll_event`] and
-//! write out [`Session::poll_transmit`]. Any error ends the connection; the
-//! session has then queued a `Goodbye` telling the peer why.
+//! socket to [`Session::handle_bytes`]; call [`Session::handle_timeout`] when
+//! the instant from [`Session::poll_timeout`] has passed; then drain
+//! [`Session::poll_event`] and write out [`Session::poll_transmit`]. Any
+//! error ends the connection; the session has then queued a `Goodbye`
+//! telling the peer why.
+//!
+//! Time comes in as `Instant`s. The wall clock that `Ping`/`Pong` carry is
+//! projected from the one wall-clock reading given to [`Session::new`], so
+//! the session never reads a clock and tests can drive hours in
+//! microseconds.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::{Message, MessageReader, PROTOCOL_VERSION, Role, WireError};
-use crate::model::{EncodedFrame, StreamInfo};
+use super::message::{GoodbyeCode, KeyframeReason, ReceiverReport};
+use super::version::{PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
+use super::{Capabilities, Message, MessageReader, Role, WireError};
+use crate::model::{EncodedFrame, Micros, StreamInfo};
 
 /// How long a peer has to send its `Hello` after the connection is up.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an established peer may go without a complete message. Both
+/// sides ping every [`PING_INTERVAL`], so a live peer is never this quiet;
+/// one that trickles bytes without finishing a message (slowloris) is.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often each side sends a `Ping`.
+pub const PING_INTERVAL: Duration = Duration::from_secs(1);
+/// Control messages (all but `Frame`) accepted per second. An honest peer
+/// sends a handful (ping, pong, stats, a keyframe request); two hundred is
+/// generous and still stops a flood cold.
+pub const MAX_CONTROL_PER_SECOND: u32 = 200;
+/// Keyframe requests closer together than this are folded into one: the
+/// keyframe asked for first is already coming.
+pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(250);
+/// Pings awaiting their pong; older ones are forgotten, and a pong that
+/// echoes none of them is ignored.
+const MAX_OUTSTANDING_PINGS: usize = 8;
 
 /// What the peer told us, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// The peer's `Hello` arrived and matches: the session is established.
     Established {
-        /// The peer's protocol version.
-        peer_version: u16,
+        /// The version both sides speak from now on.
+        version: u16,
+        /// The capabilities both sides support.
+        capabilities: Capabilities,
     },
     /// (Receiver) the stream's description.
     StreamInfo(StreamInfo),
     /// (Receiver) one encoded frame.
     Frame(EncodedFrame),
     /// (Sender) the receiver wants an IDR frame.
-    KeyframeRequested,
+    KeyframeRequested(KeyframeReason),
+    /// (Sender) the receiver can take this bitrate.
+    BitrateHint {
+        /// Kilobits per second.
+        kbps: u32,
+    },
+    /// The answer to one of our pings: three clock readings, for
+    /// round-trip time and clock offset (see `sync`).
+    Pong {
+        /// Our clock when we sent the ping.
+        sent: Micros,
+        /// The peer's clock when it answered.
+        answered: Micros,
+        /// Our clock when the answer arrived.
+        received: Micros,
+    },
+    /// (Sender) the receiver's periodic report.
+    ReceiverStats(ReceiverReport),
     /// The peer closed the session, saying why.
     Goodbye {
-        /// The peer's reason.
+        /// What kind of end.
+        code: GoodbyeCode,
+        /// The peer's words.
         reason: String,
     },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
-    AwaitingHello { deadline: Instant },
-    Established,
+    AwaitingHello,
+    Established {
+        capabilities: Capabilities,
+        next_ping: Instant,
+    },
     Closed,
 }
 
@@ -51,24 +99,36 @@ pub struct Session {
     reader: MessageReader,
     events: VecDeque<Event>,
     transmit: Vec<u8>,
+    /// `Instant` and wall clock at creation, to project wall-clock times.
+    epoch: (Instant, Micros),
+    handshake_deadline: Instant,
+    last_message_at: Instant,
     /// Receiver: a `StreamInfo` has arrived. Sender: one has been sent.
     has_stream_info: bool,
+    control_window: (Instant, u32),
+    last_keyframe_request: Option<Instant>,
+    outstanding_pings: VecDeque<u64>,
 }
 
 impl Session {
-    /// A new session for our `role`, with our `Hello` already queued.
-    pub fn new(role: Role, now: Instant) -> Self {
+    /// A new session for our `role` at `now` (wall clock `wall_now`), with
+    /// our `Hello` already queued.
+    pub fn new(role: Role, now: Instant, wall_now: Micros) -> Self {
         let mut transmit = Vec::new();
         Message::hello(role).encode(&mut transmit);
         Self {
             role,
-            phase: Phase::AwaitingHello {
-                deadline: now + HANDSHAKE_TIMEOUT,
-            },
+            phase: Phase::AwaitingHello,
             reader: MessageReader::new(),
             events: VecDeque::new(),
             transmit,
+            epoch: (now, wall_now),
+            handshake_deadline: now + HANDSHAKE_TIMEOUT,
+            last_message_at: now,
             has_stream_info: false,
+            control_window: (now, 0),
+            last_keyframe_request: None,
+            outstanding_pings: VecDeque::new(),
         }
     }
 
@@ -81,7 +141,7 @@ impl Session {
 
     /// True once the peer's `Hello` was accepted and until the session closes.
     pub fn is_established(&self) -> bool {
-        self.phase == Phase::Established
+        matches!(self.phase, Phase::Established { .. })
     }
 
     /// True after a goodbye or an error: nothing more will be accepted.
@@ -89,64 +149,162 @@ impl Session {
         self.phase == Phase::Closed
     }
 
+    /// The capabilities both sides support (none before the handshake).
+    pub fn capabilities(&self) -> Capabilities {
+        match self.phase {
+            Phase::Established { capabilities, .. } => capabilities,
+            Phase::AwaitingHello | Phase::Closed => Capabilities::default(),
+        }
+    }
+
+    /// Bytes queued for the peer and not yet taken by the driver.
+    pub fn transmit_len(&self) -> usize {
+        self.transmit.len()
+    }
+
+    fn wall(&self, now: Instant) -> Micros {
+        Micros(
+            self.epoch.1.0.saturating_add(
+                Micros::from_duration(now.saturating_duration_since(self.epoch.0)).0,
+            ),
+        )
+    }
+
     // --- inputs ---
 
-    /// Takes bytes read from the peer.
-    pub fn handle_bytes(&mut self, bytes: &[u8]) -> Result<(), WireError> {
+    /// Takes bytes read from the peer at `now`.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) -> Result<(), WireError> {
         if self.is_closed() {
             return Ok(());
         }
         self.reader.handle_bytes(bytes);
         loop {
-            match self.reader.poll_message() {
-                Ok(Some(message)) => {
-                    if let Err(e) = self.handle_message(message) {
-                        return Err(self.fail(e));
-                    }
-                }
+            let message = match self.reader.poll_message() {
+                Ok(Some(message)) => message,
                 Ok(None) => return Ok(()),
                 Err(e) => return Err(self.fail(e)),
+            };
+            self.last_message_at = now;
+            if let Err(e) = self
+                .count_control(now, &message)
+                .and_then(|()| self.handle_message(now, message))
+            {
+                return Err(self.fail(e));
+            }
+            if self.is_closed() {
+                return Ok(());
             }
         }
     }
 
-    /// Tells the session the time; fails when a deadline has passed.
+    /// Tells the session the time: sends due pings, and fails when the peer
+    /// missed a deadline.
     pub fn handle_timeout(&mut self, now: Instant) -> Result<(), WireError> {
         match self.phase {
-            Phase::AwaitingHello { deadline } if now >= deadline => {
+            Phase::Closed => Ok(()),
+            Phase::AwaitingHello if now >= self.handshake_deadline => {
                 Err(self.fail(WireError::HandshakeTimeout(HANDSHAKE_TIMEOUT.as_secs())))
             }
-            _ => Ok(()),
+            Phase::AwaitingHello => Ok(()),
+            Phase::Established { .. } if now >= self.last_message_at + IDLE_TIMEOUT => {
+                Err(self.fail(WireError::IdleTimeout(IDLE_TIMEOUT.as_secs())))
+            }
+            Phase::Established {
+                capabilities,
+                next_ping,
+            } => {
+                if now >= next_ping && capabilities.contains(Capabilities::PING) {
+                    self.send_ping(now);
+                    self.phase = Phase::Established {
+                        capabilities,
+                        next_ping: now + PING_INTERVAL,
+                    };
+                }
+                Ok(())
+            }
         }
     }
 
-    fn handle_message(&mut self, message: Message) -> Result<(), WireError> {
+    fn count_control(&mut self, now: Instant, message: &Message) -> Result<(), WireError> {
+        if matches!(message, Message::Frame(_)) {
+            return Ok(());
+        }
+        let (start, count) = &mut self.control_window;
+        if now.saturating_duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count > MAX_CONTROL_PER_SECOND {
+            return Err(WireError::Flooding(MAX_CONTROL_PER_SECOND));
+        }
+        Ok(())
+    }
+
+    fn handle_message(&mut self, now: Instant, message: Message) -> Result<(), WireError> {
         let unexpected =
             |got: &'static str, phase: &'static str| WireError::Unexpected { got, phase };
         match (self.phase, message) {
-            (Phase::AwaitingHello { .. }, Message::Hello { version, role }) => {
-                if version != PROTOCOL_VERSION {
-                    return Err(WireError::VersionMismatch {
-                        ours: PROTOCOL_VERSION,
-                        theirs: version,
-                    });
-                }
+            (
+                Phase::AwaitingHello,
+                Message::Hello {
+                    min_version,
+                    max_version,
+                    role,
+                    capabilities,
+                },
+            ) => {
+                let version = negotiate(
+                    (PROTOCOL_VERSION_MIN, PROTOCOL_VERSION_MAX),
+                    (min_version, max_version),
+                )?;
                 if role == self.role {
                     return Err(WireError::SameRole(role.name()));
                 }
-                self.phase = Phase::Established;
+                let capabilities = Capabilities::ALL.intersection(capabilities);
+                self.phase = Phase::Established {
+                    capabilities,
+                    next_ping: now,
+                };
                 self.events.push_back(Event::Established {
-                    peer_version: version,
+                    version,
+                    capabilities,
                 });
             }
-            (Phase::AwaitingHello { .. }, other) => {
-                return Err(unexpected(other.kind(), "before Hello"));
-            }
-            (_, Message::Goodbye { reason }) => {
+            (Phase::AwaitingHello, other) => return Err(unexpected(other.kind(), "before Hello")),
+            (_, Message::Goodbye { code, reason }) => {
                 self.phase = Phase::Closed;
-                self.events.push_back(Event::Goodbye { reason });
+                self.events.push_back(Event::Goodbye { code, reason });
             }
             (_, Message::Hello { .. }) => return Err(unexpected("Hello", "after the handshake")),
+            (_, Message::Ping { sent_us }) => {
+                Message::Pong {
+                    ping_sent_us: sent_us,
+                    answered_us: self.wall(now).0,
+                }
+                .encode(&mut self.transmit);
+            }
+            (
+                _,
+                Message::Pong {
+                    ping_sent_us,
+                    answered_us,
+                },
+            ) => {
+                // Only an answer to a ping we sent is a clock sample.
+                if let Some(i) = self
+                    .outstanding_pings
+                    .iter()
+                    .position(|&t| t == ping_sent_us)
+                {
+                    self.outstanding_pings.drain(..=i);
+                    self.events.push_back(Event::Pong {
+                        sent: Micros(ping_sent_us),
+                        answered: Micros(answered_us),
+                        received: self.wall(now),
+                    });
+                }
+            }
             (_, Message::StreamInfo(info)) if self.role == Role::Receiver => {
                 self.has_stream_info = true;
                 self.events.push_back(Event::StreamInfo(info));
@@ -157,8 +315,20 @@ impl Session {
                 }
                 self.events.push_back(Event::Frame(frame));
             }
-            (_, Message::KeyframeRequest) if self.role == Role::Sender => {
-                self.events.push_back(Event::KeyframeRequested);
+            (_, Message::KeyframeRequest(reason)) if self.role == Role::Sender => {
+                let recent = self.last_keyframe_request.is_some_and(|last| {
+                    now.saturating_duration_since(last) < KEYFRAME_REQUEST_INTERVAL
+                });
+                if !recent {
+                    self.last_keyframe_request = Some(now);
+                    self.events.push_back(Event::KeyframeRequested(reason));
+                }
+            }
+            (_, Message::BitrateHint { kbps }) if self.role == Role::Sender => {
+                self.events.push_back(Event::BitrateHint { kbps });
+            }
+            (_, Message::ReceiverStats(report)) if self.role == Role::Sender => {
+                self.events.push_back(Event::ReceiverStats(report));
             }
             (_, other) => {
                 return Err(unexpected(
@@ -175,9 +345,11 @@ impl Session {
 
     /// Closes the session after an error, telling the peer why.
     fn fail(&mut self, error: WireError) -> WireError {
-        if !self.is_closed() {
-            self.close(&format!("protocol error: {error}"));
-        }
+        let code = match error {
+            WireError::HandshakeTimeout(_) | WireError::IdleTimeout(_) => GoodbyeCode::Timeout,
+            _ => GoodbyeCode::ProtocolError,
+        };
+        self.close(code, &format!("protocol error: {error}"));
         error
     }
 
@@ -203,19 +375,44 @@ impl Session {
     }
 
     /// (Receiver) asks the sender for an IDR frame.
-    pub fn request_keyframe(&mut self) {
+    pub fn request_keyframe(&mut self, reason: KeyframeReason) {
         debug_assert_eq!(self.role, Role::Receiver);
         if !self.is_closed() {
-            Message::KeyframeRequest.encode(&mut self.transmit);
+            Message::KeyframeRequest(reason).encode(&mut self.transmit);
         }
     }
 
+    /// (Receiver) tells the sender the bitrate it can take, if the sender
+    /// acts on hints.
+    pub fn send_bitrate_hint(&mut self, kbps: u32) {
+        if self.capabilities().contains(Capabilities::BITRATE_HINT) {
+            Message::BitrateHint { kbps }.encode(&mut self.transmit);
+        }
+    }
+
+    /// (Receiver) sends its periodic report, if the sender takes them.
+    pub fn send_receiver_stats(&mut self, report: ReceiverReport) {
+        if self.capabilities().contains(Capabilities::RECEIVER_STATS) {
+            Message::ReceiverStats(report).encode(&mut self.transmit);
+        }
+    }
+
+    fn send_ping(&mut self, now: Instant) {
+        let sent_us = self.wall(now).0;
+        if self.outstanding_pings.len() == MAX_OUTSTANDING_PINGS {
+            self.outstanding_pings.pop_front();
+        }
+        self.outstanding_pings.push_back(sent_us);
+        Message::Ping { sent_us }.encode(&mut self.transmit);
+    }
+
     /// Queues a goodbye and closes the session.
-    pub fn close(&mut self, reason: &str) {
+    pub fn close(&mut self, code: GoodbyeCode, reason: &str) {
         if self.is_closed() {
             return;
         }
         Message::Goodbye {
+            code,
             reason: reason.to_owned(),
         }
         .encode(&mut self.transmit);
@@ -241,8 +438,19 @@ impl Session {
     /// When [`Self::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
-            Phase::AwaitingHello { deadline } => Some(deadline),
-            Phase::Established | Phase::Closed => None,
+            Phase::AwaitingHello => Some(self.handshake_deadline),
+            Phase::Established {
+                capabilities,
+                next_ping,
+            } => {
+                let idle = self.last_message_at + IDLE_TIMEOUT;
+                Some(if capabilities.contains(Capabilities::PING) {
+                    idle.min(next_ping)
+                } else {
+                    idle
+                })
+            }
+            Phase::Closed => None,
         }
     }
 }
@@ -250,23 +458,51 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Codec, FrameRate, Micros, Seq};
+    use crate::model::{Codec, FrameRate, Seq};
 
-    /// Moves bytes both ways until neither side has anything to send.
-    fn drive(a: &mut Session, b: &mut Session) {
-        loop {
-            let mut moved = false;
-            if let Some(bytes) = a.poll_transmit() {
-                b.handle_bytes(&bytes).unwrap();
-                moved = true;
+    const WALL: Micros = Micros(1_764_000_000_000_000);
+
+    /// Two sessions joined by a perfect wire, with one fake clock.
+    struct Pair {
+        now: Instant,
+        sender: Session,
+        receiver: Session,
+    }
+
+    impl Pair {
+        fn new() -> Self {
+            let now = Instant::now();
+            Self {
+                now,
+                sender: Session::new(Role::Sender, now, WALL),
+                receiver: Session::new(Role::Receiver, now, WALL),
             }
-            if let Some(bytes) = b.poll_transmit() {
-                a.handle_bytes(&bytes).unwrap();
-                moved = true;
+        }
+
+        /// Moves bytes both ways until neither side has anything to send.
+        fn drive(&mut self) {
+            loop {
+                let mut moved = false;
+                if let Some(bytes) = self.sender.poll_transmit() {
+                    self.receiver.handle_bytes(self.now, &bytes).unwrap();
+                    moved = true;
+                }
+                if let Some(bytes) = self.receiver.poll_transmit() {
+                    self.sender.handle_bytes(self.now, &bytes).unwrap();
+                    moved = true;
+                }
+                if !moved {
+                    return;
+                }
             }
-            if !moved {
-                return;
-            }
+        }
+
+        /// Advances the clock, firing both sides' timers, and drives.
+        fn advance(&mut self, by: Duration) {
+            self.now += by;
+            self.sender.handle_timeout(self.now).unwrap();
+            self.receiver.handle_timeout(self.now).unwrap();
+            self.drive();
         }
     }
 
@@ -281,6 +517,7 @@ mod tests {
             height: 240,
             frame_rate: FrameRate::per_second(30),
             encoder: "x264enc".into(),
+            codec_config: vec![],
         }
     }
 
@@ -293,49 +530,107 @@ mod tests {
         }
     }
 
+    fn established() -> Event {
+        Event::Established {
+            version: 1,
+            capabilities: Capabilities::ALL,
+        }
+    }
+
     #[test]
     fn handshake_then_frames_then_goodbye() {
-        let now = Instant::now();
-        let mut sender = Session::new(Role::Sender, now);
-        let mut receiver = Session::new(Role::Receiver, now);
-        drive(&mut sender, &mut receiver);
-        assert!(sender.is_established() && receiver.is_established());
-        assert_eq!(sender.poll_timeout(), None);
+        let mut p = Pair::new();
+        p.drive();
+        assert!(p.sender.is_established() && p.receiver.is_established());
 
-        receiver.request_keyframe();
-        drive(&mut sender, &mut receiver);
-        sender.send_stream_info(&info());
-        sender.send_frame(&frame(0));
-        sender.send_frame(&frame(1));
-        sender.close("end of stream");
-        drive(&mut sender, &mut receiver);
+        p.receiver.request_keyframe(KeyframeReason::Join);
+        p.drive();
+        p.sender.send_stream_info(&info());
+        p.sender.send_frame(&frame(0));
+        p.sender.send_frame(&frame(1));
+        p.sender.close(GoodbyeCode::Normal, "end of stream");
+        p.drive();
 
         assert_eq!(
-            events(&mut sender),
+            events(&mut p.sender),
             vec![
-                Event::Established { peer_version: 1 },
-                Event::KeyframeRequested
+                established(),
+                Event::KeyframeRequested(KeyframeReason::Join)
             ]
         );
         assert_eq!(
-            events(&mut receiver),
+            events(&mut p.receiver),
             vec![
-                Event::Established { peer_version: 1 },
+                established(),
                 Event::StreamInfo(info()),
                 Event::Frame(frame(0)),
                 Event::Frame(frame(1)),
                 Event::Goodbye {
+                    code: GoodbyeCode::Normal,
                     reason: "end of stream".into()
                 },
             ]
         );
-        assert!(receiver.is_closed());
+        assert!(p.receiver.is_closed());
+        assert_eq!(p.receiver.poll_timeout(), None);
+    }
+
+    #[test]
+    fn pings_measure_the_round_trip_on_each_side() {
+        let mut p = Pair::new();
+        p.drive();
+        events(&mut p.receiver);
+        // The first ping goes out as soon as the session is up.
+        p.receiver.handle_timeout(p.now).unwrap();
+        let ping = p.receiver.poll_transmit().unwrap();
+        p.now += Duration::from_millis(3);
+        p.sender.handle_bytes(p.now, &ping).unwrap();
+        let pong = p.sender.poll_transmit().unwrap();
+        p.now += Duration::from_millis(2);
+        p.receiver.handle_bytes(p.now, &pong).unwrap();
+
+        assert_eq!(
+            events(&mut p.receiver),
+            vec![Event::Pong {
+                sent: WALL,
+                answered: Micros(WALL.0 + 3_000),
+                received: Micros(WALL.0 + 5_000),
+            }]
+        );
+    }
+
+    #[test]
+    fn a_pong_for_a_ping_never_sent_is_ignored() {
+        let mut p = Pair::new();
+        p.drive();
+        events(&mut p.receiver);
+        let forged = Message::Pong {
+            ping_sent_us: 12345,
+            answered_us: 1,
+        };
+        p.receiver.handle_bytes(p.now, &forged.to_bytes()).unwrap();
+        assert_eq!(events(&mut p.receiver), vec![]);
+    }
+
+    #[test]
+    fn pings_keep_a_quiet_session_alive_for_an_hour() {
+        let mut p = Pair::new();
+        p.drive();
+        for _ in 0..3600 {
+            p.advance(PING_INTERVAL);
+        }
+        assert!(p.sender.is_established() && p.receiver.is_established());
+        let pongs = events(&mut p.receiver)
+            .iter()
+            .filter(|e| matches!(e, Event::Pong { .. }))
+            .count();
+        assert!(pongs >= 3600, "{pongs}");
     }
 
     #[test]
     fn a_silent_peer_times_out_after_the_handshake_deadline() {
         let start = Instant::now();
-        let mut sender = Session::new(Role::Sender, start);
+        let mut sender = Session::new(Role::Sender, start, WALL);
         let deadline = sender.poll_timeout().unwrap();
         assert_eq!(deadline, start + HANDSHAKE_TIMEOUT);
         sender
@@ -346,43 +641,114 @@ mod tests {
             Err(WireError::HandshakeTimeout(10))
         );
         assert!(sender.is_closed());
+        let goodbye = sender.poll_transmit().unwrap();
+        assert!(String::from_utf8_lossy(&goodbye).contains("handshake within 10 s"));
     }
 
     #[test]
-    fn a_different_version_is_refused() {
-        let mut sender = Session::new(Role::Sender, Instant::now());
+    fn a_peer_trickling_bytes_is_dropped_when_idle() {
+        let mut p = Pair::new();
+        p.drive();
+        // The receiver starts a frame... and sends one byte a second.
+        let start = p.now;
+        let mut bytes = Message::Ping { sent_us: 0 }.to_bytes().into_iter();
+        let result = loop {
+            p.now += Duration::from_secs(1);
+            if let Some(b) = bytes
+                .next()
+                .filter(|_| p.now < start + Duration::from_secs(4))
+            {
+                p.sender.handle_bytes(p.now, &[b]).unwrap();
+            }
+            let result = p.sender.handle_timeout(p.now);
+            if result.is_err() {
+                break result;
+            }
+        };
+        assert_eq!(result, Err(WireError::IdleTimeout(10)));
+        assert_eq!(p.now, start + IDLE_TIMEOUT);
+    }
+
+    #[test]
+    fn a_different_version_range_is_refused_with_both_ranges() {
+        let mut sender = Session::new(Role::Sender, Instant::now(), WALL);
         let hello = Message::Hello {
-            version: 99,
+            min_version: 2,
+            max_version: 4,
             role: Role::Receiver,
+            capabilities: Capabilities::ALL,
         };
         assert_eq!(
-            sender.handle_bytes(&hello.to_bytes()),
+            sender.handle_bytes(Instant::now(), &hello.to_bytes()),
             Err(WireError::VersionMismatch {
-                ours: 1,
-                theirs: 99
+                ours_min: 1,
+                ours_max: 1,
+                theirs_min: 2,
+                theirs_max: 4
             })
         );
-        // The peer is told why before the connection closes.
         let sent = sender.poll_transmit().unwrap();
-        assert!(String::from_utf8_lossy(&sent).contains("version 99"));
+        assert!(String::from_utf8_lossy(&sent).contains("versions 2 to 4"));
+    }
+
+    #[test]
+    fn a_newer_peer_that_also_speaks_our_version_is_accepted() {
+        let mut sender = Session::new(Role::Sender, Instant::now(), WALL);
+        let hello = Message::Hello {
+            min_version: 1,
+            max_version: 7,
+            role: Role::Receiver,
+            capabilities: Capabilities::from_bits(Capabilities::PING.bits() | 1 << 20),
+        };
+        sender
+            .handle_bytes(Instant::now(), &hello.to_bytes())
+            .unwrap();
+        assert_eq!(
+            events(&mut sender),
+            vec![Event::Established {
+                version: 1,
+                capabilities: Capabilities::PING
+            }]
+        );
+        // The peer did not announce receiver stats, so none are sent.
+        sender.poll_transmit();
+        let mut receiver = Session::new(Role::Receiver, Instant::now(), WALL);
+        let old_sender = Message::Hello {
+            min_version: 1,
+            max_version: 1,
+            role: Role::Sender,
+            capabilities: Capabilities::default(),
+        };
+        receiver
+            .handle_bytes(Instant::now(), &old_sender.to_bytes())
+            .unwrap();
+        receiver.poll_transmit();
+        receiver.send_receiver_stats(ReceiverReport::default());
+        receiver.send_bitrate_hint(1000);
+        assert_eq!(receiver.poll_transmit(), None);
+        assert_eq!(
+            receiver.poll_timeout(),
+            Some(receiver.last_message_at + IDLE_TIMEOUT)
+        );
     }
 
     #[test]
     fn two_senders_are_refused() {
-        let now = Instant::now();
-        let mut a = Session::new(Role::Sender, now);
+        let mut a = Session::new(Role::Sender, Instant::now(), WALL);
         let b_hello = Message::hello(Role::Sender).to_bytes();
-        assert_eq!(a.handle_bytes(&b_hello), Err(WireError::SameRole("sender")));
+        assert_eq!(
+            a.handle_bytes(Instant::now(), &b_hello),
+            Err(WireError::SameRole("sender"))
+        );
     }
 
     #[test]
     fn a_frame_before_stream_info_is_refused() {
-        let now = Instant::now();
-        let mut receiver = Session::new(Role::Receiver, now);
+        let mut receiver = Session::new(Role::Receiver, Instant::now(), WALL);
         let mut bytes = Message::hello(Role::Sender).to_bytes();
         Message::Frame(frame(0)).encode(&mut bytes);
         assert_eq!(
-            receiver.handle_bytes(&bytes),
+            receiver.handle_bytes(Instant::now(), &bytes),
             Err(WireError::Unexpected {
                 got: "Frame",
                 phase: "before StreamInfo"
@@ -392,15 +758,70 @@ mod tests {
 
     #[test]
     fn a_receiver_may_not_send_frames() {
-        let mut sender = Session::new(Role::Sender, Instant::now());
+        let mut sender = Session::new(Role::Sender, Instant::now(), WALL);
         let mut bytes = Message::hello(Role::Receiver).to_bytes();
         Message::Frame(frame(0)).encode(&mut bytes);
         assert_eq!(
-            sender.handle_bytes(&bytes),
+            sender.handle_bytes(Instant::now(), &bytes),
             Err(WireError::Unexpected {
                 got: "Frame",
                 phase: "from a receiver"
             })
         );
+    }
+
+    #[test]
+    fn keyframe_requests_in_a_burst_are_folded_into_one() {
+        let mut p = Pair::new();
+        p.drive();
+        events(&mut p.sender);
+        for _ in 0..10 {
+            p.receiver.request_keyframe(KeyframeReason::Loss);
+        }
+        p.drive();
+        p.advance(KEYFRAME_REQUEST_INTERVAL);
+        p.receiver.request_keyframe(KeyframeReason::DecodeError);
+        p.drive();
+        let requests: Vec<_> = events(&mut p.sender)
+            .into_iter()
+            .filter(|e| matches!(e, Event::KeyframeRequested(_)))
+            .collect();
+        assert_eq!(
+            requests,
+            vec![
+                Event::KeyframeRequested(KeyframeReason::Loss),
+                Event::KeyframeRequested(KeyframeReason::DecodeError)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flood_of_tiny_messages_ends_the_session() {
+        let mut p = Pair::new();
+        p.drive();
+        let mut flood = Vec::new();
+        for _ in 0..=MAX_CONTROL_PER_SECOND {
+            Message::BitrateHint { kbps: 1 }.encode(&mut flood);
+        }
+        assert_eq!(
+            p.sender.handle_bytes(p.now, &flood),
+            Err(WireError::Flooding(MAX_CONTROL_PER_SECOND))
+        );
+        assert!(p.sender.is_closed());
+    }
+
+    #[test]
+    fn the_control_budget_renews_every_second() {
+        let mut p = Pair::new();
+        p.drive();
+        for _ in 0..5 {
+            let mut burst = Vec::new();
+            for _ in 0..MAX_CONTROL_PER_SECOND / 2 {
+                Message::BitrateHint { kbps: 1 }.encode(&mut burst);
+            }
+            p.sender.handle_bytes(p.now, &burst).unwrap();
+            p.now += Duration::from_secs(1);
+        }
+        assert!(p.sender.is_established());
     }
 }

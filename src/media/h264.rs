@@ -1,0 +1,82 @@
+//! Just enough H.264 Annex-B parsing to find parameter sets: splitting an
+//! access unit into NAL units. Pure bytes; no GStreamer.
+
+/// NAL unit type of a sequence parameter set.
+const NAL_SPS: u8 = 7;
+/// NAL unit type of a picture parameter set.
+const NAL_PPS: u8 = 8;
+
+/// The NAL units of an Annex-B access unit, without their start codes.
+pub fn nal_units(au: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = au;
+    // Skip to just after the first start code.
+    let start = find_start_code(rest).map_or(rest.len(), |(at, len)| at + len);
+    rest = &rest[start..];
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (unit, next) = match find_start_code(rest) {
+            Some((at, len)) => (&rest[..at], &rest[at + len..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(unit)
+    })
+}
+
+/// Finds the next start code (`00 00 01` or `00 00 00 01`): its offset and
+/// length.
+fn find_start_code(bytes: &[u8]) -> Option<(usize, usize)> {
+    let at = bytes.windows(3).position(|w| w == [0, 0, 1])?;
+    if at > 0 && bytes[at - 1] == 0 {
+        Some((at - 1, 4))
+    } else {
+        Some((at, 3))
+    }
+}
+
+/// The SPS and PPS units in `au`, each behind a 4-byte start code; empty
+/// when it has none (a delta frame).
+pub fn parameter_sets(au: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for unit in nal_units(au) {
+        if let Some(header) = unit.first()
+            && matches!(header & 0x1f, NAL_SPS | NAL_PPS)
+        {
+            out.extend_from_slice(&[0, 0, 0, 1]);
+            out.extend_from_slice(unit);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameter_sets_are_picked_out_of_a_keyframe() {
+        let au = [
+            0, 0, 0, 1, 0x09, 0xf0, // access unit delimiter
+            0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, // SPS
+            0, 0, 1, 0x68, 0xce, 0x3c, 0x80, // PPS (3-byte start code)
+            0, 0, 0, 1, 0x65, 0x88, 0x84, // IDR slice
+        ];
+        assert_eq!(
+            parameter_sets(&au),
+            [
+                0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80
+            ]
+        );
+        assert_eq!(nal_units(&au).count(), 4);
+    }
+
+    #[test]
+    fn delta_frames_and_garbage_have_none() {
+        assert!(parameter_sets(&[0, 0, 0, 1, 0x41, 0x9a]).is_empty());
+        assert!(parameter_sets(&[1, 2, 3]).is_empty());
+        assert!(parameter_sets(&[]).is_empty());
+        assert!(parameter_sets(&[0, 0, 1]).is_empty());
+    }
+}
