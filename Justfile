@@ -22,11 +22,17 @@ build: deps
 demo seconds="10": build
     bash ci/demo.sh {{seconds}}
 
-# The whole test suite: formatting, lints, unit and end-to-end tests.
+# The whole test suite: formatting, lints, unit and end-to-end tests, and a
+# short fuzz pass over the wire protocol.
 test: deps
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked
+    just fuzz 10
+
+# Fuzz the wire decoder and session, each for SECONDS (nightly + cargo-fuzz).
+fuzz seconds="60": deps
+    bash ci/fuzz.sh {{seconds}}
 
 # Rewrite the recorded fixtures in testdata/ (deterministic).
 fixtures: deps

@@ -34,8 +34,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Cargo tools.
+# Cargo tools: the task runner, and the fuzzing driver `just fuzz` uses.
 if ! command -v just >/dev/null 2>&1; then
   echo "ci/install-deps.sh: installing just" >&2
   cargo install --locked just
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "ci/install-deps.sh: installing cargo-fuzz" >&2
+  cargo install --locked cargo-fuzz
 fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Fuzzes the wire decoder and the protocol session, each for SECONDS, with
+# the saved regressions as seeds. Fails on any crash; the crashing input is
+# left in fuzz/artifacts/<target>/ (see fuzz/README.md).
+#
+#   ci/fuzz.sh [SECONDS]     (run by `just fuzz`, and by `just test` briefly)
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+seconds=${1:-60}
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "ci/fuzz.sh: fuzzing needs a nightly toolchain (rustup toolchain install nightly)" >&2
+  exit 1
+fi
+
+for target in decode session; do
+  mkdir -p "corpus/$target"
+  echo "fuzzing $target for ${seconds}s" >&2
+  cargo +nightly fuzz run "$target" "corpus/$target" "regressions/$target" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|INFO: Running|.*panicked)' || true
+  # grep hides libFuzzer's chatter; the pipe status tells whether it failed.
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "ci/fuzz.sh: $target failed; see fuzz/artifacts/$target" >&2; exit 1; }
+done
