@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand};
 
 /// Secure, low-latency live video from cameras to viewers.
 ///
-/// Every connection is TLS 1.3 with mutual authentication: each side pins
-/// the other's certificate fingerprint (`camview id` prints this node's).
+/// Every connection is TLS 1.3 with mutual authentication: each side trusts
+/// the other's certificate fingerprint. Pair two machines once with
+/// `camview pair`, or trust a fingerprint by hand with `camview trust add`.
 #[derive(Debug, Parser)]
 #[command(name = "camview", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
@@ -38,7 +39,72 @@ pub enum Command {
     /// Receive, decode and show (or check) a stream from a trusted sender
     Receive(ReceiveArgs),
     /// Print this node's fingerprint, creating its identity on first use
-    Id,
+    Id(IdArgs),
+    /// List, add or remove trusted peers (the trusted_peers file)
+    Trust(TrustArgs),
+    /// Pair with another machine using a one-time code, so each trusts the other
+    Pair(PairArgs),
+}
+
+/// `camview id`.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Also show the fingerprint as a QR code
+    #[arg(long)]
+    pub qr: bool,
+
+    /// Replace this node's key and certificate with new ones (every peer
+    /// must then pair again)
+    #[arg(long)]
+    pub rotate: bool,
+}
+
+/// `camview trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// What to do with the trusted peers
+    #[command(subcommand)]
+    pub command: TrustCommand,
+}
+
+/// `camview trust …`.
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust a peer's fingerprint under a name
+    Add {
+        /// A short name: letters, digits, `.`, `_`, `-`
+        name: String,
+        /// The peer's fingerprint, as `camview id` prints it there
+        fingerprint: String,
+    },
+    /// List trusted peers
+    List,
+    /// Stop trusting a peer
+    Remove {
+        /// The peer's name
+        name: String,
+    },
+}
+
+/// `camview pair`.
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// The machine showing a code, HOST[:PORT]; without it, this machine
+    /// shows a code and waits
+    #[arg(value_name = "ADDR", conflicts_with = "listen")]
+    pub addr: Option<String>,
+
+    /// Where to wait for the other machine [default: 0.0.0.0:7447]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// The code the other machine shows (asked for when not given)
+    #[arg(long, value_name = "CODE", requires = "addr")]
+    pub code: Option<String>,
+
+    /// The name to trust the other machine under [default: the name it announces]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// `camview send`.
@@ -58,9 +124,9 @@ pub struct SendArgs {
     #[arg(long, value_name = "ADDR")]
     pub to: Option<String>,
 
-    /// Fingerprint of a receiver allowed to watch (repeatable); `camview id`
-    /// on the receiver prints it
-    #[arg(long = "peer", value_name = "FINGERPRINT", required = true)]
+    /// Only these receivers may watch: names from `camview trust list`, or
+    /// fingerprints (repeatable) [default: every trusted peer]
+    #[arg(long = "peer", value_name = "PEER")]
     pub peers: Vec<String>,
 
     /// Picture size of the test source, WIDTHxHEIGHT
@@ -99,9 +165,9 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
 
-    /// Fingerprint of the sender to trust (repeatable); `camview id` on the
-    /// sender prints it
-    #[arg(long = "peer", value_name = "FINGERPRINT", required = true)]
+    /// Only trust these senders: names from `camview trust list`, or
+    /// fingerprints (repeatable) [default: every trusted peer]
+    #[arg(long = "peer", value_name = "PEER")]
     pub peers: Vec<String>,
 
     /// No window: decode, verify and print statistics only

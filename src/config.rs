@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::cli::{ReceiveArgs, SendArgs};
-use crate::identity::{Fingerprint, IdentityError, TrustedPeers};
+use crate::cli::{PairArgs, ReceiveArgs, SendArgs};
+use crate::identity::pairing::{PairingCode, PairingError};
+use crate::identity::{IdentityError, TrustStore, TrustedPeers};
 use crate::media::{EncoderSettings, SourceSpec, pattern};
 use crate::model::FrameRate;
 use crate::transport::DEFAULT_PORT;
@@ -16,9 +17,17 @@ use crate::transport::DEFAULT_PORT;
 /// A value on the command line that cannot be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    /// A fingerprint that does not parse.
+    /// A fingerprint or peer name that does not resolve.
     #[error(transparent)]
-    Fingerprint(#[from] IdentityError),
+    Peer(#[from] IdentityError),
+    /// Nobody to trust.
+    #[error(
+        "nobody is trusted yet: pair with the other machine (`camview pair`), or trust its fingerprint (`camview trust add NAME FINGERPRINT`), or pass --peer FINGERPRINT"
+    )]
+    NoTrustedPeers,
+    /// A pairing code that does not parse.
+    #[error(transparent)]
+    Code(#[from] PairingError),
     /// An unknown `--source`.
     #[error("unknown source `{0}`; use `test` or `file:PATH`")]
     Source(String),
@@ -86,9 +95,36 @@ pub struct ReceiveSettings {
     pub duration: Option<Duration>,
 }
 
+/// Everything `camview pair` needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PairSettings {
+    /// Show a code and wait (camera), or connect with a code (viewer).
+    pub endpoint: Endpoint,
+    /// The code, when given on the command line.
+    pub code: Option<PairingCode>,
+    /// The name to trust the peer under.
+    pub name: Option<String>,
+}
+
+impl PairSettings {
+    /// Validates `camview pair`'s arguments.
+    pub fn from_args(args: &PairArgs) -> Result<Self, ConfigError> {
+        let endpoint = match (&args.addr, &args.listen) {
+            (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
+            (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
+            (None, None) => Endpoint::Listen(format!("0.0.0.0:{DEFAULT_PORT}")),
+        };
+        Ok(Self {
+            endpoint,
+            code: args.code.as_deref().map(str::parse).transpose()?,
+            name: args.name.clone(),
+        })
+    }
+}
+
 impl SendSettings {
-    /// Validates `camview send`'s arguments.
-    pub fn from_args(args: &SendArgs) -> Result<Self, ConfigError> {
+    /// Validates `camview send`'s arguments; `store` is the trusted-peers file.
+    pub fn from_args(args: &SendArgs, store: &TrustStore) -> Result<Self, ConfigError> {
         if !(1..=240).contains(&args.fps) {
             return Err(ConfigError::FrameRate(args.fps));
         }
@@ -124,7 +160,7 @@ impl SendSettings {
         Ok(Self {
             source,
             endpoint,
-            trusted: parse_peers(&args.peers)?,
+            trusted: trusted_peers(&args.peers, store)?,
             encoder: EncoderSettings {
                 bitrate_kbps: args.bitrate,
                 keyframe_interval,
@@ -135,8 +171,8 @@ impl SendSettings {
 }
 
 impl ReceiveSettings {
-    /// Validates `camview receive`'s arguments.
-    pub fn from_args(args: &ReceiveArgs) -> Result<Self, ConfigError> {
+    /// Validates `camview receive`'s arguments; `store` is the trusted-peers file.
+    pub fn from_args(args: &ReceiveArgs, store: &TrustStore) -> Result<Self, ConfigError> {
         let endpoint = match (&args.addr, &args.listen) {
             (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
             (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
@@ -152,7 +188,7 @@ impl ReceiveSettings {
         };
         Ok(Self {
             endpoint,
-            trusted: parse_peers(&args.peers)?,
+            trusted: trusted_peers(&args.peers, store)?,
             headless: args.headless,
             stats_json: args.stats_json.clone(),
             frames: args.frames,
@@ -161,12 +197,22 @@ impl ReceiveSettings {
     }
 }
 
-fn parse_peers(peers: &[String]) -> Result<TrustedPeers, ConfigError> {
-    let parsed = peers
-        .iter()
-        .map(|p| p.parse::<Fingerprint>())
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(TrustedPeers::new(parsed))
+/// The peers named with `--peer` (names or fingerprints), or, without
+/// `--peer`, everyone in the trusted-peers file.
+fn trusted_peers(peers: &[String], store: &TrustStore) -> Result<TrustedPeers, ConfigError> {
+    let trusted = if peers.is_empty() {
+        store.trusted()
+    } else {
+        let resolved = peers
+            .iter()
+            .map(|p| store.resolve(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        TrustedPeers::new(resolved)
+    };
+    if trusted.is_empty() {
+        return Err(ConfigError::NoTrustedPeers);
+    }
+    Ok(trusted)
 }
 
 /// "WIDTHxHEIGHT", even, within what the pattern and encoders handle.
@@ -239,6 +285,33 @@ mod tests {
         assert_eq!(with_default_port("::1", "").unwrap(), "[::1]:7447");
         assert!(with_default_port(":7000", "").is_err());
         assert!(with_default_port("host:http", "").is_err());
+    }
+
+    #[test]
+    fn peers_come_from_the_store_unless_named() {
+        use crate::identity::Fingerprint;
+        let mut store = TrustStore::default();
+        let (a, b) = (Fingerprint([1; 32]), Fingerprint([2; 32]));
+        store.add("a", a).unwrap();
+        store.add("b", b).unwrap();
+        assert_eq!(
+            trusted_peers(&[], &store).unwrap(),
+            TrustedPeers::new([a, b])
+        );
+        assert_eq!(
+            trusted_peers(&["b".into()], &store).unwrap(),
+            TrustedPeers::new([b])
+        );
+        let c = Fingerprint([3; 32]);
+        assert_eq!(
+            trusted_peers(&[c.to_string()], &store).unwrap(),
+            TrustedPeers::new([c])
+        );
+        assert!(matches!(
+            trusted_peers(&[], &TrustStore::default()),
+            Err(ConfigError::NoTrustedPeers)
+        ));
+        assert!(trusted_peers(&["nobody".into()], &store).is_err());
     }
 
     #[test]

@@ -8,9 +8,9 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
-use camview::cli::{Cli, Command};
-use camview::config::{ReceiveSettings, SendSettings};
-use camview::identity::{self, Identity};
+use camview::cli::{Cli, Command, TrustCommand};
+use camview::config::{PairSettings, ReceiveSettings, SendSettings};
+use camview::identity::{self, Identity, TrustStore};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -56,17 +56,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(identity)
     };
     match cli.command {
-        Command::Id => {
-            println!("{}", load_identity()?.fingerprint());
-            Ok(())
+        Command::Id(args) => camview::app::trust::id(&config_dir, args.qr, args.rotate),
+        Command::Trust(args) => match args.command {
+            TrustCommand::Add { name, fingerprint } => {
+                camview::app::trust::add(&config_dir, &name, &fingerprint)
+            }
+            TrustCommand::List => camview::app::trust::list(&config_dir),
+            TrustCommand::Remove { name } => camview::app::trust::remove(&config_dir, &name),
+        },
+        Command::Pair(args) => {
+            let settings = PairSettings::from_args(&args)?;
+            let identity = load_identity()?;
+            runtime()?.block_on(camview::app::pair::run(settings, identity, &config_dir))
         }
         Command::Send(args) => {
-            let settings = SendSettings::from_args(&args)?;
+            let settings = SendSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::send::run(settings, identity))
         }
         Command::Receive(args) => {
-            let settings = ReceiveSettings::from_args(&args)?;
+            let settings = ReceiveSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
             let identity = load_identity()?;
             runtime()?
                 .block_on(camview::app::receive::run(settings, identity))

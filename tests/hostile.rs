@@ -3,6 +3,8 @@
 //! sender's memory stays bounded, and a good viewer watching at the same
 //! time receives every frame.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::sync::Arc;
@@ -33,13 +35,17 @@ async fn attack(mut tls: TlsStream<TcpStream>, bytes: &[u8]) -> (Option<String>,
     let _ = tls.flush().await;
     let mut received = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(30), tls.read_to_end(&mut received)).await;
-    assert!(read.is_ok(), "the sender kept a hostile connection open for 30 s");
+    assert!(
+        read.is_ok(),
+        "the sender kept a hostile connection open for 30 s"
+    );
     let mut reader = MessageReader::new();
     reader.handle_bytes(&received);
-    let goodbye = std::iter::from_fn(|| reader.poll_message().ok().flatten()).find_map(|m| match m {
-        Message::Goodbye { reason, .. } => Some(reason),
-        _ => None,
-    });
+    let goodbye =
+        std::iter::from_fn(|| reader.poll_message().ok().flatten()).find_map(|m| match m {
+            Message::Goodbye { reason, .. } => Some(reason),
+            _ => None,
+        });
     (goodbye, start.elapsed())
 }
 
@@ -65,7 +71,11 @@ async fn hostile_peers_are_dropped_and_the_good_viewer_loses_nothing() {
     let (camera, laptop) = (Node::new(), Node::new());
     let rogue = Identity::ephemeral().unwrap();
     let rogue_fp = rogue.fingerprint().to_string();
-    let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240", "--peer", &rogue_fp]);
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &["--size", "320x240", "--peer", &rogue_fp],
+    );
     let addr = sender.addr.clone();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = sender.process.rss_kib();
@@ -88,12 +98,32 @@ async fn hostile_peers_are_dropped_and_the_good_viewer_loses_nothing() {
     huge.extend_from_slice(&noise(4096));
 
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("random bytes", noise(1 << 20), "protocol error: unknown message type"),
-        ("a frame claiming 4 GiB", huge, "protocol error: a Frame message claims 4294967295 bytes"),
-        ("a million tiny messages", flood, "protocol error: the peer sent more than 200 control messages in one second"),
+        (
+            "random bytes",
+            noise(1 << 20),
+            "protocol error: unknown message type",
+        ),
+        (
+            "a frame claiming 4 GiB",
+            huge,
+            "protocol error: a Frame message claims 4294967295 bytes",
+        ),
+        (
+            "a million tiny messages",
+            flood,
+            "protocol error: the peer sent more than 200 control messages in one second",
+        ),
         // Half a message, then silence: dropped when idle.
-        ("a truncated message", truncated, "protocol error: the peer sent no complete message for 10 s"),
-        ("a stalled handshake", Vec::new(), "protocol error: the peer did not complete the camview handshake within 10 s"),
+        (
+            "a truncated message",
+            truncated,
+            "protocol error: the peer sent no complete message for 10 s",
+        ),
+        (
+            "a stalled handshake",
+            Vec::new(),
+            "protocol error: the peer did not complete the camview handshake within 10 s",
+        ),
     ];
     let mut attacks = Vec::new();
     for (name, bytes, expected) in cases {
@@ -114,16 +144,25 @@ async fn hostile_peers_are_dropped_and_the_good_viewer_loses_nothing() {
         let (name, expected, goodbye, took) = attack.await.unwrap();
         let goodbye = goodbye.unwrap_or_else(|| panic!("{name}: no goodbye"));
         assert!(goodbye.starts_with(expected), "{name}: {goodbye:?}");
-        assert!(took < Duration::from_secs(15), "{name}: dropped only after {took:?}");
+        assert!(
+            took < Duration::from_secs(15),
+            "{name}: dropped only after {took:?}"
+        );
     }
     for mut tcp in stalled {
         let mut buf = [0; 64];
         let closed = tokio::time::timeout(Duration::from_secs(15), tcp.read(&mut buf)).await;
-        assert!(matches!(closed, Ok(Ok(0) | Err(_))), "a stalled TCP connection stayed open");
+        assert!(
+            matches!(closed, Ok(Ok(0) | Err(_))),
+            "a stalled TCP connection stayed open"
+        );
     }
 
     let received = viewer.await.unwrap();
     received.assert_all_verified(240);
     let grown_kib = sender.process.rss_kib().saturating_sub(rss_before);
-    assert!(grown_kib < 64 * 1024, "the sender grew by {grown_kib} KiB under attack");
+    assert!(
+        grown_kib < 64 * 1024,
+        "the sender grew by {grown_kib} KiB under attack"
+    );
 }

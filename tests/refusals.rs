@@ -1,6 +1,8 @@
 //! Who may not connect, and what they are told: every refusal ends that one
 //! connection with a clear error, and the sender keeps serving the others.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::io::{Read, Write};
@@ -32,7 +34,7 @@ fn a_receiver_that_pins_another_fingerprint_refuses_the_sender() {
 
     assert!(!refused.status.success());
     let expected = format!(
-        "its certificate {fp} is not trusted; if that is the device you expect (compare with `camview id` on it), pass --peer {fp}",
+        "peer {fp} is not trusted; if that is the device you expect (compare with `camview id` on it), run `camview trust add NAME {fp}` or pair with `camview pair`",
         fp = camera.fingerprint
     );
     assert!(refused.log.contains(&expected), "{}", refused.log);
@@ -54,7 +56,7 @@ fn a_receiver_the_sender_does_not_trust_is_refused() {
         refused.log.contains("refused this node's certificate")
             && refused
                 .log
-                .contains(&format!("--peer {}", stranger.fingerprint)),
+                .contains(&format!("camview trust add NAME {}", stranger.fingerprint)),
         "{}",
         refused.log
     );

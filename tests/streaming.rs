@@ -2,6 +2,8 @@
 //! binary receives, and every decoded picture is checked by the frame number
 //! burned into its pixels.
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

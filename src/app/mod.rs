@@ -2,8 +2,10 @@
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
 mod fanout;
+pub mod pair;
 pub mod receive;
 pub mod send;
+pub mod trust;
 
 use std::time::Duration;
 

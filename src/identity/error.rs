@@ -41,6 +41,34 @@ pub enum IdentityError {
     /// The key and certificate do not make a usable TLS identity.
     #[error("the identity cannot be used for TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// A line of the trusted-peers file does not parse.
+    #[error("{path} line {line}: {detail}; fix or remove that line")]
+    TrustFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A peer name with spaces or odd characters.
+    #[error("`{0}` is not a usable peer name; use letters, digits, `.`, `_` and `-` (at most 64)")]
+    BadName(String),
+    /// The name is already used for another fingerprint.
+    #[error(
+        "the name `{name}` already trusts {fingerprint}; pick another name or run `camview trust remove {name}` first"
+    )]
+    NameTaken {
+        /// The name.
+        name: String,
+        /// The fingerprint it has.
+        fingerprint: crate::identity::Fingerprint,
+    },
+    /// `--peer` or `trust remove` named a peer that is not in the file.
+    #[error(
+        "no trusted peer is called `{0}`; `camview trust list` shows them, or give a SHA256: fingerprint"
+    )]
+    UnknownPeer(String),
     /// A fingerprint given by the user does not parse.
     #[error(
         "`{0}` is not a fingerprint; expected SHA256: followed by 64 hex digits, as `camview id` prints"

@@ -1,7 +1,9 @@
 //! rustls configurations for camview: TLS 1.3 only, both sides present a
 //! certificate, and a peer is accepted only if its certificate's SHA-256
-//! fingerprint is pinned. There is no certificate authority and no
-//! "accept anything" mode.
+//! fingerprint is pinned and the certificate is valid now. There is no
+//! certificate authority and no "accept anything" mode: the one exception,
+//! pairing, accepts an unknown certificate only so that the pairing code
+//! (a PAKE bound to this very TLS session, see `pairing.rs`) can decide.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -39,23 +41,90 @@ impl TrustedPeers {
     }
 }
 
-/// The handshake was refused because the peer's certificate is not pinned.
-/// Carried inside the rustls error so the transport can tell the user which
-/// fingerprint it saw and how to trust it.
+/// Why a peer's certificate was refused. Carried inside the rustls error so
+/// the transport can tell the user what it saw and what to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UntrustedPeer(pub Fingerprint);
+pub enum PeerRejected {
+    /// The fingerprint is not pinned.
+    Untrusted(Fingerprint),
+    /// Pinned, but the certificate's validity ended.
+    Expired {
+        /// The certificate's fingerprint.
+        fingerprint: Fingerprint,
+        /// Its notAfter, seconds since the Unix epoch.
+        not_after_s: u64,
+    },
+    /// Pinned, but the certificate is not valid yet (a clock far off on
+    /// one side, or a forged date).
+    NotYetValid {
+        /// The certificate's fingerprint.
+        fingerprint: Fingerprint,
+        /// Its notBefore, seconds since the Unix epoch.
+        not_before_s: u64,
+    },
+    /// Pinned, but not a usable certificate (bad signature, bad encoding).
+    Malformed(Fingerprint),
+}
 
-impl fmt::Display for UntrustedPeer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "peer {} is not trusted; if that is the device you expect (compare with `camview id` on it), pass --peer {}",
-            self.0, self.0
-        )
+impl PeerRejected {
+    /// The fingerprint of the refused certificate.
+    pub fn fingerprint(&self) -> Fingerprint {
+        match self {
+            Self::Untrusted(f) | Self::Malformed(f) => *f,
+            Self::Expired { fingerprint, .. } | Self::NotYetValid { fingerprint, .. } => {
+                *fingerprint
+            }
+        }
     }
 }
 
-impl std::error::Error for UntrustedPeer {}
+/// A Unix time as a UTC date for messages.
+fn date(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(
+            || format!("{secs} s after 1970"),
+            |t| {
+                format!(
+                    "{:04}-{:02}-{:02} UTC",
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day()
+                )
+            },
+        )
+}
+
+impl fmt::Display for PeerRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Untrusted(fp) => write!(
+                f,
+                "peer {fp} is not trusted; if that is the device you expect (compare with `camview id` on it), run `camview trust add NAME {fp}` or pair with `camview pair`"
+            ),
+            Self::Expired {
+                fingerprint,
+                not_after_s,
+            } => write!(
+                f,
+                "peer {fingerprint} presented a certificate that expired on {}; it must create a new identity (`camview id --rotate` there), then pair again",
+                date(*not_after_s)
+            ),
+            Self::NotYetValid {
+                fingerprint,
+                not_before_s,
+            } => write!(
+                f,
+                "peer {fingerprint} presented a certificate valid only from {}; check the clocks on both machines",
+                date(*not_before_s)
+            ),
+            Self::Malformed(fp) => write!(f, "peer {fp} presented a malformed certificate"),
+        }
+    }
+}
+
+impl std::error::Error for PeerRejected {}
 
 /// The provider camview uses: ring, with TLS 1.3 suites only, ordered for
 /// this CPU.
@@ -113,9 +182,33 @@ pub fn client_config(
     identity: &Identity,
     trusted: TrustedPeers,
 ) -> Result<ClientConfig, IdentityError> {
+    client(identity, Admit::Pinned(trusted))
+}
+
+/// A server configuration that presents `identity`, requires a client
+/// certificate, and accepts only clients whose fingerprint is in `trusted`.
+pub fn server_config(
+    identity: &Identity,
+    trusted: TrustedPeers,
+) -> Result<ServerConfig, IdentityError> {
+    server(identity, Admit::Pinned(trusted))
+}
+
+/// The client side of a pairing connection: any valid certificate, for the
+/// pairing code to judge.
+pub fn pairing_client_config(identity: &Identity) -> Result<ClientConfig, IdentityError> {
+    client(identity, Admit::Pairing)
+}
+
+/// The server side of a pairing connection.
+pub fn pairing_server_config(identity: &Identity) -> Result<ServerConfig, IdentityError> {
+    server(identity, Admit::Pairing)
+}
+
+fn client(identity: &Identity, admit: Admit) -> Result<ClientConfig, IdentityError> {
     let provider = provider();
     let verifier = PinnedVerifier {
-        trusted,
+        admit,
         algorithms: provider.signature_verification_algorithms,
     };
     Ok(ClientConfig::builder_with_provider(provider)
@@ -125,15 +218,10 @@ pub fn client_config(
         .with_client_auth_cert(vec![identity.cert()], identity.key())?)
 }
 
-/// A server configuration that presents `identity`, requires a client
-/// certificate, and accepts only clients whose fingerprint is in `trusted`.
-pub fn server_config(
-    identity: &Identity,
-    trusted: TrustedPeers,
-) -> Result<ServerConfig, IdentityError> {
+fn server(identity: &Identity, admit: Admit) -> Result<ServerConfig, IdentityError> {
     let provider = provider();
     let verifier = PinnedVerifier {
-        trusted,
+        admit,
         algorithms: provider.signature_verification_algorithms,
     };
     let mut config = ServerConfig::builder_with_provider(provider)
@@ -146,23 +234,61 @@ pub fn server_config(
     Ok(config)
 }
 
-/// Accepts a certificate when its fingerprint is pinned, then checks the
-/// handshake signature against that certificate's key as usual.
+/// Whom a verifier admits.
+#[derive(Debug)]
+enum Admit {
+    /// Certificates whose fingerprint is in the set.
+    Pinned(TrustedPeers),
+    /// Any well-formed, currently valid certificate: only for pairing,
+    /// where the pairing code authenticates the peer.
+    Pairing,
+}
+
+/// Accepts a certificate when its fingerprint is admitted and it is valid
+/// now, then checks the handshake signature against its key as usual.
 #[derive(Debug)]
 struct PinnedVerifier {
-    trusted: TrustedPeers,
+    admit: Admit,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl PinnedVerifier {
-    fn check(&self, end_entity: &CertificateDer<'_>) -> Result<(), rustls::Error> {
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        now: UnixTime,
+        usage: webpki::KeyUsage,
+    ) -> Result<(), rustls::Error> {
         let fingerprint = Fingerprint::of_certificate(end_entity);
-        if self.trusted.contains(&fingerprint) {
-            Ok(())
-        } else {
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                OtherError(Arc::new(UntrustedPeer(fingerprint))),
-            )))
+        let reject = |why: PeerRejected| {
+            rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(why))))
+        };
+        if let Admit::Pinned(trusted) = &self.admit
+            && !trusted.contains(&fingerprint)
+        {
+            return Err(reject(PeerRejected::Untrusted(fingerprint)));
+        }
+        // A self-signed certificate is its own issuer: checking it against
+        // itself as the anchor verifies its signature and its dates.
+        let anchor = webpki::anchor_from_trusted_cert(end_entity)
+            .map_err(|_| reject(PeerRejected::Malformed(fingerprint)))?;
+        let cert = webpki::EndEntityCert::try_from(end_entity)
+            .map_err(|_| reject(PeerRejected::Malformed(fingerprint)))?;
+        match cert.verify_for_usage(self.algorithms.all, &[anchor], &[], now, usage, None, None) {
+            Ok(_) => Ok(()),
+            Err(webpki::Error::CertExpired { not_after, .. }) => {
+                Err(reject(PeerRejected::Expired {
+                    fingerprint,
+                    not_after_s: not_after.as_secs(),
+                }))
+            }
+            Err(webpki::Error::CertNotValidYet { not_before, .. }) => {
+                Err(reject(PeerRejected::NotYetValid {
+                    fingerprint,
+                    not_before_s: not_before.as_secs(),
+                }))
+            }
+            Err(_) => Err(reject(PeerRejected::Malformed(fingerprint))),
         }
     }
 
@@ -183,9 +309,9 @@ impl ServerCertVerifier for PinnedVerifier {
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.check(end_entity)
+        self.check(end_entity, now, webpki::KeyUsage::server_auth())
             .map(|()| ServerCertVerified::assertion())
     }
 
@@ -223,9 +349,9 @@ impl ClientCertVerifier for PinnedVerifier {
         &self,
         end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.check(end_entity)
+        self.check(end_entity, now, webpki::KeyUsage::client_auth())
             .map(|()| ClientCertVerified::assertion())
     }
 
@@ -276,14 +402,84 @@ mod tests {
         assert_eq!(first == chacha, !has_aes_instructions());
     }
 
-    #[test]
-    fn untrusted_certificates_name_their_fingerprint() {
-        let id = Identity::ephemeral().unwrap();
-        let verifier = PinnedVerifier {
-            trusted: TrustedPeers::default(),
+    fn verifier(admit: Admit) -> PinnedVerifier {
+        PinnedVerifier {
+            admit,
             algorithms: provider().signature_verification_algorithms,
-        };
-        let err = verifier.check(&id.cert()).unwrap_err();
-        assert!(err.to_string().contains(&id.fingerprint().to_string()));
+        }
+    }
+
+    fn rejection(err: rustls::Error) -> PeerRejected {
+        match err {
+            rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+                *other.0.downcast_ref::<PeerRejected>().unwrap()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const DAY: u64 = 86_400;
+
+    #[test]
+    fn pinned_valid_certificates_are_accepted_for_both_usages() {
+        let id = Identity::ephemeral().unwrap();
+        let v = verifier(Admit::Pinned(TrustedPeers::new([id.fingerprint()])));
+        v.check(&id.cert(), UnixTime::now(), webpki::KeyUsage::client_auth())
+            .unwrap();
+        v.check(&id.cert(), UnixTime::now(), webpki::KeyUsage::server_auth())
+            .unwrap();
+    }
+
+    #[test]
+    fn untrusted_certificates_name_their_fingerprint_and_the_fix() {
+        let id = Identity::ephemeral().unwrap();
+        let err = verifier(Admit::Pinned(TrustedPeers::default()))
+            .check(&id.cert(), UnixTime::now(), webpki::KeyUsage::client_auth())
+            .unwrap_err();
+        let why = rejection(err);
+        assert_eq!(why, PeerRejected::Untrusted(id.fingerprint()));
+        assert!(
+            why.to_string()
+                .contains(&format!("camview trust add NAME {}", id.fingerprint()))
+        );
+    }
+
+    #[test]
+    fn pinned_certificates_outside_their_dates_are_refused() {
+        let id = Identity::ephemeral().unwrap();
+        let v = verifier(Admit::Pinned(TrustedPeers::new([id.fingerprint()])));
+        let now = UnixTime::now().as_secs();
+        let far_future =
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(now + 40 * 365 * DAY));
+        let why = rejection(
+            v.check(&id.cert(), far_future, webpki::KeyUsage::client_auth())
+                .unwrap_err(),
+        );
+        assert!(matches!(why, PeerRejected::Expired { .. }), "{why:?}");
+        let long_ago = UnixTime::since_unix_epoch(std::time::Duration::from_secs(now - 30 * DAY));
+        let why = rejection(
+            v.check(&id.cert(), long_ago, webpki::KeyUsage::client_auth())
+                .unwrap_err(),
+        );
+        assert!(matches!(why, PeerRejected::NotYetValid { .. }), "{why:?}");
+        assert!(why.to_string().contains("check the clocks"));
+    }
+
+    #[test]
+    fn pairing_admits_unknown_but_valid_certificates() {
+        let id = Identity::ephemeral().unwrap();
+        verifier(Admit::Pairing)
+            .check(&id.cert(), UnixTime::now(), webpki::KeyUsage::server_auth())
+            .unwrap();
+    }
+
+    #[test]
+    fn garbage_is_a_malformed_certificate() {
+        let junk = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        let fp = Fingerprint::of_certificate(&junk);
+        let err = verifier(Admit::Pairing)
+            .check(&junk, UnixTime::now(), webpki::KeyUsage::server_auth())
+            .unwrap_err();
+        assert_eq!(rejection(err), PeerRejected::Malformed(fp));
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use thiserror::Error;
 
-use crate::identity::Fingerprint;
+use crate::identity::{Fingerprint, PeerRejected};
 use crate::wire::WireError;
 
 /// A connection-level failure. Each ends one connection only.
@@ -30,19 +30,17 @@ pub enum TransportError {
         /// Why.
         error: std::io::Error,
     },
-    /// The peer's certificate is not pinned.
-    #[error(
-        "refused {addr}: its certificate {fingerprint} is not trusted; if that is the device you expect (compare with `camview id` on it), pass --peer {fingerprint}"
-    )]
-    Untrusted {
+    /// We refused the peer's certificate (not trusted, expired, malformed).
+    #[error("refused {addr}: {why}")]
+    Rejected {
         /// The peer's address.
         addr: SocketAddr,
-        /// Its certificate's fingerprint.
-        fingerprint: Fingerprint,
+        /// Why, with the fingerprint seen and the fix.
+        why: PeerRejected,
     },
     /// The peer refused our certificate.
     #[error(
-        "{addr} refused this node's certificate ({alert}); it must trust this node: pass `--peer {ours}` to camview there (`camview id` prints it)"
+        "{addr} refused this node's certificate ({alert}); it must trust this node: run `camview trust add NAME {ours}` there, or pair with `camview pair`"
     )]
     RefusedByPeer {
         /// The peer's address.

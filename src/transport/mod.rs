@@ -7,11 +7,13 @@
 //! what happened and what to do.
 
 mod error;
+mod pairing;
 mod tcp_tls;
 
 pub use error::TransportError;
+pub use pairing::PairingChannel;
 pub use tcp_tls::{
-    Connection, Listener, PeerInfo, ServerHandshake, TLS_HANDSHAKE_TIMEOUT, connect,
+    Connection, Listener, PeerInfo, ServerHandshake, TLS_HANDSHAKE_TIMEOUT, connect, connect_tls,
 };
 
 /// The port camview uses when an address names none.

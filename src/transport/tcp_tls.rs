@@ -12,7 +12,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
 use super::TransportError;
-use crate::identity::{Fingerprint, UntrustedPeer};
+use crate::identity::{Fingerprint, PeerRejected};
 use crate::wire::{Event, GoodbyeCode, Session};
 
 /// How long a peer has to finish the TLS handshake.
@@ -113,6 +113,16 @@ impl ServerHandshake {
         addr: SocketAddr,
         session: Session,
     ) -> Result<Connection, TransportError> {
+        let (stream, peer) = self.accept_tls(tcp, addr).await?;
+        Ok(Connection::new(stream, peer, self.ours, session))
+    }
+
+    /// Runs the TLS handshake only (pairing speaks its own messages).
+    pub async fn accept_tls(
+        &self,
+        tcp: TcpStream,
+        addr: SocketAddr,
+    ) -> Result<(TlsStream<TcpStream>, PeerInfo), TransportError> {
         let _ = tcp.set_nodelay(true);
         let handshake = self.acceptor.accept(tcp);
         let stream = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
@@ -122,7 +132,14 @@ impl ServerHandshake {
                 secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
             })?
             .map_err(|e| handshake_error(e, addr, self.ours))?;
-        Connection::new(TlsStream::Server(stream), addr, self.ours, session)
+        let stream = TlsStream::Server(stream);
+        let peer = peer_info(&stream, addr)?;
+        Ok((stream, peer))
+    }
+
+    /// This node's fingerprint.
+    pub fn ours(&self) -> Fingerprint {
+        self.ours
     }
 }
 
@@ -134,6 +151,16 @@ pub async fn connect(
     ours: Fingerprint,
     session: Session,
 ) -> Result<Connection, TransportError> {
+    let (stream, peer) = connect_tls(addr, config, ours).await?;
+    Ok(Connection::new(stream, peer, ours, session))
+}
+
+/// Connects and runs the TLS handshake only (pairing speaks its own messages).
+pub async fn connect_tls(
+    addr: &str,
+    config: ClientConfig,
+    ours: Fingerprint,
+) -> Result<(TlsStream<TcpStream>, PeerInfo), TransportError> {
     let tcp = TcpStream::connect(addr)
         .await
         .map_err(|error| TransportError::Connect {
@@ -158,7 +185,32 @@ pub async fn connect(
             secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
         })?
         .map_err(|e| handshake_error(e, peer_addr, ours))?;
-    Connection::new(TlsStream::Client(stream), peer_addr, ours, session)
+    let stream = TlsStream::Client(stream);
+    let peer = peer_info(&stream, peer_addr)?;
+    Ok((stream, peer))
+}
+
+/// Who is at the other end of an established TLS stream.
+fn peer_info(stream: &TlsStream<TcpStream>, addr: SocketAddr) -> Result<PeerInfo, TransportError> {
+    let (_, conn) = stream.get_ref();
+    let fingerprint = conn
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|cert| Fingerprint::of_certificate(cert))
+        .ok_or_else(|| TransportError::Handshake {
+            addr,
+            detail: "the peer presented no certificate".to_owned(),
+        })?;
+    let cipher_suite = conn
+        .negotiated_cipher_suite()
+        .and_then(|s| s.suite().as_str())
+        .unwrap_or("unknown")
+        .to_owned();
+    Ok(PeerInfo {
+        addr,
+        fingerprint,
+        cipher_suite,
+    })
 }
 
 /// Turns a failed handshake into words a user can act on.
@@ -186,11 +238,8 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
 fn tls_error(tls: &rustls::Error, addr: SocketAddr, ours: Fingerprint) -> TransportError {
     match tls {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
-            match other.0.downcast_ref::<UntrustedPeer>() {
-                Some(UntrustedPeer(fingerprint)) => TransportError::Untrusted {
-                    addr,
-                    fingerprint: *fingerprint,
-                },
+            match other.0.downcast_ref::<PeerRejected>() {
+                Some(why) => TransportError::Rejected { addr, why: *why },
                 None => TransportError::Handshake {
                     addr,
                     detail: tls.to_string(),
@@ -253,35 +302,17 @@ impl std::fmt::Debug for Connection {
 impl Connection {
     fn new(
         stream: TlsStream<TcpStream>,
-        addr: SocketAddr,
+        peer: PeerInfo,
         ours: Fingerprint,
         session: Session,
-    ) -> Result<Self, TransportError> {
-        let (_, conn) = stream.get_ref();
-        let fingerprint = conn
-            .peer_certificates()
-            .and_then(|certs| certs.first())
-            .map(|cert| Fingerprint::of_certificate(cert))
-            .ok_or_else(|| TransportError::Handshake {
-                addr,
-                detail: "the peer presented no certificate".to_owned(),
-            })?;
-        let cipher_suite = conn
-            .negotiated_cipher_suite()
-            .and_then(|s| s.suite().as_str())
-            .unwrap_or("unknown")
-            .to_owned();
-        Ok(Self {
+    ) -> Self {
+        Self {
             stream,
             session,
-            peer: PeerInfo {
-                addr,
-                fingerprint,
-                cipher_suite,
-            },
+            peer,
             ours,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
-        })
+        }
     }
 
     /// Who is at the other end.
