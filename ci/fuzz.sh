@@ -16,9 +16,13 @@ fi
 for target in decode session; do
   mkdir -p "corpus/$target"
   echo "fuzzing $target for ${seconds}s" >&2
-  cargo +nightly fuzz run "$target" "corpus/$target" "regressions/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-    | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|INFO: Running|.*panicked)' || true
-  # grep hides libFuzzer's chatter; the pipe status tells whether it failed.
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "ci/fuzz.sh: $target failed; see fuzz/artifacts/$target" >&2; exit 1; }
+  # libFuzzer is chatty: keep its full output in a log, show the summary.
+  log="corpus/$target.log"
+  if ! cargo +nightly fuzz run "$target" "corpus/$target" "regressions/$target" -- \
+      -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" >&2 || tail -n 30 "$log" >&2
+    echo "ci/fuzz.sh: $target failed; the input is in fuzz/artifacts/$target (full log: fuzz/$log)" >&2
+    exit 1
+  fi
+  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" >&2 || true
 done

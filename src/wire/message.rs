@@ -350,8 +350,10 @@ impl Message {
                     den: r.u32()?,
                 };
                 let name_len = usize::from(r.u8()?);
+                let name_len = r.length(name_len, MAX_ENCODER_NAME_LEN, "encoder name")?;
                 let encoder = r.utf8(name_len, "encoder name")?;
                 let config_len = usize::from(r.u16()?);
+                let config_len = r.length(config_len, MAX_CODEC_CONFIG_LEN, "codec config")?;
                 let codec_config = r.take(config_len)?.to_vec();
                 Self::StreamInfo(StreamInfo {
                     codec,
@@ -422,6 +424,7 @@ impl Message {
                     _ => return Err(r.invalid("code")),
                 };
                 let len = usize::from(r.u16()?);
+                let len = r.length(len, MAX_REASON_LEN, "reason")?;
                 Self::Goodbye {
                     code,
                     reason: r.utf8(len, "reason")?,
@@ -492,6 +495,17 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Result<u64, WireError> {
         self.array().map(u64::from_be_bytes)
+    }
+
+    /// A field's length, refused above the field's own limit: the body's
+    /// limit alone would let one field borrow another's room, and a value
+    /// the encoder could never produce must not be accepted.
+    fn length(&self, len: usize, max: usize, field: &'static str) -> Result<usize, WireError> {
+        if len > max {
+            Err(self.invalid(field))
+        } else {
+            Ok(len)
+        }
     }
 
     fn utf8(&mut self, len: usize, field: &'static str) -> Result<String, WireError> {
@@ -637,6 +651,26 @@ mod tests {
             assert!(Message::check_header(t, limit as u32).is_ok());
             assert!(Message::check_header(t, limit as u32 + 1).is_err());
         }
+    }
+
+    #[test]
+    fn a_field_over_its_own_limit_is_refused_even_inside_the_body_limit() {
+        // Found by the fuzzer: a 73-byte encoder name in a short StreamInfo.
+        let mut body = vec![CODEC_H264];
+        body.extend_from_slice(&[0; 16]);
+        body.push(73);
+        body.extend_from_slice(&[b'x'; 73]);
+        body.extend_from_slice(&[0, 0]);
+        // The body as a whole is within the StreamInfo limit...
+        assert!(Message::check_header(TYPE_STREAM_INFO, body.len() as u32).is_ok());
+        // ...but the name is not within its own.
+        assert_eq!(
+            Message::decode(TYPE_STREAM_INFO, &body),
+            Err(WireError::InvalidField {
+                kind: "StreamInfo",
+                field: "encoder name"
+            })
+        );
     }
 
     #[test]
