@@ -34,6 +34,12 @@ test: deps
 fuzz seconds="60": deps
     bash ci/fuzz.sh {{seconds}}
 
+# Micro-benchmarks (criterion): wire codec, TLS handshake and suites, timing
+# logic. Criterion compares each run with the previous one and prints the
+# change; `just bench --save-baseline NAME` / `--baseline NAME` pin one.
+bench *args: deps
+    cargo bench --locked --bench wire --bench tls --bench sync -- {{args}}
+
 # Rewrite the recorded fixtures in testdata/ (deterministic).
 fixtures: deps
     bash testdata/make-fixtures.sh

@@ -205,8 +205,27 @@ pub fn pairing_server_config(identity: &Identity) -> Result<ServerConfig, Identi
     server(identity, Admit::Pairing)
 }
 
+/// Like [`client_config`], offering only `suite` (benchmarks compare the
+/// suites; the server follows the client's preference).
+pub fn client_config_with_suite(
+    identity: &Identity,
+    trusted: TrustedPeers,
+    suite: rustls::CipherSuite,
+) -> Result<ClientConfig, IdentityError> {
+    let mut provider = Arc::unwrap_or_clone(provider());
+    provider.cipher_suites.retain(|s| s.suite() == suite);
+    client_with(identity, Admit::Pinned(trusted), Arc::new(provider))
+}
+
 fn client(identity: &Identity, admit: Admit) -> Result<ClientConfig, IdentityError> {
-    let provider = provider();
+    client_with(identity, admit, provider())
+}
+
+fn client_with(
+    identity: &Identity,
+    admit: Admit,
+    provider: Arc<CryptoProvider>,
+) -> Result<ClientConfig, IdentityError> {
     let verifier = PinnedVerifier {
         admit,
         algorithms: provider.signature_verification_algorithms,
