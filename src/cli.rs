@@ -174,7 +174,8 @@ pub struct ReceiveArgs {
     #[arg(long)]
     pub headless: bool,
 
-    /// Write a JSON summary of the session to FILE at the end
+    /// Write statistics to FILE as JSON lines: one a second, and a summary
+    /// line at the end
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
 
@@ -185,4 +186,13 @@ pub struct ReceiveArgs {
     /// Stop after this many seconds
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
+
+    /// Do not reconnect when the connection drops or the sender restarts
+    #[arg(long)]
+    pub no_reconnect: bool,
+
+    /// Serve Prometheus metrics over plain HTTP on this address (e.g.
+    /// 127.0.0.1:9447)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }

@@ -93,6 +93,10 @@ pub struct ReceiveSettings {
     pub frames: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Reconnect when the connection drops.
+    pub reconnect: bool,
+    /// Where to serve Prometheus metrics.
+    pub metrics: Option<String>,
 }
 
 /// Everything `camview pair` needs.
@@ -193,6 +197,12 @@ impl ReceiveSettings {
             stats_json: args.stats_json.clone(),
             frames: args.frames,
             duration,
+            reconnect: !args.no_reconnect,
+            metrics: args
+                .metrics
+                .as_deref()
+                .map(|a| with_default_port(a, "127.0.0.1"))
+                .transpose()?,
         })
     }
 }

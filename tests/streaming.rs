@@ -103,8 +103,7 @@ fn the_sender_can_push_to_a_listening_receiver() {
 
     let status = receiver.wait(support::PROCESS_TIMEOUT);
     assert!(status.success(), "{}", receiver.log());
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let summary = camview::app::receive::read_summary(&json).unwrap();
     assert_eq!(
         summary["totals"]["frames_verified"],
         30,
@@ -140,4 +139,48 @@ fn two_viewers_share_one_encode() {
 
     a.assert_all_verified(45);
     b.assert_all_verified(45);
+}
+
+#[test]
+fn the_receiver_serves_prometheus_metrics() {
+    use std::io::{Read, Write};
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
+    let mut receiver = Running::spawn(laptop.command(&[
+        "receive",
+        &sender.addr,
+        "--peer",
+        &camera.fingerprint,
+        "--headless",
+        "--duration",
+        "4",
+        "--metrics",
+        "127.0.0.1:0",
+    ]));
+    let line = receiver.wait_for_line("metrics on http://", Duration::from_secs(20));
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("/metrics")
+        .to_owned();
+    receiver.wait_for_line("verified 60", Duration::from_secs(10));
+
+    let mut http = std::net::TcpStream::connect(&addr).unwrap();
+    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: camview\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    http.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    let decoded: u64 = response
+        .lines()
+        .find_map(|l| l.strip_prefix("camview_frames_decoded_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{response}"));
+    assert!(decoded >= 30, "{response}");
+    assert!(
+        response.contains("camview_latency_seconds{quantile=\"0.5\"}"),
+        "{response}"
+    );
+    assert!(receiver.wait(Duration::from_secs(10)).success());
 }

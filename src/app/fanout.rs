@@ -2,10 +2,12 @@
 //! queue, and applies the drop policy when a queue is full.
 //!
 //! Policy: a viewer whose queue is full loses that frame and every frame
-//! after it up to the next keyframe (which its decoder can start from), and
-//! the encoder is asked for a keyframe. The encoder and the other viewers
-//! never wait for it. A new viewer also waits for a keyframe, and asks for
-//! one so its first picture comes quickly.
+//! after it up to the next keyframe (which its decoder can start from). The
+//! encoder and the other viewers never wait for it. Once its queue has room
+//! again, the encoder is asked for a keyframe, once: asking while the queue
+//! is still full would make every frame an IDR for everybody and win
+//! nothing. A new viewer also waits for a keyframe, and asks for one so its
+//! first picture comes quickly.
 
 use std::sync::Arc;
 
@@ -30,6 +32,8 @@ struct Viewer {
     id: ViewerId,
     queue: mpsc::Sender<ViewerItem>,
     waiting_for_keyframe: bool,
+    /// A keyframe was requested for this viewer and has not reached it yet.
+    asked: bool,
     dropped: u64,
 }
 
@@ -77,6 +81,7 @@ impl FanOut {
             id,
             queue,
             waiting_for_keyframe: true,
+            asked: true,
             dropped: 0,
         });
         Outcome {
@@ -110,10 +115,18 @@ impl FanOut {
         self.viewers.retain_mut(|v| {
             if v.waiting_for_keyframe && !frame.keyframe {
                 v.dropped += 1;
+                if !v.asked && v.queue.capacity() > 0 {
+                    // It has room again: now a keyframe helps it.
+                    v.asked = true;
+                    outcome.request_keyframe = true;
+                }
                 return true;
             }
             match v.queue.try_send(ViewerItem::Frame(Arc::clone(&frame))) {
                 Ok(()) => {
+                    if frame.keyframe {
+                        v.asked = false;
+                    }
                     v.waiting_for_keyframe = false;
                     true
                 }
@@ -122,8 +135,8 @@ impl FanOut {
                         tracing::info!(viewer = v.id, seq = %frame.seq, "viewer fell behind; skipping to the next keyframe");
                     }
                     v.waiting_for_keyframe = true;
+                    v.asked = false;
                     v.dropped += 1;
-                    outcome.request_keyframe = true;
                     true
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -200,22 +213,24 @@ mod tests {
         let _ = fan.handle_join(1, fast_tx);
         let _ = fan.handle_join(2, slow_tx);
 
-        let mut asked = false;
+        let mut asked = 0;
         for seq in 0..6 {
-            asked |= fan.handle_frame(frame(seq, seq == 0)).request_keyframe;
+            asked += u32::from(fan.handle_frame(frame(seq, seq == 0)).request_keyframe);
         }
-        assert!(asked, "a full queue asks the encoder for a keyframe");
-        assert_eq!(drain(&mut slow), ["info", "0k", "1"]);
+        assert_eq!(asked, 0, "no keyframe while the slow queue is still full");
         assert_eq!(fan.dropped(2), Some(4));
+        assert_eq!(drain(&mut slow), ["info", "0k", "1"]);
 
-        // The slow viewer caught up; it resumes at the next keyframe only.
-        let _ = fan.handle_frame(frame(6, false));
-        let _ = fan.handle_frame(frame(7, true));
-        let _ = fan.handle_frame(frame(8, false));
-        assert_eq!(drain(&mut slow), ["7k", "8"]);
+        // The slow viewer caught up: the next delta asks for a keyframe,
+        // once, and the viewer resumes at the keyframe only.
+        assert!(fan.handle_frame(frame(6, false)).request_keyframe);
+        assert!(!fan.handle_frame(frame(7, false)).request_keyframe);
+        let _ = fan.handle_frame(frame(8, true));
+        let _ = fan.handle_frame(frame(9, false));
+        assert_eq!(drain(&mut slow), ["8k", "9"]);
         assert_eq!(
             drain(&mut fast),
-            ["info", "0k", "1", "2", "3", "4", "5", "6", "7k", "8"]
+            ["info", "0k", "1", "2", "3", "4", "5", "6", "7", "8k", "9"]
         );
     }
 

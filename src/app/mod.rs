@@ -2,6 +2,7 @@
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
 mod fanout;
+mod metrics;
 pub mod pair;
 pub mod receive;
 pub mod send;
@@ -14,7 +15,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::model::Micros;
-use crate::wire::{Role, Session};
+use crate::wire::{GoodbyeCode, Role, Session};
 
 /// How long a finished connection waits for its goodbye to be written.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -24,30 +25,37 @@ pub(crate) fn new_session(role: Role) -> Session {
     Session::new(role, Instant::now(), Micros::now_unix())
 }
 
-/// A shutdown signal shared by a mode's tasks, set once with the reason
-/// the peers are told (Ctrl-C, SIGTERM, the end of the stream).
+/// Why a mode stops, as its peers are told it.
+pub(crate) type Farewell = (GoodbyeCode, String);
+
+/// A shutdown signal shared by a mode's tasks, set once with what the
+/// peers are told (Ctrl-C, SIGTERM, the end of the stream).
 #[derive(Clone, Debug)]
-pub(crate) struct Shutdown(watch::Receiver<Option<String>>);
+pub(crate) struct Shutdown(watch::Receiver<Option<Farewell>>);
 
 impl Shutdown {
-    pub(crate) fn new() -> (watch::Sender<Option<String>>, Self) {
+    pub(crate) fn new() -> (watch::Sender<Option<Farewell>>, Self) {
         let (tx, rx) = watch::channel(None);
         (tx, Self(rx))
     }
 
-    /// Resolves with the reason once shutdown has been signalled (or with a
-    /// generic one if the signalling side is gone).
-    pub(crate) async fn wait(&mut self) -> String {
+    /// Resolves once shutdown has been signalled (or the signalling side is
+    /// gone), with what to tell the peer.
+    pub(crate) async fn wait(&mut self) -> Farewell {
         match self.0.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone().unwrap_or_default(),
-            Err(_) => "the sender stopped".to_owned(),
+            Ok(farewell) => farewell.clone().unwrap_or_else(leaving),
+            Err(_) => leaving(),
         }
     }
 
-    /// The reason, if shutdown has been signalled.
-    pub(crate) fn reason(&self) -> Option<String> {
+    /// What to tell the peer, if shutdown has been signalled.
+    pub(crate) fn farewell(&self) -> Option<Farewell> {
         self.0.borrow().clone()
     }
+}
+
+fn leaving() -> Farewell {
+    (GoodbyeCode::Leaving, "the sender stopped".to_owned())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

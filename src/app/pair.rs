@@ -4,6 +4,7 @@
 
 use std::io::BufRead as _;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -120,8 +121,12 @@ async fn enter_code(
         None => ask_code()?,
     };
     let ours = identity.fingerprint();
-    let (stream, peer) =
-        transport::connect_tls(addr, identity::pairing_client_config(identity)?, ours).await?;
+    let (stream, peer) = transport::connect_tls(
+        addr,
+        Arc::new(identity::pairing_client_config(identity)?),
+        ours,
+    )
+    .await?;
     let mut channel = PairingChannel::new(stream, peer, ours)?;
     let (mut client, start) = PairingClient::start(&code, channel.binding(), &this_host_name());
     channel.send(&start).await?;

@@ -1,41 +1,51 @@
-//! `camview receive`: connect (or wait), decode, verify, report.
+//! `camview receive`: connect (or wait), decode, verify, report; reconnect
+//! with backoff when the connection drops or the sender restarts.
 
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::Path;
-use std::time::Instant;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, DecodedOutput, Decoder, pattern};
-use crate::model::{Micros, StreamInfo, VideoFrame};
+use crate::model::{FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, LatencySummary, ReceiverStats, Totals};
-use crate::transport::{self, Connection, Listener, PeerInfo};
+use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
 /// Decoded pictures waiting for verification. Small: a backlog here is
 /// delay, so the decoder drops pictures rather than queue more.
 const DECODED_QUEUE: usize = 4;
+/// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// The JSON summary written by `--stats-json`.
+/// The end-of-run line of `--stats-json`, and the value `run` returns.
 #[derive(Debug, Serialize)]
 pub struct Summary {
-    /// Who sent the stream.
-    pub peer: PeerSummary,
+    /// The sender last connected to.
+    pub peer: Option<PeerSummary>,
     /// What was sent.
     pub stream: Option<StreamSummary>,
     /// The decoder element used.
     pub decoder: Option<&'static str>,
-    /// Why the session ended.
+    /// Why the run ended.
     pub ended: String,
-    /// Seconds from connection to the end.
+    /// Seconds from start to end.
     pub duration_s: f64,
-    /// Decoded frames per second over the session.
+    /// Decoded frames per second over the run.
     pub fps: f64,
-    /// Received payload in kbit/s over the session.
+    /// Received payload in kbit/s over the run.
     pub bitrate_kbps: f64,
     /// Counts.
     pub totals: Totals,
@@ -74,175 +84,289 @@ pub struct StreamSummary {
     pub encoder: String,
 }
 
-/// Runs the receiver until the sender leaves, a limit is reached or the
-/// process is interrupted. Returns the session's summary.
+/// One line of `--stats-json`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum StatsLine<'a> {
+    Interval(&'a IntervalReport),
+    Summary(&'a Summary),
+}
+
+/// How one connection ended.
+enum Outcome {
+    /// The run is over (end of stream, a limit, Ctrl-C).
+    Finished(String),
+    /// The connection is gone but the sender may come back.
+    Lost(String),
+}
+
+/// What ends the whole run from outside a connection: Ctrl-C, `--duration`.
+type Stop<'a> = Pin<&'a mut (dyn Future<Output = &'static str> + Send)>;
+
+/// Runs the receiver until the stream ends, a limit is reached or the
+/// process is interrupted. Returns the run's summary.
 pub async fn run(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<Summary> {
     media::init()?;
     if !settings.headless {
         tracing::info!("this build has no viewer window yet; running headless");
     }
-    let ours = identity.fingerprint();
-    let conn = match &settings.endpoint {
-        Endpoint::Connect(addr) => {
-            let config = identity::client_config(&identity, settings.trusted.clone())?;
-            let session = new_session(Role::Receiver);
-            transport::connect(addr, config, ours, session).await?
+    let metrics = match &settings.metrics {
+        Some(addr) => Some(metrics::serve(addr).await?),
+        None => None,
+    };
+    let mut receiver = Receiver::new(&settings, metrics)?;
+    let mut peers = Peers::new(&settings, &identity).await?;
+
+    let deadline = settings.duration.map(|d| tokio::time::Instant::now() + d);
+    let mut stop = std::pin::pin!(async move {
+        tokio::select! {
+            () = interrupted() => "interrupted",
+            () = sleep_until_opt(deadline) => "duration reached",
         }
-        Endpoint::Listen(addr) => {
-            let config = identity::server_config(&identity, settings.trusted.clone())?;
-            let listener = Listener::bind(addr, config, ours).await?;
-            let local = listener.local_addr().context("reading the bound address")?;
-            tracing::info!(
-                "listening on {local} as {ours}; a sender connects with `camview send --to {local} --peer {ours}`"
-            );
-            accept_one_sender(&listener).await?
+    });
+    let mut backoff = FIRST_BACKOFF;
+    let mut connected_once = false;
+    let ended = loop {
+        let attempt = tokio::select! {
+            attempt = peers.next() => attempt,
+            why = &mut stop => break why.to_owned(),
+        };
+        let conn = match attempt {
+            Ok(conn) => conn,
+            Err(e) if connected_once && e.is_transient() && settings.reconnect => {
+                tracing::info!("{e}; retrying in {:.1} s", backoff.as_secs_f64());
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    why = &mut stop => break why.to_owned(),
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        connected_once = true;
+        backoff = FIRST_BACKOFF;
+        match receiver.serve(conn, stop.as_mut()).await? {
+            Outcome::Finished(why) => break why,
+            Outcome::Lost(why) if settings.reconnect => {
+                tracing::warn!("{why}; reconnecting");
+            }
+            Outcome::Lost(why) => break why,
         }
     };
-    let peer = conn.peer().clone();
-    tracing::info!(
-        "connected to {} ({}, {})",
-        peer.addr,
-        peer.fingerprint,
-        peer.cipher_suite
-    );
-
-    let summary = Receiver::new(&settings, peer).run(conn).await?;
-    if let Some(path) = &settings.stats_json {
-        write_summary(path, &summary)?;
-    }
-    Ok(summary)
+    receiver.finish(ended)
 }
 
-/// Waits for the first sender that passes the handshake; refused peers are
-/// logged and the wait goes on.
-async fn accept_one_sender(listener: &Listener) -> anyhow::Result<Connection> {
-    let handshaker = listener.handshaker();
-    loop {
-        let (tcp, addr) = listener
-            .accept_tcp()
-            .await
-            .context("accepting a connection")?;
-        // A session per attempt: its handshake deadline starts now.
-        let session = new_session(Role::Receiver);
-        match handshaker.run(tcp, addr, session).await {
-            Ok(conn) => return Ok(conn),
-            Err(e) => tracing::warn!("{e}"),
+/// Where connections come from: dialling the sender, or waiting for it.
+enum Peers {
+    Dial {
+        addr: String,
+        config: Arc<rustls::ClientConfig>,
+        ours: identity::Fingerprint,
+    },
+    Wait(Listener),
+}
+
+impl Peers {
+    async fn new(settings: &ReceiveSettings, identity: &Identity) -> anyhow::Result<Self> {
+        let ours = identity.fingerprint();
+        Ok(match &settings.endpoint {
+            Endpoint::Connect(addr) => Self::Dial {
+                addr: addr.clone(),
+                config: Arc::new(identity::client_config(identity, settings.trusted.clone())?),
+                ours,
+            },
+            Endpoint::Listen(addr) => {
+                let config = identity::server_config(identity, settings.trusted.clone())?;
+                let listener = Listener::bind(addr, config, ours).await?;
+                let local = listener.local_addr().context("reading the bound address")?;
+                tracing::info!(
+                    "listening on {local} as {ours}; a sender connects with `camview send --to {local}`"
+                );
+                Self::Wait(listener)
+            }
+        })
+    }
+
+    /// The next authenticated connection to a sender.
+    async fn next(&mut self) -> Result<Connection, TransportError> {
+        match self {
+            Self::Dial { addr, config, ours } => {
+                transport::connect(addr, Arc::clone(config), *ours, new_session(Role::Receiver))
+                    .await
+            }
+            Self::Wait(listener) => loop {
+                // Refused senders are logged and the wait goes on.
+                let (tcp, addr) = match listener.accept_tcp().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                match listener
+                    .handshaker()
+                    .run(tcp, addr, new_session(Role::Receiver))
+                    .await
+                {
+                    Ok(conn) => return Ok(conn),
+                    Err(e) => tracing::warn!("{e}"),
+                }
+            },
         }
     }
 }
 
-fn write_summary(path: &Path, summary: &Summary) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(summary).context("encoding the summary")?;
-    std::fs::write(path, json + "\n")
-        .with_context(|| format!("writing the summary to {}", path.display()))
-}
-
-/// The state of one receiving session.
+/// The state of a receiver run, across connections.
 struct Receiver<'a> {
     settings: &'a ReceiveSettings,
-    peer: PeerInfo,
+    peer: Option<PeerInfo>,
     stats: ReceiverStats,
     clock: ClockSync,
     info: Option<StreamInfo>,
     decoder: Option<Decoder>,
+    decoded_tx: mpsc::Sender<DecodedOutput>,
+    decoded_rx: mpsc::Receiver<DecodedOutput>,
     waiting_for_keyframe: bool,
+    stats_file: Option<BufWriter<File>>,
+    metrics: Option<MetricsText>,
 }
 
 impl<'a> Receiver<'a> {
-    fn new(settings: &'a ReceiveSettings, peer: PeerInfo) -> Self {
-        Self {
+    fn new(settings: &'a ReceiveSettings, metrics: Option<MetricsText>) -> anyhow::Result<Self> {
+        let stats_file = match &settings.stats_json {
+            Some(path) => Some(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot write statistics to {}", path.display())
+            })?)),
+            None => None,
+        };
+        let (decoded_tx, decoded_rx) = mpsc::channel(DECODED_QUEUE);
+        Ok(Self {
             settings,
-            peer,
+            peer: None,
             stats: ReceiverStats::new(Instant::now()),
             clock: ClockSync::default(),
             info: None,
             decoder: None,
+            decoded_tx,
+            decoded_rx,
             waiting_for_keyframe: true,
-        }
+            stats_file,
+            metrics,
+        })
     }
 
-    async fn run(mut self, mut conn: Connection) -> anyhow::Result<Summary> {
-        let (decoded_tx, mut decoded_rx) = mpsc::channel(DECODED_QUEUE);
-        let deadline = self
-            .settings
-            .duration
-            .map(|d| tokio::time::Instant::now() + d);
-        let ended = loop {
+    /// Resets what belongs to one sender, for a new connection.
+    fn start_stream(&mut self, peer: PeerInfo) {
+        if self.peer.is_some() {
+            self.decoder = None;
+            while self.decoded_rx.try_recv().is_ok() {}
+            self.stats.handle_new_stream();
+            self.clock = ClockSync::default();
+            self.info = None;
+            self.waiting_for_keyframe = true;
+        }
+        tracing::info!(
+            "connected to {} ({}, {})",
+            peer.addr,
+            peer.fingerprint,
+            peer.cipher_suite
+        );
+        self.peer = Some(peer);
+    }
+
+    /// Receives from one connection until it ends or the run is over.
+    async fn serve(&mut self, mut conn: Connection, mut stop: Stop<'_>) -> anyhow::Result<Outcome> {
+        self.start_stream(conn.peer().clone());
+        loop {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
             tokio::select! {
-                event = conn.next_event() => match event? {
-                    Some(Event::Established { version, capabilities }) => {
-                        tracing::debug!(version, ?capabilities, "session established");
-                        // Ask at once, so the first picture does not wait
-                        // for the next periodic keyframe.
-                        conn.session_mut().request_keyframe(KeyframeReason::Join);
-                        conn.flush().await?;
-                    }
-                    Some(Event::Pong { sent, answered, received }) => {
-                        self.clock.handle_pong(sent, answered, received);
-                    }
-                    Some(Event::StreamInfo(info)) => self.handle_info(info, &decoded_tx)?,
-                    Some(Event::Frame(frame)) => {
-                        self.stats.handle_received(frame.data.len());
-                        if self.waiting_for_keyframe && !frame.keyframe {
-                            continue;
+                event = conn.next_event() => {
+                    let event = match event {
+                        Ok(event) => event,
+                        Err(e) if e.is_transient() => return Ok(Outcome::Lost(e.to_string())),
+                        Err(e) => return Err(e.into()),
+                    };
+                    match event {
+                        Some(Event::Established { version, capabilities }) => {
+                            tracing::debug!(version, ?capabilities, "session established");
+                            // Ask at once, so the first picture does not wait
+                            // for the next periodic keyframe.
+                            conn.session_mut().request_keyframe(KeyframeReason::Join);
+                            conn.flush().await?;
                         }
-                        self.waiting_for_keyframe = false;
-                        if let Some(decoder) = &self.decoder {
-                            decoder.push(frame)?;
+                        Some(Event::Pong { sent, answered, received }) => {
+                            self.clock.handle_pong(sent, answered, received);
                         }
+                        Some(Event::StreamInfo(info)) => self.handle_info(info)?,
+                        Some(Event::Frame(frame)) => {
+                            self.stats.handle_received(frame.data.len());
+                            if self.waiting_for_keyframe && !frame.keyframe {
+                                continue;
+                            }
+                            self.waiting_for_keyframe = false;
+                            if let Some(decoder) = &self.decoder {
+                                decoder.push(frame)?;
+                            }
+                        }
+                        Some(Event::Goodbye { code, reason }) => {
+                            tracing::info!("the sender said goodbye: {reason}");
+                            self.drain().await;
+                            let why = format!("sender said goodbye: {reason}");
+                            return Ok(match code {
+                                GoodbyeCode::EndOfStream => Outcome::Finished(why),
+                                GoodbyeCode::Leaving | GoodbyeCode::Busy | GoodbyeCode::Timeout => Outcome::Lost(why),
+                                GoodbyeCode::ProtocolError | GoodbyeCode::InternalError => anyhow::bail!("{why}"),
+                            });
+                        }
+                        Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_)) => {}
+                        None => return Ok(Outcome::Lost("the sender closed the connection".to_owned())),
                     }
-                    Some(Event::Goodbye { code, reason }) => {
-                        tracing::debug!(?code, "goodbye");
-                        tracing::info!("the sender said goodbye: {reason}");
-                        self.drain(&mut decoded_rx).await;
-                        break format!("sender said goodbye: {reason}");
-                    }
-                    Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_)) => {}
-                    None => break "the sender closed the connection".to_owned(),
-                },
-                output = decoded_rx.recv() => match output {
+                }
+                output = self.decoded_rx.recv() => match output {
                     Some(DecodedOutput::Frame(picture)) => {
                         self.handle_picture(&picture);
                         if self.settings.frames.is_some_and(|n| self.stats.totals().frames_decoded >= n) {
                             close(conn, "the receiver has all the frames it asked for").await;
-                            return Ok(self.summary("frame limit reached".into()));
+                            return Ok(Outcome::Finished("frame limit reached".into()));
                         }
                     }
                     Some(DecodedOutput::EndOfStream) | None => {}
-                    Some(DecodedOutput::Error(e)) => anyhow::bail!("the decoder failed: {e}"),
+                    Some(DecodedOutput::Error(e)) => {
+                        // Resync from the next keyframe with a fresh decoder.
+                        tracing::warn!("the decoder failed ({e}); restarting it at the next keyframe");
+                        self.decoder = None;
+                        self.waiting_for_keyframe = true;
+                        if let Some(info) = self.info.clone() {
+                            self.handle_info(info)?;
+                        }
+                        conn.session_mut().request_keyframe(KeyframeReason::DecodeError);
+                        conn.flush().await?;
+                    }
                 },
                 () = tokio::time::sleep_until(report_at) => {
                     if let Some(report) = self.stats.poll_report(Instant::now()) {
-                        self.print_report(&report);
+                        self.report(&report)?;
                         conn.session_mut().send_receiver_stats(receiver_report(&report));
                         conn.flush().await?;
                     }
                 }
-                () = sleep_until_opt(deadline) => {
-                    close(conn, "the receiver's time is up").await;
-                    return Ok(self.summary("duration reached".into()));
-                }
-                () = interrupted() => {
+                why = &mut stop => {
                     close(conn, "the viewer stopped").await;
-                    return Ok(self.summary("interrupted".into()));
+                    return Ok(Outcome::Finished(why.to_owned()));
                 }
             }
-        };
-        Ok(self.summary(ended))
+        }
     }
 
-    fn handle_info(
-        &mut self,
-        info: StreamInfo,
-        decoded_tx: &mpsc::Sender<DecodedOutput>,
-    ) -> anyhow::Result<()> {
+    fn handle_info(&mut self, info: StreamInfo) -> anyhow::Result<()> {
         eprintln!(
             "stream: {}x{} at {} fps, {} from {}",
             info.width, info.height, info.frame_rate, info.codec, info.encoder
         );
         if self.decoder.is_none() {
-            self.decoder = Some(Decoder::start(decoded_tx.clone())?);
+            self.decoder = Some(Decoder::start(self.decoded_tx.clone())?);
         }
         self.info = Some(info);
         Ok(())
@@ -264,43 +388,39 @@ impl<'a> Receiver<'a> {
                 picture.width,
                 picture.height,
             ),
-            None => crate::model::FrameCheck::Unreadable,
+            None => FrameCheck::Unreadable,
         };
         self.stats
-            .handle_decoded(picture.seq, capture_time, arrival, check);
+            .handle_decoded(Instant::now(), picture.seq, capture_time, arrival, check);
     }
 
     /// After the sender's goodbye: let the decoder finish what it holds.
-    async fn drain(&mut self, decoded_rx: &mut mpsc::Receiver<DecodedOutput>) {
+    async fn drain(&mut self) {
         let Some(decoder) = &self.decoder else {
             return;
         };
         decoder.finish();
-        let drained = async {
-            while let Some(output) = decoded_rx.recv().await {
-                match output {
-                    DecodedOutput::Frame(picture) => self.handle_picture(&picture),
-                    DecodedOutput::EndOfStream | DecodedOutput::Error(_) => return,
-                }
-            }
-        };
-        if tokio::time::timeout(GOODBYE_TIMEOUT, drained)
-            .await
-            .is_err()
+        let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
+        while let Ok(Some(output)) = tokio::time::timeout_at(deadline, self.decoded_rx.recv()).await
         {
-            tracing::warn!("the decoder did not finish in time; the last pictures are not counted");
+            match output {
+                DecodedOutput::Frame(picture) => self.handle_picture(&picture),
+                DecodedOutput::EndOfStream | DecodedOutput::Error(_) => return,
+            }
         }
+        tracing::warn!("the decoder did not finish in time; the last pictures are not counted");
     }
 
-    fn print_report(&self, report: &IntervalReport) {
-        let elapsed = self.stats.elapsed(Instant::now()).as_secs_f64();
+    /// The once-a-second outputs: the stats line, a JSON line, the metrics.
+    fn report(&mut self, report: &IntervalReport) -> anyhow::Result<()> {
         let latency = report.latency.as_ref().map_or_else(
             || "latency -".to_owned(),
             |l| format!("latency p50 {:.1} ms p95 {:.1} ms", l.p50_ms, l.p95_ms),
         );
         let t = &report.totals;
         eprintln!(
-            "[{elapsed:6.1}s] {:5.1} fps {:7.0} kbit/s  {latency}  verified {} missing {} unreadable {} mismatched {}",
+            "[{:6.1}s] {:5.1} fps {:7.0} kbit/s  {latency}  verified {} missing {} unreadable {} mismatched {}",
+            report.elapsed_s,
             report.fps,
             report.bitrate_kbps,
             t.frames_verified,
@@ -308,18 +428,36 @@ impl<'a> Receiver<'a> {
             t.frames_unreadable,
             t.frames_mismatched
         );
+        self.write_line(&StatsLine::Interval(report))?;
+        if let Some(metrics) = &self.metrics {
+            metrics.publish(metrics::render_receiver(
+                report,
+                self.clock.offset_us(),
+                self.clock.rtt().map(|r| r.0),
+            ));
+        }
+        Ok(())
     }
 
-    fn summary(self, ended: String) -> Summary {
+    fn write_line(&mut self, line: &StatsLine<'_>) -> anyhow::Result<()> {
+        if let Some(file) = &mut self.stats_file {
+            serde_json::to_writer(&mut *file, line).context("writing statistics")?;
+            file.write_all(b"\n").context("writing statistics")?;
+            file.flush().context("writing statistics")?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, ended: String) -> anyhow::Result<Summary> {
         let duration = self.stats.elapsed(Instant::now()).as_secs_f64();
         let totals = self.stats.totals().clone();
         let per_second = |n: f64| if duration > 0.0 { n / duration } else { 0.0 };
         let summary = Summary {
-            peer: PeerSummary {
-                address: self.peer.addr.to_string(),
-                fingerprint: self.peer.fingerprint.to_string(),
-                cipher_suite: self.peer.cipher_suite.clone(),
-            },
+            peer: self.peer.as_ref().map(|p| PeerSummary {
+                address: p.addr.to_string(),
+                fingerprint: p.fingerprint.to_string(),
+                cipher_suite: p.cipher_suite.clone(),
+            }),
             stream: self.info.as_ref().map(|i| StreamSummary {
                 codec: i.codec.to_string(),
                 width: i.width,
@@ -339,7 +477,7 @@ impl<'a> Receiver<'a> {
         };
         let t = &summary.totals;
         eprintln!(
-            "done ({}): {} frames decoded, {} verified, {} missing, {} unreadable, {} mismatched{}",
+            "done ({}): {} frames decoded, {} verified, {} missing, {} unreadable, {} mismatched{}{}",
             summary.ended,
             t.frames_decoded,
             t.frames_verified,
@@ -350,15 +488,14 @@ impl<'a> Receiver<'a> {
                 "; latency p50 {:.1} ms p99 {:.1} ms",
                 l.p50_ms, l.p99_ms
             )),
+            if t.freezes > 0 {
+                format!("; {} freezes, {} ms frozen", t.freezes, t.frozen_ms)
+            } else {
+                String::new()
+            },
         );
-        summary
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
+        self.write_line(&StatsLine::Summary(&summary))?;
+        Ok(summary)
     }
 }
 
@@ -373,6 +510,24 @@ fn receiver_report(report: &IntervalReport) -> ReceiverReport {
     }
 }
 
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn close(conn: Connection, reason: &str) {
-    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Normal, reason)).await;
+    let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Leaving, reason)).await;
+}
+
+/// Reads the summary (the last line) of a `--stats-json` file.
+pub fn read_summary(path: &Path) -> anyhow::Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let last = text
+        .lines()
+        .last()
+        .context("the statistics file is empty")?;
+    serde_json::from_str(last).context("the last statistics line is not JSON")
 }

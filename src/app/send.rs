@@ -7,7 +7,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
-use super::{GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
+use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, EncoderOutput, EncoderPipeline};
@@ -59,7 +59,8 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         }
         Endpoint::Connect(addr) => {
             let config = identity::client_config(&identity, settings.trusted.clone())?;
-            let conn = transport::connect(addr, config, ours, new_session(Role::Sender)).await?;
+            let conn =
+                transport::connect(addr, Arc::new(config), ours, new_session(Role::Sender)).await?;
             log_connected(0, &conn);
             tokio::spawn(async move { serve_viewer(conn, 0, control_tx, shutdown).await })
         }
@@ -116,16 +117,19 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     // At the end of the stream, close the viewer queues first: each viewer
     // sends what is still queued, then says goodbye. Otherwise tell viewers
     // at once and let the queues go.
-    let reason = match &outcome {
-        Stop::EndOfStream => "end of stream",
-        Stop::Interrupted | Stop::ViewerLeft => "the sender is shutting down",
-        Stop::Failed(_) => "the sender failed",
+    let (code, reason) = match &outcome {
+        Stop::EndOfStream => (GoodbyeCode::EndOfStream, "end of stream"),
+        Stop::Interrupted | Stop::ViewerLeft => {
+            (GoodbyeCode::Leaving, "the sender is shutting down")
+        }
+        Stop::Failed(_) => (GoodbyeCode::InternalError, "the sender failed"),
     };
+    let farewell = Some((code, reason.to_owned()));
     if matches!(outcome, Stop::EndOfStream) {
         drop(fan);
-        let _ = shutdown_tx.send(Some(reason.to_owned()));
+        let _ = shutdown_tx.send(farewell);
     } else {
-        let _ = shutdown_tx.send(Some(reason.to_owned()));
+        let _ = shutdown_tx.send(farewell);
         drop(fan);
     }
     drop(pipeline);
@@ -248,7 +252,11 @@ async fn serve_viewer(
 ) -> Result<(), TransportError> {
     let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
     if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
-        return close(conn, "the sender is shutting down").await;
+        return close(
+            conn,
+            (GoodbyeCode::Leaving, "the sender is shutting down".into()),
+        )
+        .await;
     }
     let mut last_report: Option<ReceiverReport> = None;
     loop {
@@ -258,8 +266,10 @@ async fn serve_viewer(
             biased;
             item = queue.recv() => {
                 let Some(item) = item else {
-                    let reason = shutdown.reason().unwrap_or_else(|| "end of stream".to_owned());
-                    return close(conn, &reason).await;
+                    let farewell = shutdown
+                        .farewell()
+                        .unwrap_or_else(|| (GoodbyeCode::EndOfStream, "end of stream".into()));
+                    return close(conn, farewell).await;
                 };
                 queue_item(&mut conn, item);
                 // Batch whatever else is ready into the same write.
@@ -295,7 +305,7 @@ async fn serve_viewer(
                     return Ok(());
                 }
             },
-            reason = shutdown.wait() => return close(conn, &reason).await,
+            farewell = shutdown.wait() => return close(conn, farewell).await,
         }
     }
 }
@@ -322,8 +332,8 @@ fn log_report(id: ViewerId, report: Option<ReceiverReport>) {
     }
 }
 
-async fn close(conn: Connection, reason: &str) -> Result<(), TransportError> {
-    tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Normal, reason))
+async fn close(conn: Connection, (code, reason): Farewell) -> Result<(), TransportError> {
+    tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(code, &reason))
         .await
         .unwrap_or(Ok(()))
 }

@@ -7,4 +7,4 @@ mod stats;
 
 pub use clock::ClockSync;
 pub use histogram::LatencyHistogram;
-pub use stats::{IntervalReport, LatencySummary, ReceiverStats, Totals};
+pub use stats::{FREEZE_THRESHOLD, IntervalReport, LatencySummary, ReceiverStats, Totals};

@@ -1,5 +1,5 @@
-//! The receiver's statistics: rates, latency, and the check that frame N
-//! arrived as frame N.
+//! The receiver's statistics: rates, latency, freezes, and the check that
+//! frame N arrived as frame N.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,10 @@ use crate::model::{FrameCheck, Micros, Seq};
 
 /// How often an interval report is due.
 const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A gap between two pictures longer than this is a freeze: about eight
+/// frames at 30 fps, where a viewer sees the picture stop.
+pub const FREEZE_THRESHOLD: Duration = Duration::from_millis(250);
 
 /// Counts over the whole run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -26,9 +30,17 @@ pub struct Totals {
     pub frames_mismatched: u64,
     /// Decoded pictures without a readable number.
     pub frames_unreadable: u64,
-    /// Frames between the first and last decoded that never came out of the
-    /// decoder (dropped by the sender, lost, or undecodable).
+    /// Frames between the first and last decoded of each stream that never
+    /// came out of the decoder (skipped by the sender, lost, undecodable).
     pub frames_missing: u64,
+    /// Times the picture stopped for longer than [`FREEZE_THRESHOLD`].
+    pub freezes: u64,
+    /// Time the picture stood still in those freezes, in ms.
+    pub frozen_ms: u64,
+    /// The longest freeze, in ms.
+    pub longest_freeze_ms: u64,
+    /// Streams after the first (reconnections, sender restarts).
+    pub reconnects: u64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -58,6 +70,8 @@ impl LatencySummary {
 /// One second's worth of statistics, for the periodic stats line.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct IntervalReport {
+    /// Seconds since counting started.
+    pub elapsed_s: f64,
     /// Decoded pictures per second.
     pub fps: f64,
     /// Received payload in kbit/s.
@@ -68,7 +82,27 @@ pub struct IntervalReport {
     pub totals: Totals,
 }
 
-/// Statistics for one receiving session.
+/// Sequence numbers seen in the current stream (they restart with a new
+/// sender process).
+#[derive(Debug, Default)]
+struct Epoch {
+    first: Option<Seq>,
+    last: Option<Seq>,
+    decoded: u64,
+}
+
+impl Epoch {
+    fn missing(&self) -> u64 {
+        match (self.first, self.last) {
+            (Some(first), Some(last)) => {
+                (last.0.saturating_sub(first.0) + 1).saturating_sub(self.decoded)
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// Statistics for one receiver run, across reconnections.
 #[derive(Debug)]
 pub struct ReceiverStats {
     started: Instant,
@@ -77,8 +111,10 @@ pub struct ReceiverStats {
     interval_bytes: u64,
     interval_latency: LatencyHistogram,
     latency: LatencyHistogram,
-    first_seq: Option<Seq>,
-    last_seq: Option<Seq>,
+    epoch: Epoch,
+    /// Missing frames of streams that ended.
+    missing_before: u64,
+    last_picture_at: Option<Instant>,
     totals: Totals,
 }
 
@@ -92,8 +128,9 @@ impl ReceiverStats {
             interval_bytes: 0,
             interval_latency: LatencyHistogram::default(),
             latency: LatencyHistogram::default(),
-            first_seq: None,
-            last_seq: None,
+            epoch: Epoch::default(),
+            missing_before: 0,
+            last_picture_at: None,
             totals: Totals::default(),
         }
     }
@@ -113,6 +150,15 @@ impl ReceiverStats {
         now.saturating_duration_since(self.started)
     }
 
+    /// A new stream starts (after a reconnection): sequence numbers start over.
+    pub fn handle_new_stream(&mut self) {
+        if self.epoch.first.is_some() {
+            self.missing_before += self.epoch.missing();
+            self.totals.reconnects += 1;
+        }
+        self.epoch = Epoch::default();
+    }
+
     /// A frame of `bytes` payload arrived.
     pub fn handle_received(&mut self, bytes: usize) {
         self.totals.frames_received += 1;
@@ -120,10 +166,11 @@ impl ReceiverStats {
         self.interval_bytes += bytes as u64;
     }
 
-    /// A picture came out of the decoder at `arrival` (wall clock), checked
-    /// as `check`.
+    /// A picture came out of the decoder at `now` (`arrival` on the wall
+    /// clock, `capture_time` already on our clock), checked as `check`.
     pub fn handle_decoded(
         &mut self,
+        now: Instant,
         seq: Seq,
         capture_time: Micros,
         arrival: Micros,
@@ -141,11 +188,20 @@ impl ReceiverStats {
             self.latency.record(latency);
             self.interval_latency.record(latency);
         }
-        let first = *self.first_seq.get_or_insert(seq);
-        let last = self.last_seq.map_or(seq, |l| l.max(seq));
-        self.last_seq = Some(last);
-        let span = last.0.saturating_sub(first.0) + 1;
-        self.totals.frames_missing = span.saturating_sub(self.totals.frames_decoded);
+        if let Some(previous) = self.last_picture_at {
+            let gap = now.saturating_duration_since(previous);
+            if gap > FREEZE_THRESHOLD {
+                let ms = u64::try_from(gap.as_millis()).unwrap_or(u64::MAX);
+                self.totals.freezes += 1;
+                self.totals.frozen_ms += ms;
+                self.totals.longest_freeze_ms = self.totals.longest_freeze_ms.max(ms);
+            }
+        }
+        self.last_picture_at = Some(now);
+        self.epoch.first.get_or_insert(seq);
+        self.epoch.last = Some(self.epoch.last.map_or(seq, |l| l.max(seq)));
+        self.epoch.decoded += 1;
+        self.totals.frames_missing = self.missing_before + self.epoch.missing();
     }
 
     /// The report for the interval that ended, once a second.
@@ -156,6 +212,7 @@ impl ReceiverStats {
         }
         let secs = elapsed.as_secs_f64();
         let report = IntervalReport {
+            elapsed_s: self.elapsed(now).as_secs_f64(),
             fps: self.interval_frames as f64 / secs,
             bitrate_kbps: self.interval_bytes as f64 * 8.0 / 1000.0 / secs,
             latency: LatencySummary::of(&self.interval_latency),
@@ -178,14 +235,64 @@ impl ReceiverStats {
 mod tests {
     use super::*;
 
+    const FRAME: Duration = Duration::from_millis(33);
+
+    fn decode(stats: &mut ReceiverStats, now: Instant, seq: u64) {
+        stats.handle_decoded(
+            now,
+            Seq(seq),
+            Micros(1_000),
+            Micros(2_000),
+            FrameCheck::Verified,
+        );
+    }
+
     #[test]
     fn missing_frames_are_the_gaps_between_decoded_ones() {
-        let mut stats = ReceiverStats::new(Instant::now());
+        let now = Instant::now();
+        let mut stats = ReceiverStats::new(now);
         for seq in [3, 4, 7, 8] {
-            stats.handle_decoded(Seq(seq), Micros(1_000), Micros(2_000), FrameCheck::Verified);
+            decode(&mut stats, now, seq);
         }
         assert_eq!(stats.totals().frames_missing, 2);
         assert_eq!(stats.totals().frames_verified, 4);
+    }
+
+    #[test]
+    fn a_new_stream_restarts_sequence_numbers_without_losing_counts() {
+        let now = Instant::now();
+        let mut stats = ReceiverStats::new(now);
+        for seq in [10, 11, 13] {
+            decode(&mut stats, now, seq);
+        }
+        stats.handle_new_stream();
+        for seq in [0, 1, 2] {
+            decode(&mut stats, now, seq);
+        }
+        assert_eq!(stats.totals().frames_missing, 1);
+        assert_eq!(stats.totals().reconnects, 1);
+        assert_eq!(stats.totals().frames_decoded, 6);
+    }
+
+    #[test]
+    fn a_long_gap_between_pictures_is_a_freeze() {
+        let start = Instant::now();
+        let mut stats = ReceiverStats::new(start);
+        let mut now = start;
+        for seq in 0..10 {
+            decode(&mut stats, now, seq);
+            now += FRAME;
+        }
+        assert_eq!(stats.totals().freezes, 0);
+        now += Duration::from_millis(1_500);
+        decode(&mut stats, now, 10);
+        now += FREEZE_THRESHOLD; // exactly the threshold is not a freeze
+        decode(&mut stats, now, 11);
+        let t = stats.totals();
+        assert_eq!(
+            (t.freezes, t.frozen_ms, t.longest_freeze_ms),
+            (1, 1_533, 1_533)
+        );
     }
 
     #[test]
@@ -195,6 +302,7 @@ mod tests {
         for seq in 0..30 {
             stats.handle_received(1000);
             stats.handle_decoded(
+                start,
                 Seq(seq),
                 Micros(10_000),
                 Micros(15_000),
@@ -210,5 +318,6 @@ mod tests {
         let next = stats.poll_report(start + Duration::from_secs(2)).unwrap();
         assert_eq!(next.fps, 0.0);
         assert_eq!(next.totals.frames_decoded, 30);
+        assert_eq!(next.elapsed_s, 2.0);
     }
 }

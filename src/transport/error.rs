@@ -89,3 +89,26 @@ pub enum TransportError {
         addr: SocketAddr,
     },
 }
+
+impl TransportError {
+    /// Whether trying again later may work (the peer restarting, a network
+    /// hiccup), as opposed to a refusal that will repeat (trust, protocol).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Connect { .. }
+            | Self::HandshakeTimeout { .. }
+            | Self::Io { .. }
+            | Self::ClosedAbruptly { .. } => true,
+            Self::Protocol { error, .. } => {
+                matches!(
+                    error,
+                    WireError::IdleTimeout(_) | WireError::HandshakeTimeout(_)
+                )
+            }
+            Self::Bind { .. }
+            | Self::Rejected { .. }
+            | Self::RefusedByPeer { .. }
+            | Self::Handshake { .. } => false,
+        }
+    }
+}

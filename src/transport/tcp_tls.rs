@@ -147,7 +147,7 @@ impl ServerHandshake {
 /// session over the connection.
 pub async fn connect(
     addr: &str,
-    config: ClientConfig,
+    config: Arc<ClientConfig>,
     ours: Fingerprint,
     session: Session,
 ) -> Result<Connection, TransportError> {
@@ -158,7 +158,7 @@ pub async fn connect(
 /// Connects and runs the TLS handshake only (pairing speaks its own messages).
 pub async fn connect_tls(
     addr: &str,
-    config: ClientConfig,
+    config: Arc<ClientConfig>,
     ours: Fingerprint,
 ) -> Result<(TlsStream<TcpStream>, PeerInfo), TransportError> {
     let tcp = TcpStream::connect(addr)
@@ -172,7 +172,7 @@ pub async fn connect_tls(
         addr: addr.to_owned(),
         error,
     })?;
-    let connector = TlsConnector::from(Arc::new(config));
+    let connector = TlsConnector::from(config);
     // Peers are pinned by fingerprint, so the name is only a label.
     let name = ServerName::try_from("camview").map_err(|e| TransportError::Handshake {
         addr: peer_addr,

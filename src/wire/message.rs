@@ -60,8 +60,11 @@ pub enum KeyframeReason {
 /// Why a session ends, for the peer's logs and exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GoodbyeCode {
-    /// A normal end (the stream ended, the user stopped).
-    Normal,
+    /// The stream ended (a recording played out): nothing more will come.
+    EndOfStream,
+    /// The peer is stopping (shut down, or it has what it wanted); it may
+    /// come back, so a receiver may reconnect.
+    Leaving,
     /// The other side broke the protocol.
     ProtocolError,
     /// The other side was silent too long.
@@ -230,11 +233,12 @@ impl Message {
             }
             Self::Goodbye { code, reason } => {
                 out.push(match code {
-                    GoodbyeCode::Normal => 0,
-                    GoodbyeCode::ProtocolError => 1,
-                    GoodbyeCode::Timeout => 2,
-                    GoodbyeCode::Busy => 3,
-                    GoodbyeCode::InternalError => 4,
+                    GoodbyeCode::EndOfStream => 0,
+                    GoodbyeCode::Leaving => 1,
+                    GoodbyeCode::ProtocolError => 2,
+                    GoodbyeCode::Timeout => 3,
+                    GoodbyeCode::Busy => 4,
+                    GoodbyeCode::InternalError => 5,
                 });
                 let reason = truncate_utf8(reason, MAX_REASON_LEN);
                 // Fits: MAX_REASON_LEN < 65536.
@@ -416,11 +420,12 @@ impl Message {
             TYPE_GOODBYE => {
                 r.kind = "Goodbye";
                 let code = match r.u8()? {
-                    0 => GoodbyeCode::Normal,
-                    1 => GoodbyeCode::ProtocolError,
-                    2 => GoodbyeCode::Timeout,
-                    3 => GoodbyeCode::Busy,
-                    4 => GoodbyeCode::InternalError,
+                    0 => GoodbyeCode::EndOfStream,
+                    1 => GoodbyeCode::Leaving,
+                    2 => GoodbyeCode::ProtocolError,
+                    3 => GoodbyeCode::Timeout,
+                    4 => GoodbyeCode::Busy,
+                    5 => GoodbyeCode::InternalError,
                     _ => return Err(r.invalid("code")),
                 };
                 let len = usize::from(r.u16()?);
@@ -581,7 +586,7 @@ mod tests {
                 latency_p95_us: 6_100,
             }),
             Message::Goodbye {
-                code: GoodbyeCode::Normal,
+                code: GoodbyeCode::EndOfStream,
                 reason: "end of stream".into(),
             },
             Message::Goodbye {
@@ -736,7 +741,7 @@ mod tests {
     fn long_text_is_cut_at_a_character_boundary() {
         let reason = "é".repeat(MAX_REASON_LEN);
         let bytes = Message::Goodbye {
-            code: GoodbyeCode::Normal,
+            code: GoodbyeCode::EndOfStream,
             reason,
         }
         .to_bytes();
@@ -754,7 +759,8 @@ mod tests {
             Just(KeyframeReason::DecodeError)
         ];
         let code = prop_oneof![
-            Just(GoodbyeCode::Normal),
+            Just(GoodbyeCode::EndOfStream),
+            Just(GoodbyeCode::Leaving),
             Just(GoodbyeCode::ProtocolError),
             Just(GoodbyeCode::Timeout),
             Just(GoodbyeCode::Busy),

@@ -548,7 +548,7 @@ mod tests {
         p.sender.send_stream_info(&info());
         p.sender.send_frame(&frame(0));
         p.sender.send_frame(&frame(1));
-        p.sender.close(GoodbyeCode::Normal, "end of stream");
+        p.sender.close(GoodbyeCode::EndOfStream, "end of stream");
         p.drive();
 
         assert_eq!(
@@ -566,7 +566,7 @@ mod tests {
                 Event::Frame(frame(0)),
                 Event::Frame(frame(1)),
                 Event::Goodbye {
-                    code: GoodbyeCode::Normal,
+                    code: GoodbyeCode::EndOfStream,
                     reason: "end of stream".into()
                 },
             ]

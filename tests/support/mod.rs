@@ -168,6 +168,12 @@ impl Running {
         }
     }
 
+    /// Kills the process at once (SIGKILL), as a crash or power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Asks the process to stop as Ctrl-C would, and waits for it.
     pub fn interrupt(&mut self) -> ExitStatus {
         let pid = self.child.id().to_string();
@@ -192,7 +198,12 @@ pub struct Sender {
 impl Sender {
     /// Starts `camview send --listen 127.0.0.1:0 --peer <each viewer> <extra>`.
     pub fn start(node: &Node, viewers: &[&Node], extra: &[&str]) -> Self {
-        let mut args = vec!["send", "--listen", "127.0.0.1:0"];
+        Self::start_on(node, "127.0.0.1:0", viewers, extra)
+    }
+
+    /// Starts `camview send --listen <listen> --peer <each viewer> <extra>`.
+    pub fn start_on(node: &Node, listen: &str, viewers: &[&Node], extra: &[&str]) -> Self {
+        let mut args = vec!["send", "--listen", listen];
         for viewer in viewers {
             args.extend(["--peer", viewer.fingerprint.as_str()]);
         }
@@ -260,10 +271,7 @@ pub fn receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Receive
     let mut process = Running::spawn(node.command(&args));
     let status = process.wait(PROCESS_TIMEOUT);
     let log = process.log();
-    let summary = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(serde_json::Value::Null);
+    let summary = camview::app::receive::read_summary(&json).unwrap_or(serde_json::Value::Null);
     Received {
         status,
         log,

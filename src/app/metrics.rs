@@ -1,0 +1,215 @@
+//! An optional Prometheus endpoint: plain HTTP, text exposition format,
+//! serving the latest rendering the mode publishes. For scraping on a
+//! trusted network; bind it to loopback unless you mean otherwise.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::sync::IntervalReport;
+
+/// The most a scraper may send before its request line ends.
+const MAX_REQUEST_BYTES: usize = 4096;
+/// How long a scraper may take to send its request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a mode publishes its metrics text.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct MetricsText(Arc<Mutex<String>>);
+
+impl MetricsText {
+    pub(crate) fn publish(&self, text: String) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = text;
+    }
+
+    fn current(&self) -> String {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Binds `addr` and serves the metrics until the process ends.
+pub(crate) async fn serve(addr: &str) -> anyhow::Result<MetricsText> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot serve metrics on {addr}; is the port taken?"))?;
+    let local = listener
+        .local_addr()
+        .context("reading the metrics address")?;
+    tracing::info!("metrics on http://{local}/metrics");
+    let text = MetricsText::default();
+    let shared = text.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let text = shared.current();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; MAX_REQUEST_BYTES];
+                let mut len = 0;
+                // Read until the end of the request head, within bounds.
+                let read = tokio::time::timeout(REQUEST_TIMEOUT, async {
+                    while len < request.len()
+                        && !request[..len].windows(4).any(|w| w == b"\r\n\r\n")
+                    {
+                        match tcp.read(&mut request[len..]).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => len += n,
+                        }
+                    }
+                })
+                .await;
+                if read.is_err() {
+                    return;
+                }
+                let response = if request.starts_with(b"GET /metrics ") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                        text.len()
+                    )
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_owned()
+                };
+                let _ = tcp.write_all(response.as_bytes()).await;
+                let _ = tcp.shutdown().await;
+            });
+        }
+    });
+    Ok(text)
+}
+
+/// The receiver's metrics in the text exposition format.
+pub(crate) fn render_receiver(
+    report: &IntervalReport,
+    clock_offset_us: Option<i64>,
+    rtt_us: Option<u64>,
+) -> String {
+    let t = &report.totals;
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
+        let _ = writeln!(
+            out,
+            "# HELP camview_{name} {help}\n# TYPE camview_{name} {kind}\ncamview_{name} {value}"
+        );
+    };
+    metric(
+        "frames_received_total",
+        "counter",
+        "Frames received over the network.",
+        t.frames_received.to_string(),
+    );
+    metric(
+        "bytes_received_total",
+        "counter",
+        "Payload bytes received.",
+        t.bytes_received.to_string(),
+    );
+    metric(
+        "frames_decoded_total",
+        "counter",
+        "Pictures decoded.",
+        t.frames_decoded.to_string(),
+    );
+    metric(
+        "frames_verified_total",
+        "counter",
+        "Pictures whose burned-in number matched.",
+        t.frames_verified.to_string(),
+    );
+    metric(
+        "frames_missing_total",
+        "counter",
+        "Frames never decoded.",
+        t.frames_missing.to_string(),
+    );
+    metric(
+        "freezes_total",
+        "counter",
+        "Times the picture stopped.",
+        t.freezes.to_string(),
+    );
+    metric(
+        "frozen_seconds_total",
+        "counter",
+        "Time the picture stood still.",
+        (t.frozen_ms as f64 / 1000.0).to_string(),
+    );
+    metric(
+        "reconnects_total",
+        "counter",
+        "Streams after the first.",
+        t.reconnects.to_string(),
+    );
+    metric(
+        "fps",
+        "gauge",
+        "Pictures decoded per second, last interval.",
+        report.fps.to_string(),
+    );
+    metric(
+        "bitrate_bits_per_second",
+        "gauge",
+        "Received bitrate, last interval.",
+        (report.bitrate_kbps * 1000.0).to_string(),
+    );
+    if let Some(l) = &report.latency {
+        let _ = writeln!(
+            out,
+            "# HELP camview_latency_seconds Glass-to-glass latency, last interval.\n# TYPE camview_latency_seconds summary"
+        );
+        for (q, ms) in [("0.5", l.p50_ms), ("0.95", l.p95_ms), ("0.99", l.p99_ms)] {
+            let _ = writeln!(
+                out,
+                "camview_latency_seconds{{quantile=\"{q}\"}} {}",
+                ms / 1000.0
+            );
+        }
+    }
+    if let Some(offset) = clock_offset_us {
+        let _ = writeln!(
+            out,
+            "# HELP camview_clock_offset_seconds The sender's clock minus ours.\n# TYPE camview_clock_offset_seconds gauge\ncamview_clock_offset_seconds {}",
+            offset as f64 / 1e6
+        );
+    }
+    if let Some(rtt) = rtt_us {
+        let _ = writeln!(
+            out,
+            "# HELP camview_rtt_seconds Shortest recent round trip.\n# TYPE camview_rtt_seconds gauge\ncamview_rtt_seconds {}",
+            rtt as f64 / 1e6
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::{LatencySummary, Totals};
+
+    #[test]
+    fn receiver_metrics_render_in_the_exposition_format() {
+        let report = IntervalReport {
+            elapsed_s: 3.0,
+            fps: 30.0,
+            bitrate_kbps: 2000.0,
+            latency: Some(LatencySummary {
+                p50_ms: 4.5,
+                p95_ms: 6.0,
+                p99_ms: 9.0,
+                max_ms: 12.0,
+            }),
+            totals: Totals {
+                frames_decoded: 90,
+                frames_verified: 90,
+                ..Totals::default()
+            },
+        };
+        insta::assert_snapshot!(render_receiver(&report, Some(-120), Some(350)));
+    }
+}
