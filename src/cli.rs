@@ -187,6 +187,12 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
 
+    /// Hold each picture until its capture time plus this, to show frames
+    /// at an even cadence over a jittery network (e.g. 100ms); late frames
+    /// are dropped. 0ms shows each frame as soon as it is decoded
+    #[arg(long, default_value = "0ms", value_name = "DURATION")]
+    pub latency: String,
+
     /// Do not reconnect when the connection drops or the sender restarts
     #[arg(long)]
     pub no_reconnect: bool,

@@ -49,6 +49,9 @@ pub enum ConfigError {
     /// A duration that is not a positive number of seconds.
     #[error("--duration must be a positive number of seconds, not {0}")]
     Duration(f64),
+    /// A latency that is not a duration, or too long.
+    #[error("`{0}` is not a usable latency; give 0ms to 5000ms (e.g. 0ms, 120ms, 0.5s)")]
+    Latency(String),
     /// An address that is empty.
     #[error("`{0}` is not an address; give HOST[:PORT], e.g. camera.local:7447 or 0.0.0.0:7447")]
     Address(String),
@@ -93,6 +96,8 @@ pub struct ReceiveSettings {
     pub frames: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Jitter-buffer target: how long after capture a picture is shown.
+    pub latency: Duration,
     /// Reconnect when the connection drops.
     pub reconnect: bool,
     /// Where to serve Prometheus metrics.
@@ -197,6 +202,7 @@ impl ReceiveSettings {
             stats_json: args.stats_json.clone(),
             frames: args.frames,
             duration,
+            latency: parse_latency(&args.latency)?,
             reconnect: !args.no_reconnect,
             metrics: args
                 .metrics
@@ -223,6 +229,26 @@ fn trusted_peers(peers: &[String], store: &TrustStore) -> Result<TrustedPeers, C
         return Err(ConfigError::NoTrustedPeers);
     }
     Ok(trusted)
+}
+
+/// "120ms", "0.5s" or a bare number of milliseconds, up to the jitter
+/// buffer's maximum.
+fn parse_latency(text: &str) -> Result<Duration, ConfigError> {
+    let bad = || ConfigError::Latency(text.to_owned());
+    let t = text.trim();
+    let (number, scale) = if let Some(ms) = t.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else if let Some(s) = t.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (t, 1e-3)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs < 0.0 || secs > crate::sync::MAX_TARGET.as_secs_f64() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// "WIDTHxHEIGHT", even, within what the pattern and encoders handle.
@@ -322,6 +348,17 @@ mod tests {
             Err(ConfigError::NoTrustedPeers)
         ));
         assert!(trusted_peers(&["nobody".into()], &store).is_err());
+    }
+
+    #[test]
+    fn latencies_parse_in_ms_or_s() {
+        assert_eq!(parse_latency("0ms").unwrap(), Duration::ZERO);
+        assert_eq!(parse_latency("120ms").unwrap(), Duration::from_millis(120));
+        assert_eq!(parse_latency("0.5s").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_latency("80").unwrap(), Duration::from_millis(80));
+        for bad in ["-1ms", "6s", "soon", ""] {
+            assert!(parse_latency(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ fn test_pattern_arrives_frame_for_frame() {
     );
 
     received.assert_all_verified(60);
+    received.assert_all_presented();
     assert_eq!(received.summary["stream"]["width"], 640);
     assert_eq!(received.summary["stream"]["encoder"], "x264enc");
     assert_eq!(
@@ -183,4 +184,36 @@ fn the_receiver_serves_prometheus_metrics() {
         "{response}"
     );
     assert!(receiver.wait(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_jitter_buffer_shows_frames_no_earlier_than_their_target() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
+
+    let plain = receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--frames", "30"],
+    );
+    plain.assert_all_verified(30);
+    plain.assert_all_presented();
+
+    let buffered = receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--frames", "60", "--latency", "150ms"],
+    );
+    buffered.assert_all_verified(60);
+    // No picture is shown before capture + 150 ms; on loopback none is late.
+    let p50 = buffered.summary["latency"]["p50_ms"].as_f64().unwrap();
+    assert!(p50 >= 150.0, "p50 {p50} ms with a 150 ms target");
+    assert!(
+        buffered.total("frames_presented") >= 50,
+        "{}",
+        buffered.summary
+    );
+    assert_eq!(buffered.total("frames_late"), 0, "{}", buffered.summary);
 }

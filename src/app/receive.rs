@@ -18,7 +18,7 @@ use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, DecodedOutput, Decoder, pattern};
 use crate::model::{FrameCheck, Micros, StreamInfo, VideoFrame};
-use crate::sync::{ClockSync, IntervalReport, LatencySummary, ReceiverStats, Totals};
+use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
@@ -229,6 +229,9 @@ struct Receiver<'a> {
     decoded_tx: mpsc::Sender<DecodedOutput>,
     decoded_rx: mpsc::Receiver<DecodedOutput>,
     waiting_for_keyframe: bool,
+    /// Decoded pictures waiting for their presentation time (headless: only
+    /// their timing is kept).
+    jitter: JitterBuffer<()>,
     stats_file: Option<BufWriter<File>>,
     metrics: Option<MetricsText>,
 }
@@ -252,6 +255,7 @@ impl<'a> Receiver<'a> {
             decoded_tx,
             decoded_rx,
             waiting_for_keyframe: true,
+            jitter: JitterBuffer::new(settings.latency),
             stats_file,
             metrics,
         })
@@ -263,6 +267,7 @@ impl<'a> Receiver<'a> {
             self.decoder = None;
             while self.decoded_rx.try_recv().is_ok() {}
             self.stats.handle_new_stream();
+            self.jitter.reset();
             self.clock = ClockSync::default();
             self.info = None;
             self.waiting_for_keyframe = true;
@@ -281,6 +286,7 @@ impl<'a> Receiver<'a> {
         self.start_stream(conn.peer().clone());
         loop {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
+            let present_at = self.next_due();
             tokio::select! {
                 event = conn.next_event() => {
                     let event = match event {
@@ -313,6 +319,7 @@ impl<'a> Receiver<'a> {
                         Some(Event::Goodbye { code, reason }) => {
                             tracing::info!("the sender said goodbye: {reason}");
                             self.drain().await;
+                            self.flush_jitter().await;
                             let why = format!("sender said goodbye: {reason}");
                             return Ok(match code {
                                 GoodbyeCode::EndOfStream => Outcome::Finished(why),
@@ -345,6 +352,7 @@ impl<'a> Receiver<'a> {
                         conn.flush().await?;
                     }
                 },
+                () = sleep_until_opt(present_at) => self.present_due(),
                 () = tokio::time::sleep_until(report_at) => {
                     if let Some(report) = self.stats.poll_report(Instant::now()) {
                         self.report(&report)?;
@@ -373,13 +381,6 @@ impl<'a> Receiver<'a> {
     }
 
     fn handle_picture(&mut self, picture: &VideoFrame) {
-        // Latency on one clock: the capture time moved to ours.
-        let arrival = Micros::now_unix();
-        let capture_time = if picture.capture_time.0 == 0 {
-            picture.capture_time
-        } else {
-            self.clock.to_local(picture.capture_time)
-        };
         let check = match picture.luma() {
             Some(luma) => pattern::check(
                 picture.seq,
@@ -390,8 +391,45 @@ impl<'a> Receiver<'a> {
             ),
             None => FrameCheck::Unreadable,
         };
-        self.stats
-            .handle_decoded(Instant::now(), picture.seq, capture_time, arrival, check);
+        self.stats.handle_decoded(picture.seq, check);
+        // Latency on one clock: the capture time moved to ours.
+        let capture = if picture.capture_time.0 == 0 {
+            picture.capture_time
+        } else {
+            self.clock.to_local(picture.capture_time)
+        };
+        if !self
+            .jitter
+            .handle_picture(Micros::now_unix(), picture.seq, capture, ())
+        {
+            self.stats.handle_late();
+        }
+        self.present_due();
+    }
+
+    /// Shows every picture whose time has come.
+    fn present_due(&mut self) {
+        let now = Micros::now_unix();
+        while let Some(shown) = self.jitter.poll_picture(now) {
+            self.stats
+                .handle_presented(Instant::now(), shown.capture, now);
+        }
+    }
+
+    /// When the jitter buffer next has a picture to show.
+    fn next_due(&self) -> Option<tokio::time::Instant> {
+        let due = self.jitter.poll_timeout()?;
+        let wait = due.saturating_sub(Micros::now_unix()).as_duration();
+        Some(tokio::time::Instant::now() + wait)
+    }
+
+    /// At the end of a stream, shows what the jitter buffer still holds, at
+    /// its time.
+    async fn flush_jitter(&mut self) {
+        while let Some(due) = self.next_due() {
+            tokio::time::sleep_until(due).await;
+            self.present_due();
+        }
     }
 
     /// After the sender's goodbye: let the decoder finish what it holds.

@@ -3,8 +3,10 @@
 
 mod clock;
 mod histogram;
+mod jitter;
 mod stats;
 
 pub use clock::ClockSync;
 pub use histogram::LatencyHistogram;
+pub use jitter::{JitterBuffer, MAX_HELD, MAX_TARGET, Released};
 pub use stats::{FREEZE_THRESHOLD, IntervalReport, LatencySummary, ReceiverStats, Totals};

@@ -33,6 +33,10 @@ pub struct Totals {
     /// Frames between the first and last decoded of each stream that never
     /// came out of the decoder (skipped by the sender, lost, undecodable).
     pub frames_missing: u64,
+    /// Pictures shown (released by the jitter buffer).
+    pub frames_presented: u64,
+    /// Decoded pictures dropped for coming too late to be shown on time.
+    pub frames_late: u64,
     /// Times the picture stopped for longer than [`FREEZE_THRESHOLD`].
     pub freezes: u64,
     /// Time the picture stood still in those freezes, in ms.
@@ -72,7 +76,7 @@ impl LatencySummary {
 pub struct IntervalReport {
     /// Seconds since counting started.
     pub elapsed_s: f64,
-    /// Decoded pictures per second.
+    /// Pictures shown per second.
     pub fps: f64,
     /// Received payload in kbit/s.
     pub bitrate_kbps: f64,
@@ -166,25 +170,32 @@ impl ReceiverStats {
         self.interval_bytes += bytes as u64;
     }
 
-    /// A picture came out of the decoder at `now` (`arrival` on the wall
-    /// clock, `capture_time` already on our clock), checked as `check`.
-    pub fn handle_decoded(
-        &mut self,
-        now: Instant,
-        seq: Seq,
-        capture_time: Micros,
-        arrival: Micros,
-        check: FrameCheck,
-    ) {
+    /// A picture came out of the decoder, checked as `check`.
+    pub fn handle_decoded(&mut self, seq: Seq, check: FrameCheck) {
         self.totals.frames_decoded += 1;
-        self.interval_frames += 1;
         match check {
             FrameCheck::Verified => self.totals.frames_verified += 1,
             FrameCheck::Mismatched => self.totals.frames_mismatched += 1,
             FrameCheck::Unreadable => self.totals.frames_unreadable += 1,
         }
+        self.epoch.first.get_or_insert(seq);
+        self.epoch.last = Some(self.epoch.last.map_or(seq, |l| l.max(seq)));
+        self.epoch.decoded += 1;
+        self.totals.frames_missing = self.missing_before + self.epoch.missing();
+    }
+
+    /// A decoded picture came too late to be shown and was dropped.
+    pub fn handle_late(&mut self) {
+        self.totals.frames_late += 1;
+    }
+
+    /// A picture was shown at `now` (`shown` on the wall clock), captured at
+    /// `capture_time` (already on our clock; zero when unknown).
+    pub fn handle_presented(&mut self, now: Instant, capture_time: Micros, shown: Micros) {
+        self.totals.frames_presented += 1;
+        self.interval_frames += 1;
         if capture_time.0 != 0 {
-            let latency = arrival.saturating_sub(capture_time);
+            let latency = shown.saturating_sub(capture_time);
             self.latency.record(latency);
             self.interval_latency.record(latency);
         }
@@ -198,10 +209,6 @@ impl ReceiverStats {
             }
         }
         self.last_picture_at = Some(now);
-        self.epoch.first.get_or_insert(seq);
-        self.epoch.last = Some(self.epoch.last.map_or(seq, |l| l.max(seq)));
-        self.epoch.decoded += 1;
-        self.totals.frames_missing = self.missing_before + self.epoch.missing();
     }
 
     /// The report for the interval that ended, once a second.
@@ -238,13 +245,8 @@ mod tests {
     const FRAME: Duration = Duration::from_millis(33);
 
     fn decode(stats: &mut ReceiverStats, now: Instant, seq: u64) {
-        stats.handle_decoded(
-            now,
-            Seq(seq),
-            Micros(1_000),
-            Micros(2_000),
-            FrameCheck::Verified,
-        );
+        stats.handle_decoded(Seq(seq), FrameCheck::Verified);
+        stats.handle_presented(now, Micros(1_000), Micros(2_000));
     }
 
     #[test]
@@ -301,13 +303,8 @@ mod tests {
         let mut stats = ReceiverStats::new(start);
         for seq in 0..30 {
             stats.handle_received(1000);
-            stats.handle_decoded(
-                start,
-                Seq(seq),
-                Micros(10_000),
-                Micros(15_000),
-                FrameCheck::Verified,
-            );
+            stats.handle_decoded(Seq(seq), FrameCheck::Verified);
+            stats.handle_presented(start, Micros(10_000), Micros(15_000));
         }
         assert_eq!(stats.poll_report(start + Duration::from_millis(999)), None);
         let report = stats.poll_report(start + Duration::from_secs(1)).unwrap();

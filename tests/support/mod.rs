@@ -248,6 +248,17 @@ impl Received {
         assert_eq!(self.total("frames_unreadable"), 0, "{}", self.log);
         assert_eq!(self.total("frames_mismatched"), 0, "{}", self.log);
     }
+
+    /// With no jitter buffer (the default), every decoded picture is shown.
+    pub fn assert_all_presented(&self) {
+        assert_eq!(
+            self.total("frames_presented"),
+            self.total("frames_decoded"),
+            "{}",
+            self.log
+        );
+        assert_eq!(self.total("frames_late"), 0, "{}", self.log);
+    }
 }
 
 /// Runs `camview receive <addr> --peer <sender> --headless --stats-json … <extra>`
