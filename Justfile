@@ -40,6 +40,11 @@ fuzz seconds="60": deps
 bench *args: deps
     cargo bench --locked --bench wire --bench tls --bench sync -- {{args}}
 
+# End-to-end: camview with 1, 8 and 32 viewers against GStreamer's SRT with
+# AES, latency/CPU/memory side by side (target/bench-e2e.md). Release build.
+bench-e2e: deps
+    cargo bench --locked --bench e2e
+
 # Rewrite the recorded fixtures in testdata/ (deterministic).
 fixtures: deps
     bash testdata/make-fixtures.sh

@@ -5,8 +5,10 @@
 
 use std::hint::black_box;
 
-use camview::model::Micros;
-use camview::sync::{ClockSync, LatencyHistogram};
+use std::time::Duration;
+
+use camview::model::{Micros, Seq};
+use camview::sync::{ClockSync, JitterBuffer, LatencyHistogram};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn clock(c: &mut Criterion) {
@@ -38,5 +40,21 @@ fn histogram(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, clock, histogram);
+fn jitter(c: &mut Criterion) {
+    c.bench_function(
+        "sync/jitter: hold and release one picture (120 ms target)",
+        |b| {
+            let mut buffer = JitterBuffer::new(Duration::from_millis(120));
+            let mut seq = 0u64;
+            b.iter(|| {
+                seq += 1;
+                let capture = Micros(seq * 33_333);
+                buffer.handle_picture(capture, Seq(seq), capture, ());
+                black_box(buffer.poll_picture(Micros(capture.0 + 120_000)))
+            });
+        },
+    );
+}
+
+criterion_group!(benches, clock, histogram, jitter);
 criterion_main!(benches);

@@ -19,6 +19,12 @@ use crate::model::{EncodedFrame, Micros, Seq, VideoFrame};
 /// capture-and-codecs issue's).
 const DECODER: &str = "avdec_h264";
 
+/// The decoding chain after the source: parse, decode (slice threads only:
+/// frame threading would hold frames back, one per thread, which is
+/// exactly the delay camview exists to avoid), convert to I420.
+pub const DECODE_FRAGMENT: &str =
+    "h264parse ! avdec_h264 thread-type=slice ! videoconvert ! video/x-raw,format=I420";
+
 /// Frames handed to the decoder whose pictures have not come out yet. A
 /// decoder without B-frames holds a frame or two; more means pictures are
 /// being lost inside it, and the oldest entries are forgotten.
@@ -52,14 +58,10 @@ impl Decoder {
     /// Builds and starts a decoder that sends its pictures to `out`.
     pub fn start(out: mpsc::Sender<DecodedOutput>) -> Result<Self, MediaError> {
         require_elements(&["appsrc", "h264parse", DECODER, "videoconvert", "appsink"])?;
-        // thread-type=slice: frame threading would hold frames back, one per
-        // thread, which is exactly the delay camview exists to avoid.
         let description = format!(
             "appsrc name=src is-live=true format=time do-timestamp=false \
                caps=video/x-h264,stream-format=byte-stream,alignment=au \
-             ! h264parse ! {DECODER} thread-type=slice \
-             ! videoconvert ! video/x-raw,format=I420 \
-             ! appsink name=sink sync=false max-buffers=4 drop=false"
+             ! {DECODE_FRAGMENT} ! appsink name=sink sync=false max-buffers=4 drop=false"
         );
         let build = |detail: String| MediaError::Build {
             what: "decoder",
@@ -240,6 +242,11 @@ fn pack_i420(frame: &gst_video::VideoFrameRef<&gst::BufferRef>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decode_fragment_uses_the_decoder_this_build_names() {
+        assert!(DECODE_FRAGMENT.contains(DECODER));
+    }
 
     #[test]
     fn sequence_numbers_survive_the_timestamp_round_trip() {

@@ -81,7 +81,7 @@ impl EncoderPipeline {
                 detail: "sink is not an appsink".into(),
             })?;
         if matches!(source, SourceSpec::Test { .. }) {
-            burn_frame_numbers(&element("raw")?)?;
+            burn_frame_numbers(&element("raw")?, |_| {})?;
         }
 
         let error_out = out.clone();
@@ -160,12 +160,11 @@ fn request_keyframe(sink: &gst_app::AppSink) {
 const AU_CAPS: &str = "video/x-h264,stream-format=byte-stream,alignment=au";
 
 /// The elements the test pattern and x264 need.
-pub(super) const TEST_PATTERN_ELEMENTS: [&str; 4] =
-    ["videotestsrc", "x264enc", "h264parse", "capsfilter"];
+pub const TEST_PATTERN_ELEMENTS: [&str; 4] = ["videotestsrc", "x264enc", "h264parse", "capsfilter"];
 
 /// The test picture, up to a capsfilter named `raw` whose output
 /// [`burn_frame_numbers`] paints; `frames` limits a non-live run.
-pub(super) fn test_pattern_fragment(
+pub fn test_pattern_fragment(
     width: u32,
     height: u32,
     frame_rate: FrameRate,
@@ -186,7 +185,7 @@ pub(super) fn test_pattern_fragment(
 /// x264 tuned for latency: no lookahead or B-frames, periodic IDR, the
 /// simplest profile every decoder takes; then parsed into access units.
 /// `threads=1` makes the output byte-identical from run to run (fixtures).
-pub(super) fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String {
+pub fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String {
     format!(
         "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 \
            key-int-max={keyint} bitrate={bitrate} byte-stream=true{threads} \
@@ -237,7 +236,13 @@ fn describe(
 }
 
 /// Paints each raw frame's number into it, counting from zero.
-pub(super) fn burn_frame_numbers(raw: &gst::Element) -> Result<(), MediaError> {
+///
+/// `on_frame` is called with each number as it is painted, on the
+/// streaming thread (the end-to-end benchmark notes capture times there).
+pub fn burn_frame_numbers(
+    raw: &gst::Element,
+    on_frame: impl Fn(u32) + Send + Sync + 'static,
+) -> Result<(), MediaError> {
     let pad = raw.static_pad("src").ok_or_else(|| MediaError::Build {
         what: "encoder",
         detail: "capsfilter without src pad".into(),
@@ -276,6 +281,7 @@ pub(super) fn burn_frame_numbers(raw: &gst::Element) -> Result<(), MediaError> {
                         v_stride: stride(2),
                     },
                 );
+                on_frame(number);
             }
         }
         gst::PadProbeReturn::Ok

@@ -16,8 +16,11 @@ pub mod h264;
 pub mod pattern;
 mod source;
 
-pub use decoder::{DecodedOutput, Decoder};
-pub use encoder::{EncoderOutput, EncoderPipeline, EncoderSettings};
+pub use decoder::{DECODE_FRAGMENT, DecodedOutput, Decoder};
+pub use encoder::{
+    EncoderOutput, EncoderPipeline, EncoderSettings, TEST_PATTERN_ELEMENTS, burn_frame_numbers,
+    test_pattern_fragment, x264_fragment,
+};
 pub use error::MediaError;
 pub use fixture::write_test_pattern;
 pub use source::SourceSpec;

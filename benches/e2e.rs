@@ -1,0 +1,518 @@
+//! End-to-end benchmark: glass-to-glass latency, CPU and memory of camview
+//! over mutual TLS with 1, 8 and 32 viewers, side by side with GStreamer's
+//! own SRT pipeline with AES encryption (the yardstick), on the same
+//! machine, with the same source and the same x264 settings.
+//!
+//! `just bench-e2e` (or `cargo bench --bench e2e`). Environment:
+//! `CAMVIEW_BENCH_SECONDS` (default 10), `CAMVIEW_BENCH_SIZE` (640x480),
+//! `CAMVIEW_BENCH_VIEWERS` (1,8,32). Numbers, not pass/fail: the table goes
+//! to stdout and to `target/bench-e2e.md`.
+//!
+//! How latency is measured: camview receivers measure it themselves
+//! (capture time carried in each frame, clock offset by ping/pong). For SRT,
+//! the sender process notes the wall-clock time at which it paints each
+//! frame number, the receiver process the time it decodes it, and the two
+//! are joined by number; both are on this machine's clock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use camview::media::{self, DECODE_FRAGMENT, EncoderSettings, pattern};
+use camview::model::{FrameRate, Micros};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::*;
+
+const FPS: u32 = 30;
+const BITRATE_KBPS: u32 = 2000;
+const SRT_PASSPHRASE: &str = "camview-bench-passphrase";
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("srt-send") => srt_send(&args[1..]),
+        Some("srt-recv") => srt_recv(&args[1..]),
+        _ => bench(),
+    }
+}
+
+struct Config {
+    seconds: u64,
+    width: u32,
+    height: u32,
+    viewers: Vec<usize>,
+}
+
+impl Config {
+    fn from_env() -> Self {
+        let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+        let (w, h) = env("CAMVIEW_BENCH_SIZE", "640x480")
+            .split_once('x')
+            .map(|(w, h)| (w.parse().unwrap(), h.parse().unwrap()))
+            .unwrap();
+        Self {
+            seconds: env("CAMVIEW_BENCH_SECONDS", "10").parse().unwrap(),
+            width: w,
+            height: h,
+            viewers: env("CAMVIEW_BENCH_VIEWERS", "1,8,32")
+                .split(',')
+                .map(|n| n.trim().parse().unwrap())
+                .collect(),
+        }
+    }
+
+    fn settings(&self) -> EncoderSettings {
+        EncoderSettings {
+            bitrate_kbps: BITRATE_KBPS,
+            keyframe_interval: FPS * 2,
+        }
+    }
+}
+
+/// One row of the table.
+struct Row {
+    name: String,
+    p50_ms: f64,
+    p99_ms: f64,
+    delivered: String,
+    sender_cpu: f64,
+    sender_mib: f64,
+    receiver_cpu: f64,
+    receiver_mib: f64,
+}
+
+fn bench() {
+    let config = Config::from_env();
+    media::init().unwrap();
+    let mut rows = Vec::new();
+    for &n in &config.viewers {
+        eprintln!("camview, {n} viewer(s), {} s …", config.seconds);
+        rows.push(run_camview(&config, n));
+    }
+    for latency_ms in [125, 20] {
+        eprintln!(
+            "SRT + AES-128, latency {latency_ms} ms, {} s …",
+            config.seconds
+        );
+        rows.push(run_srt(&config, latency_ms));
+    }
+    let table = render(&config, &rows);
+    println!("{table}");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-e2e.md");
+    std::fs::write(&out, &table).unwrap();
+    eprintln!("written to {}", out.display());
+}
+
+fn render(config: &Config, rows: &[Row]) -> String {
+    let yardstick = rows
+        .iter()
+        .find(|r| r.name.contains("125 ms"))
+        .map_or(1.0, |r| r.p50_ms);
+    let mut out = format!(
+        "# camview end-to-end benchmark\n\n{}x{} at {FPS} fps, x264 ultrafast/zerolatency, {BITRATE_KBPS} kbit/s, {} s per run, all peers on this machine ({} cores).\n\n\
+         | run | g2g p50 ms | g2g p99 ms | p50 ÷ SRT(125 ms) | frames | sender CPU % | sender peak MiB | receiver CPU % (avg) | receiver peak MiB (avg) |\n\
+         | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n",
+        config.width,
+        config.height,
+        config.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.1} | {:.2} | {} | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+            r.name,
+            r.p50_ms,
+            r.p99_ms,
+            r.p50_ms / yardstick,
+            r.delivered,
+            r.sender_cpu,
+            r.sender_mib,
+            r.receiver_cpu,
+            r.receiver_mib
+        ));
+    }
+    out
+}
+
+/// CPU time and peak memory of a process, sampled from /proc while it runs.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    cpu_s: f64,
+    peak_mib: f64,
+}
+
+fn sample(pid: u32) -> Option<Usage> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces): utime is the
+    // 14th field overall, stime the 15th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let hwm_kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    // Linux reports CPU time in clock ticks of 1/100 s.
+    Some(Usage {
+        cpu_s: ticks / 100.0,
+        peak_mib: hwm_kib / 1024.0,
+    })
+}
+
+/// Polls the children's usage until all have exited; returns the last
+/// sample of each.
+fn watch(children: &mut [Child], limit: Duration) -> Vec<Usage> {
+    let mut last = vec![Usage::default(); children.len()];
+    let deadline = Instant::now() + limit;
+    loop {
+        let mut running = false;
+        for (child, usage) in children.iter_mut().zip(&mut last) {
+            if child.try_wait().unwrap().is_none() {
+                running = true;
+                if let Some(u) = sample(child.id()) {
+                    *usage = u;
+                }
+            }
+        }
+        if !running {
+            return last;
+        }
+        if Instant::now() > deadline {
+            for c in children.iter_mut() {
+                let _ = c.kill();
+            }
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn camview(config_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camview"));
+    cmd.arg("--config-dir")
+        .arg(config_dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "camview=info");
+    cmd
+}
+
+fn fingerprint(dir: &Path) -> String {
+    let out = camview(dir).arg("-q").arg("id").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn run_camview(config: &Config, viewers: usize) -> Row {
+    let root = tempfile::tempdir().unwrap();
+    let camera = root.path().join("camera");
+    let camera_fp = fingerprint(&camera);
+    let viewer_dirs: Vec<PathBuf> = (0..viewers)
+        .map(|i| root.path().join(format!("viewer{i}")))
+        .collect();
+    let size = format!("{}x{}", config.width, config.height);
+    let mut send = camview(&camera);
+    send.args([
+        "send",
+        "--source",
+        "test",
+        "--size",
+        &size,
+        "--fps",
+        &FPS.to_string(),
+    ])
+    .args([
+        "--bitrate",
+        &BITRATE_KBPS.to_string(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .args(["--max-viewers", &viewers.to_string()]);
+    for dir in &viewer_dirs {
+        send.args(["--peer", &fingerprint(dir)]);
+    }
+    let mut sender = send
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(sender.stderr.take().unwrap()).lines();
+    let addr = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("listening on ")
+                .nth(1)
+                .map(|r| r.split_whitespace().next().unwrap().to_owned())
+        })
+        .expect("the sender did not start");
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let before = sample(sender.id()).unwrap_or_default();
+    let started = Instant::now();
+    let mut receivers: Vec<Child> = viewer_dirs
+        .iter()
+        .map(|dir| {
+            camview(dir)
+                .args(["receive", &addr, "--peer", &camera_fp, "--headless"])
+                .args(["--duration", &config.seconds.to_string()])
+                .arg("--stats-json")
+                .arg(dir.join("stats.jsonl"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let usage = watch(&mut receivers, Duration::from_secs(config.seconds + 30));
+    let after = sample(sender.id()).unwrap_or_default();
+    let wall = started.elapsed().as_secs_f64();
+    let _ = sender.kill();
+    let _ = sender.wait();
+
+    let summaries: Vec<serde_json::Value> = viewer_dirs
+        .iter()
+        .filter_map(|d| camview::app::receive::read_summary(&d.join("stats.jsonl")).ok())
+        .collect();
+    let mut p50s: Vec<f64> = summaries
+        .iter()
+        .filter_map(|s| s["latency"]["p50_ms"].as_f64())
+        .collect();
+    p50s.sort_by(f64::total_cmp);
+    let p99 = summaries
+        .iter()
+        .filter_map(|s| s["latency"]["p99_ms"].as_f64())
+        .fold(0.0, f64::max);
+    let total = |k: &str| {
+        summaries
+            .iter()
+            .filter_map(|s| s["totals"][k].as_u64())
+            .sum::<u64>()
+    };
+    Row {
+        name: format!(
+            "camview, mutual TLS 1.3, {viewers} viewer{}",
+            if viewers == 1 { "" } else { "s" }
+        ),
+        p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
+        p99_ms: p99,
+        delivered: format!(
+            "{} verified, {} missing ({} of {viewers} reports)",
+            total("frames_verified"),
+            total("frames_missing"),
+            summaries.len()
+        ),
+        sender_cpu: (after.cpu_s - before.cpu_s) / wall * 100.0,
+        sender_mib: after.peak_mib,
+        receiver_cpu: usage.iter().map(|u| u.cpu_s).sum::<f64>() / wall * 100.0 / viewers as f64,
+        receiver_mib: usage.iter().map(|u| u.peak_mib).sum::<f64>() / viewers as f64,
+    }
+}
+
+fn run_srt(config: &Config, latency_ms: u32) -> Row {
+    let port = free_port();
+    let me = std::env::current_exe().unwrap();
+    let run_for = (config.seconds + 2).to_string();
+    let common = [
+        port.to_string(),
+        latency_ms.to_string(),
+        config.width.to_string(),
+        config.height.to_string(),
+    ];
+    let spawn = |role: &str, seconds: &str| {
+        Command::new(&me)
+            .arg(role)
+            .args(&common)
+            .arg(seconds)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap()
+    };
+    let mut children = vec![spawn("srt-send", &run_for)];
+    std::thread::sleep(Duration::from_millis(500));
+    children.push(spawn("srt-recv", &config.seconds.to_string()));
+    let started = Instant::now();
+    let outputs: Vec<_> = children
+        .iter_mut()
+        .map(|c| c.stdout.take().unwrap())
+        .collect();
+    let readers: Vec<_> = outputs
+        .into_iter()
+        .map(|out| std::thread::spawn(move || read_times(out)))
+        .collect();
+    let usage = watch(&mut children, Duration::from_secs(config.seconds + 30));
+    let wall = started.elapsed().as_secs_f64();
+    let mut times = readers.into_iter().map(|r| r.join().unwrap());
+    let (sent, received) = (times.next().unwrap(), times.next().unwrap());
+    let mut latencies: Vec<f64> = received
+        .iter()
+        .filter_map(|(n, t)| sent.get(n).map(|s| (*t as f64 - *s as f64) / 1000.0))
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Row {
+        name: format!("GStreamer SRT, AES-128, latency {latency_ms} ms"),
+        p50_ms: quantile(0.5),
+        p99_ms: quantile(0.99),
+        delivered: format!("{} decoded and matched", latencies.len()),
+        sender_cpu: usage[0].cpu_s / wall * 100.0,
+        sender_mib: usage[0].peak_mib,
+        receiver_cpu: usage[1].cpu_s / wall * 100.0,
+        receiver_mib: usage[1].peak_mib,
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// "NUMBER MICROS" lines from a child.
+fn read_times(out: impl std::io::Read) -> HashMap<u32, u64> {
+    BufReader::new(out)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| {
+            let (n, t) = l.split_once(' ')?;
+            Some((n.parse().ok()?, t.parse().ok()?))
+        })
+        .collect()
+}
+
+struct SrtArgs {
+    port: u16,
+    latency_ms: u32,
+    width: u32,
+    height: u32,
+    seconds: u64,
+}
+
+fn srt_args(args: &[String]) -> SrtArgs {
+    SrtArgs {
+        port: args[0].parse().unwrap(),
+        latency_ms: args[1].parse().unwrap(),
+        width: args[2].parse().unwrap(),
+        height: args[3].parse().unwrap(),
+        seconds: args[4].parse().unwrap(),
+    }
+}
+
+fn run_pipeline(description: &str, seconds: u64, setup: impl FnOnce(&gst::Pipeline)) {
+    let pipeline = gst::parse::launch(description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    setup(&pipeline);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    if let Some(message) = bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(seconds),
+        &[gst::MessageType::Error],
+    ) {
+        if let gst::MessageView::Error(e) = message.view() {
+            eprintln!("SRT pipeline error: {} ({:?})", e.error(), e.debug());
+        }
+    }
+    let _ = pipeline.set_state(gst::State::Null);
+}
+
+/// Child process: the test pattern, camview's x264 settings, MPEG-TS, SRT.
+fn srt_send(args: &[String]) {
+    let a = srt_args(args);
+    media::init().unwrap();
+    let config = Config {
+        seconds: a.seconds,
+        width: a.width,
+        height: a.height,
+        viewers: vec![],
+    };
+    let description = format!(
+        "{} ! {} ! mpegtsmux alignment=7 ! srtsink uri=srt://127.0.0.1:{}?mode=listener latency={} passphrase={SRT_PASSPHRASE} pbkeylen=16",
+        media::test_pattern_fragment(a.width, a.height, FrameRate::per_second(FPS), None),
+        media::x264_fragment(&config.settings(), false),
+        a.port,
+        a.latency_ms,
+    );
+    let painted = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&painted);
+    run_pipeline(&description, a.seconds, |pipeline| {
+        let raw = pipeline.by_name("raw").unwrap();
+        media::burn_frame_numbers(&raw, move |n| {
+            sink.lock().unwrap().push((n, Micros::now_unix().0))
+        })
+        .unwrap();
+    });
+    let mut out = std::io::stdout().lock();
+    for (n, t) in painted.lock().unwrap().iter() {
+        writeln!(out, "{n} {t}").unwrap();
+    }
+}
+
+/// Child process: SRT, MPEG-TS, camview's decoding chain, frame numbers read.
+fn srt_recv(args: &[String]) {
+    let a = srt_args(args);
+    media::init().unwrap();
+    let description = format!(
+        "srtsrc uri=srt://127.0.0.1:{}?mode=caller latency={} passphrase={SRT_PASSPHRASE} pbkeylen=16 \
+         ! tsdemux ! {DECODE_FRAGMENT} ! appsink name=sink sync=false",
+        a.port, a.latency_ms,
+    );
+    let decoded = Arc::new(Mutex::new(Vec::new()));
+    let sink_times = Arc::clone(&decoded);
+    run_pipeline(&description, a.seconds, |pipeline| {
+        let sink = pipeline
+            .by_name("sink")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let now = Micros::now_unix().0;
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
+                        return Ok(gst::FlowSuccess::Ok);
+                    };
+                    let info =
+                        gst_video::VideoInfo::from_caps(caps).map_err(|_| gst::FlowError::Error)?;
+                    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
+                        .map_err(|_| gst::FlowError::Error)?;
+                    let stride = usize::try_from(frame.plane_stride()[0]).unwrap_or(0);
+                    let luma = frame.plane_data(0).map_err(|_| gst::FlowError::Error)?;
+                    if let Some(n) = pattern::read(luma, stride, info.width(), info.height()) {
+                        sink_times.lock().unwrap().push((n, now));
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+    });
+    let mut out = std::io::stdout().lock();
+    for (n, t) in decoded.lock().unwrap().iter() {
+        writeln!(out, "{n} {t}").unwrap();
+    }
+}
