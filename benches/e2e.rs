@@ -429,13 +429,14 @@ fn run_pipeline(description: &str, seconds: u64, setup: impl FnOnce(&gst::Pipeli
     setup(&pipeline);
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
-    if let Some(message) = bus.timed_pop_filtered(
+    let error = bus.timed_pop_filtered(
         gst::ClockTime::from_seconds(seconds),
         &[gst::MessageType::Error],
-    ) {
-        if let gst::MessageView::Error(e) = message.view() {
-            eprintln!("SRT pipeline error: {} ({:?})", e.error(), e.debug());
-        }
+    );
+    if let Some(message) = error
+        && let gst::MessageView::Error(e) = message.view()
+    {
+        eprintln!("SRT pipeline error: {} ({:?})", e.error(), e.debug());
     }
     let _ = pipeline.set_state(gst::State::Null);
 }
