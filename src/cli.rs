@@ -148,6 +148,11 @@ pub struct SendArgs {
     /// Most receivers served at once; more are refused with a goodbye
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_viewers: usize,
+
+    /// Serve Prometheus metrics over plain HTTP on this address (e.g.
+    /// 127.0.0.1:9448)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 }
 
 /// `camview receive`.

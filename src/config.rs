@@ -79,6 +79,8 @@ pub struct SendSettings {
     pub encoder: EncoderSettings,
     /// Most receivers at once.
     pub max_viewers: usize,
+    /// Where to serve Prometheus metrics.
+    pub metrics: Option<String>,
 }
 
 /// Everything `camview receive` needs.
@@ -175,6 +177,11 @@ impl SendSettings {
                 keyframe_interval,
             },
             max_viewers: args.max_viewers,
+            metrics: args
+                .metrics
+                .as_deref()
+                .map(|a| with_default_port(a, "127.0.0.1"))
+                .transpose()?,
         })
     }
 }

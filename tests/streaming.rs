@@ -143,10 +143,14 @@ fn two_viewers_share_one_encode() {
 }
 
 #[test]
-fn the_receiver_serves_prometheus_metrics() {
+fn sender_and_receiver_serve_prometheus_metrics() {
     use std::io::{Read, Write};
     let (camera, laptop) = (Node::new(), Node::new());
-    let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
+    let mut sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &["--size", "320x240", "--metrics", "127.0.0.1:0"],
+    );
     let mut receiver = Running::spawn(laptop.command(&[
         "receive",
         &sender.addr,
@@ -158,30 +162,44 @@ fn the_receiver_serves_prometheus_metrics() {
         "--metrics",
         "127.0.0.1:0",
     ]));
-    let line = receiver.wait_for_line("metrics on http://", Duration::from_secs(20));
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches("/metrics")
-        .to_owned();
-    receiver.wait_for_line("verified 60", Duration::from_secs(10));
+    receiver.wait_for_line("verified 60", Duration::from_secs(20));
+    let scrape = |process: &mut Running| {
+        let line = process.wait_for_line("metrics on http://", Duration::from_secs(5));
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches("/metrics");
+        let mut http = std::net::TcpStream::connect(addr).unwrap();
+        http.write_all(b"GET /metrics HTTP/1.1\r\nHost: camview\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        http.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        response
+    };
+    let value = |response: &str, name: &str| -> f64 {
+        response
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {response}"))
+    };
 
-    let mut http = std::net::TcpStream::connect(&addr).unwrap();
-    http.write_all(b"GET /metrics HTTP/1.1\r\nHost: camview\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    http.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
-    let decoded: u64 = response
-        .lines()
-        .find_map(|l| l.strip_prefix("camview_frames_decoded_total "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("{response}"));
-    assert!(decoded >= 30, "{response}");
+    let received = scrape(&mut receiver);
     assert!(
-        response.contains("camview_latency_seconds{quantile=\"0.5\"}"),
-        "{response}"
+        value(&received, "camview_frames_decoded_total") >= 30.0,
+        "{received}"
+    );
+    assert!(
+        received.contains("camview_latency_seconds{quantile=\"0.5\"}"),
+        "{received}"
+    );
+    let sent = scrape(&mut sender.process);
+    assert_eq!(value(&sent, "camview_viewers"), 1.0, "{sent}");
+    assert!(
+        value(&sent, "camview_keyframes_encoded_total") >= 1.0,
+        "{sent}"
     );
     assert!(receiver.wait(Duration::from_secs(10)).success());
 }

@@ -52,12 +52,20 @@ pub(crate) struct Outcome {
 pub(crate) struct FanOut {
     info: Option<StreamInfo>,
     viewers: Vec<Viewer>,
+    /// Frames not sent to some viewer, summed over all viewers ever.
+    skipped: u64,
 }
 
 impl FanOut {
     /// Viewers currently served.
     pub(crate) fn len(&self) -> usize {
         self.viewers.len()
+    }
+
+    /// Frames not sent to some viewer because it was behind or joining,
+    /// summed over every viewer.
+    pub(crate) fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Frames dropped for a viewer so far (None if it is gone).
@@ -112,9 +120,11 @@ impl FanOut {
     /// Hands `frame` to every viewer that can take it.
     pub(crate) fn handle_frame(&mut self, frame: Arc<EncodedFrame>) -> Outcome {
         let mut outcome = Outcome::default();
+        let skipped = &mut self.skipped;
         self.viewers.retain_mut(|v| {
             if v.waiting_for_keyframe && !frame.keyframe {
                 v.dropped += 1;
+                *skipped += 1;
                 if !v.asked && v.queue.capacity() > 0 {
                     // It has room again: now a keyframe helps it.
                     v.asked = true;
@@ -137,6 +147,7 @@ impl FanOut {
                     v.waiting_for_keyframe = true;
                     v.asked = false;
                     v.dropped += 1;
+                    *skipped += 1;
                     true
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {
@@ -219,6 +230,7 @@ mod tests {
         }
         assert_eq!(asked, 0, "no keyframe while the slow queue is still full");
         assert_eq!(fan.dropped(2), Some(4));
+        assert_eq!(fan.skipped(), 4);
         assert_eq!(drain(&mut slow), ["info", "0k", "1"]);
 
         // The slow viewer caught up: the next delta asks for a keyframe,

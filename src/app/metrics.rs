@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use crate::model::EncodedFrame;
 use crate::sync::IntervalReport;
 
 /// The most a scraper may send before its request line ends.
@@ -83,6 +84,73 @@ pub(crate) async fn serve(addr: &str) -> anyhow::Result<MetricsText> {
     Ok(text)
 }
 
+/// What the sender counts for its metrics.
+#[derive(Debug, Default)]
+pub(crate) struct SenderCounters {
+    pub(crate) frames: u64,
+    pub(crate) keyframes: u64,
+    pub(crate) bytes: u64,
+    pub(crate) viewers: usize,
+    pub(crate) frames_skipped: u64,
+}
+
+impl SenderCounters {
+    pub(crate) fn handle_frame(&mut self, frame: &EncodedFrame) {
+        self.frames += 1;
+        self.keyframes += u64::from(frame.keyframe);
+        self.bytes += frame.data.len() as u64;
+    }
+}
+
+/// Appends one metric with its help and type lines.
+fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(
+        out,
+        "# HELP camview_{name} {help}\n# TYPE camview_{name} {kind}\ncamview_{name} {value}"
+    );
+}
+
+/// The sender's metrics in the text exposition format.
+pub(crate) fn render_sender(c: &SenderCounters) -> String {
+    let mut out = String::new();
+    metric(
+        &mut out,
+        "viewers",
+        "gauge",
+        "Viewers connected.",
+        c.viewers,
+    );
+    metric(
+        &mut out,
+        "frames_encoded_total",
+        "counter",
+        "Access units from the encoder.",
+        c.frames,
+    );
+    metric(
+        &mut out,
+        "keyframes_encoded_total",
+        "counter",
+        "IDR access units from the encoder.",
+        c.keyframes,
+    );
+    metric(
+        &mut out,
+        "bytes_encoded_total",
+        "counter",
+        "Encoded bytes.",
+        c.bytes,
+    );
+    metric(
+        &mut out,
+        "frames_skipped_total",
+        "counter",
+        "Frames not sent to a viewer that was behind or joining, summed over viewers.",
+        c.frames_skipped,
+    );
+    out
+}
+
 /// The receiver's metrics in the text exposition format.
 pub(crate) fn render_receiver(
     report: &IntervalReport,
@@ -91,71 +159,82 @@ pub(crate) fn render_receiver(
 ) -> String {
     let t = &report.totals;
     let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: String| {
-        let _ = writeln!(
-            out,
-            "# HELP camview_{name} {help}\n# TYPE camview_{name} {kind}\ncamview_{name} {value}"
-        );
-    };
     metric(
+        &mut out,
         "frames_received_total",
         "counter",
         "Frames received over the network.",
-        t.frames_received.to_string(),
+        t.frames_received,
     );
     metric(
+        &mut out,
         "bytes_received_total",
         "counter",
         "Payload bytes received.",
-        t.bytes_received.to_string(),
+        t.bytes_received,
     );
     metric(
+        &mut out,
         "frames_decoded_total",
         "counter",
         "Pictures decoded.",
-        t.frames_decoded.to_string(),
+        t.frames_decoded,
     );
     metric(
+        &mut out,
         "frames_verified_total",
         "counter",
         "Pictures whose burned-in number matched.",
-        t.frames_verified.to_string(),
+        t.frames_verified,
     );
     metric(
+        &mut out,
         "frames_missing_total",
         "counter",
         "Frames never decoded.",
-        t.frames_missing.to_string(),
+        t.frames_missing,
     );
     metric(
+        &mut out,
+        "frames_late_total",
+        "counter",
+        "Pictures dropped for coming too late to show.",
+        t.frames_late,
+    );
+    metric(
+        &mut out,
         "freezes_total",
         "counter",
         "Times the picture stopped.",
-        t.freezes.to_string(),
+        t.freezes,
     );
     metric(
+        &mut out,
         "frozen_seconds_total",
         "counter",
         "Time the picture stood still.",
-        (t.frozen_ms as f64 / 1000.0).to_string(),
+        t.frozen_ms as f64 / 1000.0,
     );
     metric(
+        &mut out,
         "reconnects_total",
         "counter",
         "Streams after the first.",
-        t.reconnects.to_string(),
+        t.reconnects,
     );
     metric(
+        &mut out,
         "fps",
         "gauge",
-        "Pictures decoded per second, last interval.",
-        report.fps.to_string(),
+        "Pictures shown per second, last interval.",
+        report.fps,
     );
     metric(
+        &mut out,
         "bitrate_bits_per_second",
         "gauge",
         "Received bitrate, last interval.",
-        (report.bitrate_kbps * 1000.0).to_string(),
+        report.bitrate_kbps * 1000.0,
     );
     if let Some(l) = &report.latency {
         let _ = writeln!(
@@ -171,17 +250,21 @@ pub(crate) fn render_receiver(
         }
     }
     if let Some(offset) = clock_offset_us {
-        let _ = writeln!(
-            out,
-            "# HELP camview_clock_offset_seconds The sender's clock minus ours.\n# TYPE camview_clock_offset_seconds gauge\ncamview_clock_offset_seconds {}",
-            offset as f64 / 1e6
+        metric(
+            &mut out,
+            "clock_offset_seconds",
+            "gauge",
+            "The sender's clock minus ours.",
+            offset as f64 / 1e6,
         );
     }
     if let Some(rtt) = rtt_us {
-        let _ = writeln!(
-            out,
-            "# HELP camview_rtt_seconds Shortest recent round trip.\n# TYPE camview_rtt_seconds gauge\ncamview_rtt_seconds {}",
-            rtt as f64 / 1e6
+        metric(
+            &mut out,
+            "rtt_seconds",
+            "gauge",
+            "Shortest recent round trip.",
+            rtt as f64 / 1e6,
         );
     }
     out
@@ -211,5 +294,21 @@ mod tests {
             },
         };
         insta::assert_snapshot!(render_receiver(&report, Some(-120), Some(350)));
+    }
+
+    #[test]
+    fn sender_metrics_count_frames_and_keyframes() {
+        let mut counters = SenderCounters::default();
+        for (seq, keyframe) in [(0, true), (1, false), (2, false)] {
+            counters.handle_frame(&EncodedFrame {
+                seq: crate::model::Seq(seq),
+                capture_time: crate::model::Micros(0),
+                keyframe,
+                data: vec![0; 100],
+            });
+        }
+        counters.viewers = 2;
+        counters.frames_skipped = 5;
+        insta::assert_snapshot!(render_sender(&counters));
     }
 }

@@ -7,6 +7,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
+use super::metrics::{self, SenderCounters};
 use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
@@ -35,6 +36,10 @@ enum Control {
 /// the process is interrupted.
 pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<()> {
     media::init()?;
+    let metrics = match &settings.metrics {
+        Some(addr) => Some(metrics::serve(addr).await?),
+        None => None,
+    };
     let (encoder_tx, mut encoder_rx) = mpsc::channel(ENCODER_QUEUE);
     let pipeline = EncoderPipeline::start(&settings.source, &settings.encoder, encoder_tx)?;
     tracing::info!(source = %settings.source.describe(), "video source started");
@@ -67,6 +72,8 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     };
 
     let mut fan = FanOut::default();
+    let mut counters = SenderCounters::default();
+    let mut publish = tokio::time::interval(std::time::Duration::from_secs(1));
     let apply = |outcome: Outcome| {
         if outcome.request_keyframe {
             pipeline.request_keyframe();
@@ -82,7 +89,10 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     tracing::info!("stream: {}x{} at {} fps, {} from {}", info.width, info.height, info.frame_rate, info.codec, info.encoder);
                     apply(fan.handle_info(info));
                 }
-                Some(EncoderOutput::Frame(frame)) => apply(fan.handle_frame(Arc::new(frame))),
+                Some(EncoderOutput::Frame(frame)) => {
+                    counters.handle_frame(&frame);
+                    apply(fan.handle_frame(Arc::new(frame)));
+                }
                 Some(EncoderOutput::EndOfStream) | None => {
                     tracing::info!("the source ended");
                     break Stop::EndOfStream;
@@ -106,6 +116,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     Ok(Err(e)) => Stop::Failed(e.into()),
                     Err(e) => Stop::Failed(anyhow::anyhow!("connection task failed: {e}")),
                 };
+            }
+            _ = publish.tick(), if metrics.is_some() => {
+                if let Some(metrics) = &metrics {
+                    counters.viewers = fan.len();
+                    counters.frames_skipped = fan.skipped();
+                    metrics.publish(metrics::render_sender(&counters));
+                }
             }
             () = interrupted() => {
                 tracing::info!("interrupted; saying goodbye to viewers");

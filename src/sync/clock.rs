@@ -51,9 +51,10 @@ impl ClockSync {
         true
     }
 
-    /// The sample with the shortest round trip, if any.
+    /// The sample with the shortest round trip, the newest among equals so
+    /// a drifting clock is followed, if any.
     fn best(&self) -> Option<Sample> {
-        self.samples.iter().copied().min_by_key(|s| s.rtt_us)
+        self.samples.iter().rev().copied().min_by_key(|s| s.rtt_us)
     }
 
     /// The peer's clock minus ours, in µs (None before the first sample).
@@ -104,6 +105,43 @@ mod tests {
         assert!(!clock.handle_pong(Micros(0), Micros(0), Micros(MAX_RTT_US + 1)));
         assert_eq!(clock.offset_us(), None);
         assert_eq!(clock.to_local(Micros(7)), Micros(7));
+    }
+
+    /// One ping a second for `seconds`, with the peer's clock given as a
+    /// function of ours and a 1 ms round trip (3 ms every fifth, queued).
+    fn run(clock: &mut ClockSync, from_s: u64, seconds: u64, peer: impl Fn(u64) -> u64) {
+        for s in from_s..from_s + seconds {
+            let sent = s * 1_000_000;
+            let rtt = if s % 5 == 0 { 3_000 } else { 1_000 };
+            clock.handle_pong(
+                Micros(sent),
+                Micros(peer(sent + rtt / 2)),
+                Micros(sent + rtt),
+            );
+        }
+    }
+
+    #[test]
+    fn a_drifting_peer_clock_is_tracked() {
+        // The peer runs 100 ppm fast, from 2 s ahead: after ten minutes it is
+        // 60 ms further ahead, and the estimate follows within a millisecond.
+        let mut clock = ClockSync::default();
+        let peer = |t: u64| 2_000_000 + t + t / 10_000;
+        run(&mut clock, 0, 600, peer);
+        let now = 599 * 1_000_000u64;
+        let truth = peer(now) as i64 - now as i64;
+        let error = (clock.offset_us().unwrap() - truth).abs();
+        assert!(error < 1_000, "off by {error} µs");
+    }
+
+    #[test]
+    fn a_jump_in_the_peer_clock_is_followed_within_the_window() {
+        let mut clock = ClockSync::default();
+        run(&mut clock, 0, 30, |t| t + 5_000);
+        assert_eq!(clock.offset_us(), Some(5_000));
+        // The peer's clock is stepped back by 2 s (an NTP correction).
+        run(&mut clock, 30, WINDOW as u64, |t| t + 5_000 - 2_000_000);
+        assert_eq!(clock.offset_us(), Some(5_000 - 2_000_000));
     }
 
     #[test]
