@@ -16,6 +16,11 @@ packages=(
   # h264parse (bad), x264enc (ugly), avdec_h264 (libav), gst-launch (tools)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-tools
+  # tests: ffprobe checks recordings; the viewer runs in a real window under
+  # Xvfb, drawn by Mesa (lavapipe for Vulkan, llvmpipe for GL), and is
+  # checked from a screenshot (xwd + ImageMagick)
+  ffmpeg xvfb xauth mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0
+  x11-apps imagemagick
 )
 
 missing=()

@@ -192,6 +192,16 @@ pub struct ReceiveArgs {
     #[arg(long, value_name = "SECS")]
     pub duration: Option<f64>,
 
+    /// Record the stream as received (no re-encoding) into FILE, Matroska
+    /// written so that a file cut short still plays
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// Write the raw H.264 stream (Annex-B) to stdout, for piping into a
+    /// player (`| ffplay -`) or a file; logs and stats stay on stderr
+    #[arg(long)]
+    pub stdout: bool,
+
     /// Hold each picture until its capture time plus this, to show frames
     /// at an even cadence over a jittery network (e.g. 100ms); late frames
     /// are dropped. 0ms shows each frame as soon as it is decoded

@@ -98,6 +98,10 @@ pub struct ReceiveSettings {
     pub frames: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// Where to record the stream.
+    pub record: Option<PathBuf>,
+    /// Write the raw stream to stdout.
+    pub stdout: bool,
     /// Jitter-buffer target: how long after capture a picture is shown.
     pub latency: Duration,
     /// Reconnect when the connection drops.
@@ -210,6 +214,8 @@ impl ReceiveSettings {
             frames: args.frames,
             duration,
             latency: parse_latency(&args.latency)?,
+            record: args.record.clone(),
+            stdout: args.stdout,
             reconnect: !args.no_reconnect,
             metrics: args
                 .metrics

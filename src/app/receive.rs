@@ -16,8 +16,8 @@ use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
-use crate::media::{self, DecodedOutput, Decoder, pattern};
-use crate::model::{FrameCheck, Micros, StreamInfo, VideoFrame};
+use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern};
+use crate::model::{EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
@@ -232,6 +232,8 @@ struct Receiver<'a> {
     /// Decoded pictures waiting for their presentation time (headless: only
     /// their timing is kept).
     jitter: JitterBuffer<()>,
+    recorder: Option<Recorder>,
+    stdout: Option<std::io::StdoutLock<'static>>,
     stats_file: Option<BufWriter<File>>,
     metrics: Option<MetricsText>,
 }
@@ -256,6 +258,12 @@ impl<'a> Receiver<'a> {
             decoded_rx,
             waiting_for_keyframe: true,
             jitter: JitterBuffer::new(settings.latency),
+            recorder: settings
+                .record
+                .as_deref()
+                .map(Recorder::start)
+                .transpose()?,
+            stdout: settings.stdout.then(|| std::io::stdout().lock()),
             stats_file,
             metrics,
         })
@@ -312,6 +320,10 @@ impl<'a> Receiver<'a> {
                                 continue;
                             }
                             self.waiting_for_keyframe = false;
+                            if let Err(why) = self.keep(&frame) {
+                                close(conn, &why).await;
+                                return Ok(Outcome::Finished(why));
+                            }
                             if let Some(decoder) = &self.decoder {
                                 decoder.push(frame)?;
                             }
@@ -366,6 +378,24 @@ impl<'a> Receiver<'a> {
                 }
             }
         }
+    }
+
+    /// Writes a frame to the recording and to stdout, when asked for.
+    /// Fails (ending the run) when stdout's reader went away.
+    fn keep(&mut self, frame: &EncodedFrame) -> Result<(), String> {
+        if let Some(recorder) = &mut self.recorder
+            && let Err(e) = recorder.push(frame)
+        {
+            tracing::warn!("{e}; recording stopped");
+            self.recorder = None;
+        }
+        if let Some(stdout) = &mut self.stdout {
+            stdout
+                .write_all(&frame.data)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| format!("stdout closed ({e})"))?;
+        }
+        Ok(())
     }
 
     fn handle_info(&mut self, info: StreamInfo) -> anyhow::Result<()> {
@@ -487,6 +517,12 @@ impl<'a> Receiver<'a> {
     }
 
     fn finish(mut self, ended: String) -> anyhow::Result<Summary> {
+        if let Some(recorder) = self.recorder.take() {
+            recorder.finish()?;
+            if let Some(path) = &self.settings.record {
+                eprintln!("recorded to {}", path.display());
+            }
+        }
         let duration = self.stats.elapsed(Instant::now()).as_secs_f64();
         let totals = self.stats.totals().clone();
         let per_second = |n: f64| if duration > 0.0 { n / duration } else { 0.0 };

@@ -1,5 +1,5 @@
-//! GStreamer: video sources, the H.264 encoder and decoder pipelines, and
-//! the burned-in frame-number pattern.
+//! GStreamer: video sources, the H.264 encoder and decoder pipelines, the
+//! recorder, and the burned-in frame-number pattern.
 //!
 //! Knows nothing of the network. The rest of the crate sees only
 //! [`crate::model::EncodedFrame`] and [`crate::model::VideoFrame`], never a
@@ -14,6 +14,7 @@ mod error;
 mod fixture;
 pub mod h264;
 pub mod pattern;
+mod recorder;
 mod source;
 
 pub use decoder::{DECODE_FRAGMENT, DecodedOutput, Decoder};
@@ -23,6 +24,7 @@ pub use encoder::{
 };
 pub use error::MediaError;
 pub use fixture::write_test_pattern;
+pub use recorder::Recorder;
 pub use source::SourceSpec;
 
 /// Initialises GStreamer once; later calls are cheap.
