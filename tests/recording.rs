@@ -2,7 +2,7 @@
 //! Matroska file that survives a crash, `--stdout` pipes the raw stream.
 //! Checked with ffprobe, an independent reader (fails when it is missing).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
