@@ -2,6 +2,7 @@
 //! default port, fingerprints are parsed, sizes and rates checked. A value
 //! of these types is valid; `app/` does not check again.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use thiserror::Error;
 
 use crate::cli::{PairArgs, ReceiveArgs, SendArgs};
 use crate::identity::pairing::{PairingCode, PairingError};
-use crate::identity::{IdentityError, TrustStore, TrustedPeers};
+use crate::identity::{Fingerprint, IdentityError, TrustStore, TrustedPeers};
 use crate::media::{EncoderSettings, SourceSpec, pattern};
 use crate::model::FrameRate;
 use crate::transport::DEFAULT_PORT;
@@ -90,6 +91,8 @@ pub struct ReceiveSettings {
     pub endpoint: Endpoint,
     /// Senders trusted.
     pub trusted: TrustedPeers,
+    /// Names of trusted peers, to show in the window.
+    pub peer_names: BTreeMap<Fingerprint, String>,
     /// No window.
     pub headless: bool,
     /// Where to write the JSON summary.
@@ -209,6 +212,10 @@ impl ReceiveSettings {
         Ok(Self {
             endpoint,
             trusted: trusted_peers(&args.peers, store)?,
+            peer_names: store
+                .iter()
+                .map(|(name, fp)| (*fp, name.to_owned()))
+                .collect(),
             headless: args.headless,
             stats_json: args.stats_json.clone(),
             frames: args.frames,

@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Dependencies point one way: `app` uses everything; `transport` uses
-//! `wire`, `identity` and `model`; `media`, `wire`, `identity` and `sync`
-//! use only `model`. See `docs/architecture.md` for the wire format and the
+//! `wire`, `identity` and `model`; `media`, `wire`, `identity`, `sync` and
+//! `viewer` use only `model`. See `docs/architecture.md` for the wire format and the
 //! security model.
 
 pub mod app;
@@ -20,4 +20,5 @@ pub mod media;
 pub mod model;
 pub mod sync;
 pub mod transport;
+pub mod viewer;
 pub mod wire;

@@ -8,9 +8,11 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
+use camview::app::receive;
 use camview::cli::{Cli, Command, TrustCommand};
 use camview::config::{PairSettings, ReceiveSettings, SendSettings};
 use camview::identity::{self, Identity, TrustStore};
+use camview::viewer::{self, Link};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -77,9 +79,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Receive(args) => {
             let settings = ReceiveSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
             let identity = load_identity()?;
-            runtime()?
-                .block_on(camview::app::receive::run(settings, identity))
-                .map(|_summary| ())
+            if settings.headless {
+                return runtime()?
+                    .block_on(receive::run(settings, identity, None))
+                    .map(|_| ());
+            }
+            if !viewer::display_available() {
+                tracing::info!("no display (DISPLAY or WAYLAND_DISPLAY); running headless");
+                return runtime()?
+                    .block_on(receive::run(settings, identity, None))
+                    .map(|_| ());
+            }
+            // The window must own the main thread; the receiver runs beside it.
+            let link = Link::new();
+            let receiver_link = link.clone();
+            let runtime = runtime()?;
+            let receiver = std::thread::Builder::new()
+                .name("camview-receive".into())
+                .spawn(move || {
+                    runtime.block_on(receive::run(settings, identity, Some(receiver_link)))
+                })
+                .context("starting the receiver thread")?;
+            let shown = viewer::run(link, "camview");
+            let received = receiver
+                .join()
+                .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
+            shown?;
+            received.map(|_| ())
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern};
 use crate::model::{EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
+use crate::viewer::{Command, ConnectionState, Link, Overlay};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
 /// Decoded pictures waiting for verification. Small: a backlog here is
@@ -105,23 +106,52 @@ type Stop<'a> = Pin<&'a mut (dyn Future<Output = &'static str> + Send)>;
 
 /// Runs the receiver until the stream ends, a limit is reached or the
 /// process is interrupted. Returns the run's summary.
-pub async fn run(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<Summary> {
-    media::init()?;
-    if !settings.headless {
-        tracing::info!("this build has no viewer window yet; running headless");
+///
+/// With a `link`, pictures, state and numbers go to the viewer window too,
+/// and closing the window ends the run.
+pub async fn run(
+    settings: ReceiveSettings,
+    identity: Identity,
+    link: Option<Link>,
+) -> anyhow::Result<Summary> {
+    let result = receive(&settings, identity, link.clone()).await;
+    if let Some(link) = &link {
+        if let Err(e) = &result {
+            // A refusal stays on screen until the user has read it.
+            link.set_state(ConnectionState::Refused {
+                reason: format!("{e:#}"),
+            });
+        }
+        link.end();
     }
+    result
+}
+
+async fn receive(
+    settings: &ReceiveSettings,
+    identity: Identity,
+    link: Option<Link>,
+) -> anyhow::Result<Summary> {
+    media::init()?;
     let metrics = match &settings.metrics {
         Some(addr) => Some(metrics::serve(addr).await?),
         None => None,
     };
-    let mut receiver = Receiver::new(&settings, metrics)?;
-    let mut peers = Peers::new(&settings, &identity).await?;
+    let mut receiver = Receiver::new(settings, metrics, link.clone())?;
+    let mut peers = Peers::new(settings, &identity).await?;
+    if let Some(link) = &link {
+        let to = match &settings.endpoint {
+            Endpoint::Connect(addr) | Endpoint::Listen(addr) => addr.clone(),
+        };
+        link.set_state(ConnectionState::Connecting { to });
+    }
 
     let deadline = settings.duration.map(|d| tokio::time::Instant::now() + d);
     let mut stop = std::pin::pin!(async move {
         tokio::select! {
             () = interrupted() => "interrupted",
             () = sleep_until_opt(deadline) => "duration reached",
+            () = window_closed(link.as_ref()) => "window closed",
         }
     });
     let mut backoff = FIRST_BACKOFF;
@@ -150,6 +180,9 @@ pub async fn run(settings: ReceiveSettings, identity: Identity) -> anyhow::Resul
             Outcome::Finished(why) => break why,
             Outcome::Lost(why) if settings.reconnect => {
                 tracing::warn!("{why}; reconnecting");
+                if let Some(link) = &receiver.link {
+                    link.set_state(ConnectionState::Reconnecting { reason: why });
+                }
             }
             Outcome::Lost(why) => break why,
         }
@@ -231,15 +264,25 @@ struct Receiver<'a> {
     waiting_for_keyframe: bool,
     /// Decoded pictures waiting for their presentation time (headless: only
     /// their timing is kept).
-    jitter: JitterBuffer<()>,
+    jitter: JitterBuffer<Option<VideoFrame>>,
+    /// The viewer window, when there is one.
+    link: Option<Link>,
+    /// Recording asked for from the window: starts at the next keyframe.
+    record_pending: Option<PathBuf>,
     recorder: Option<Recorder>,
+    /// Where the recording in progress goes.
+    recording_path: Option<PathBuf>,
     stdout: Option<std::io::StdoutLock<'static>>,
     stats_file: Option<BufWriter<File>>,
     metrics: Option<MetricsText>,
 }
 
 impl<'a> Receiver<'a> {
-    fn new(settings: &'a ReceiveSettings, metrics: Option<MetricsText>) -> anyhow::Result<Self> {
+    fn new(
+        settings: &'a ReceiveSettings,
+        metrics: Option<MetricsText>,
+        link: Option<Link>,
+    ) -> anyhow::Result<Self> {
         let stats_file = match &settings.stats_json {
             Some(path) => Some(BufWriter::new(File::create(path).with_context(|| {
                 format!("cannot write statistics to {}", path.display())
@@ -258,11 +301,14 @@ impl<'a> Receiver<'a> {
             decoded_rx,
             waiting_for_keyframe: true,
             jitter: JitterBuffer::new(settings.latency),
+            link,
+            record_pending: None,
             recorder: settings
                 .record
                 .as_deref()
                 .map(Recorder::start)
                 .transpose()?,
+            recording_path: settings.record.clone(),
             stdout: settings.stdout.then(|| std::io::stdout().lock()),
             stats_file,
             metrics,
@@ -292,6 +338,8 @@ impl<'a> Receiver<'a> {
     /// Receives from one connection until it ends or the run is over.
     async fn serve(&mut self, mut conn: Connection, mut stop: Stop<'_>) -> anyhow::Result<Outcome> {
         self.start_stream(conn.peer().clone());
+        // How often the window's key commands are looked at.
+        let mut commands = tokio::time::interval(Duration::from_millis(100));
         loop {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
             let present_at = self.next_due();
@@ -345,7 +393,7 @@ impl<'a> Receiver<'a> {
                 }
                 output = self.decoded_rx.recv() => match output {
                     Some(DecodedOutput::Frame(picture)) => {
-                        self.handle_picture(&picture);
+                        self.handle_picture(picture);
                         if self.settings.frames.is_some_and(|n| self.stats.totals().frames_decoded >= n) {
                             close(conn, "the receiver has all the frames it asked for").await;
                             return Ok(Outcome::Finished("frame limit reached".into()));
@@ -365,6 +413,7 @@ impl<'a> Receiver<'a> {
                     }
                 },
                 () = sleep_until_opt(present_at) => self.present_due(),
+                _ = commands.tick(), if self.link.is_some() => self.handle_commands(&mut conn).await?,
                 () = tokio::time::sleep_until(report_at) => {
                     if let Some(report) = self.stats.poll_report(Instant::now()) {
                         self.report(&report)?;
@@ -383,6 +432,18 @@ impl<'a> Receiver<'a> {
     /// Writes a frame to the recording and to stdout, when asked for.
     /// Fails (ending the run) when stdout's reader went away.
     fn keep(&mut self, frame: &EncodedFrame) -> Result<(), String> {
+        if frame.keyframe
+            && let Some(path) = self.record_pending.take()
+        {
+            match Recorder::start(&path) {
+                Ok(recorder) => {
+                    eprintln!("recording to {}", path.display());
+                    self.recorder = Some(recorder);
+                    self.recording_path = Some(path);
+                }
+                Err(e) => tracing::warn!("cannot record: {e}"),
+            }
+        }
         if let Some(recorder) = &mut self.recorder
             && let Err(e) = recorder.push(frame)
         {
@@ -410,7 +471,7 @@ impl<'a> Receiver<'a> {
         Ok(())
     }
 
-    fn handle_picture(&mut self, picture: &VideoFrame) {
+    fn handle_picture(&mut self, picture: VideoFrame) {
         let check = match picture.luma() {
             Some(luma) => pattern::check(
                 picture.seq,
@@ -428,9 +489,12 @@ impl<'a> Receiver<'a> {
         } else {
             self.clock.to_local(picture.capture_time)
         };
+        // The window needs the pixels; headless, only the timing is kept.
+        let seq = picture.seq;
+        let item = self.link.is_some().then_some(picture);
         if !self
             .jitter
-            .handle_picture(Micros::now_unix(), picture.seq, capture, ())
+            .handle_picture(Micros::now_unix(), seq, capture, item)
         {
             self.stats.handle_late();
         }
@@ -443,6 +507,10 @@ impl<'a> Receiver<'a> {
         while let Some(shown) = self.jitter.poll_picture(now) {
             self.stats
                 .handle_presented(Instant::now(), shown.capture, now);
+            if let (Some(link), Some(frame)) = (&self.link, shown.item) {
+                link.publish_frame(frame);
+                link.set_state(ConnectionState::Live);
+            }
         }
     }
 
@@ -472,7 +540,7 @@ impl<'a> Receiver<'a> {
         while let Ok(Some(output)) = tokio::time::timeout_at(deadline, self.decoded_rx.recv()).await
         {
             match output {
-                DecodedOutput::Frame(picture) => self.handle_picture(&picture),
+                DecodedOutput::Frame(picture) => self.handle_picture(picture),
                 DecodedOutput::EndOfStream | DecodedOutput::Error(_) => return,
             }
         }
@@ -497,12 +565,62 @@ impl<'a> Receiver<'a> {
             t.frames_mismatched
         );
         self.write_line(&StatsLine::Interval(report))?;
+        if let Some(link) = &self.link {
+            link.set_overlay(self.overlay(report));
+        }
         if let Some(metrics) = &self.metrics {
             metrics.publish(metrics::render_receiver(
                 report,
                 self.clock.offset_us(),
                 self.clock.rtt().map(|r| r.0),
             ));
+        }
+        Ok(())
+    }
+
+    /// The window's stats overlay for the last interval.
+    fn overlay(&self, report: &IntervalReport) -> Overlay {
+        let info = self.info.as_ref();
+        let peer = self.peer.as_ref();
+        Overlay {
+            width: info.map_or(0, |i| i.width),
+            height: info.map_or(0, |i| i.height),
+            fps: report.fps,
+            bitrate_kbps: report.bitrate_kbps,
+            latency_ms: report.latency.as_ref().map(|l| (l.p50_ms, l.p95_ms)),
+            dropped: report.totals.frames_missing + report.totals.frames_late,
+            encoder: info.map_or_else(String::new, |i| i.encoder.clone()),
+            decoder: self.decoder.as_ref().map_or("", Decoder::name).to_owned(),
+            cipher_suite: peer.map_or_else(String::new, |p| p.cipher_suite.clone()),
+            peer_name: peer.and_then(|p| self.settings.peer_names.get(&p.fingerprint).cloned()),
+            peer_fingerprint: peer.map_or_else(String::new, |p| p.fingerprint.to_string()),
+            recording: self.recorder.as_ref().and(self.recording_path.clone()),
+        }
+    }
+
+    /// Carries out the window's key commands.
+    async fn handle_commands(&mut self, conn: &mut Connection) -> anyhow::Result<()> {
+        let Some(link) = self.link.clone() else {
+            return Ok(());
+        };
+        while let Some(command) = link.poll_command() {
+            match command {
+                Command::ToggleRecording => match self.recorder.take() {
+                    Some(recorder) => {
+                        recorder.finish()?;
+                        if let Some(path) = self.recording_path.take() {
+                            eprintln!("recorded to {}", path.display());
+                        }
+                    }
+                    None => {
+                        let ms = Micros::now_unix().0 / 1000;
+                        self.record_pending = Some(PathBuf::from(format!("camview-{ms}.mkv")));
+                        // Recording starts at a keyframe; ask for one now.
+                        conn.session_mut().request_keyframe(KeyframeReason::Join);
+                        conn.flush().await?;
+                    }
+                },
+            }
         }
         Ok(())
     }
@@ -519,7 +637,7 @@ impl<'a> Receiver<'a> {
     fn finish(mut self, ended: String) -> anyhow::Result<Summary> {
         if let Some(recorder) = self.recorder.take() {
             recorder.finish()?;
-            if let Some(path) = &self.settings.record {
+            if let Some(path) = &self.recording_path {
                 eprintln!("recorded to {}", path.display());
             }
         }
@@ -581,6 +699,16 @@ fn receiver_report(report: &IntervalReport) -> ReceiverReport {
         frames_dropped: report.totals.frames_missing,
         latency_p50_us: report.latency.as_ref().map_or(0, |l| us(l.p50_ms)),
         latency_p95_us: report.latency.as_ref().map_or(0, |l| us(l.p95_ms)),
+    }
+}
+
+/// Resolves once the user closed the window (never without a window).
+async fn window_closed(link: Option<&Link>) {
+    let Some(link) = link else {
+        return std::future::pending().await;
+    };
+    while !link.is_closed() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -1,0 +1,17 @@
+//! The viewer window (eframe on wgpu): the newest picture at its native
+//! aspect ratio, a stats overlay, a help overlay, and the connection state.
+//!
+//! It reads a latest-frame slot that the receiver fills ([`Link`]), never
+//! the network, so a slow window never holds the stream back; key commands
+//! that need the receiver (recording) go back through the same link. Uses
+//! only `model` of camview's rooms.
+
+mod convert;
+mod link;
+mod state;
+mod window;
+
+pub use convert::i420_to_rgba;
+pub use link::{Command, Link};
+pub use state::{ConnectionState, KEYS, Overlay};
+pub use window::{OVERLAY_FILL, ViewerError, display_available, run};

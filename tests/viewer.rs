@@ -1,0 +1,160 @@
+//! The viewer in a real window: Xvfb as the display, wgpu on Mesa's
+//! lavapipe. The test takes a screenshot of the whole screen and reads the
+//! burned-in frame number back from its pixels, and finds the stats overlay.
+//! Fails (does not skip) when Xvfb or the screenshot tools are missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use camview::media::pattern;
+use camview::viewer::OVERLAY_FILL;
+use support::{Node, Running, Sender};
+
+/// A private X display for this test.
+struct Display {
+    _server: Running,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Self {
+        let number = 100 + std::process::id() % 400;
+        let name = format!(":{number}");
+        let mut cmd = Command::new("Xvfb");
+        cmd.args([
+            name.as_str(),
+            "-screen",
+            "0",
+            "1024x768x24",
+            "-nolisten",
+            "tcp",
+        ]);
+        let server = Running::spawn(cmd);
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        for _ in 0..100 {
+            if Path::new(&socket).exists() {
+                return Self {
+                    _server: server,
+                    name,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "Xvfb did not start on {name} (Debian: xvfb; ci/install-deps.sh installs it): {}",
+            server.log()
+        );
+    }
+
+    /// The whole screen as RGB rows (xwd, converted to binary PPM).
+    fn screenshot(&self) -> (usize, usize, Vec<u8>) {
+        let xwd = Command::new("xwd")
+            .args(["-root", "-silent", "-display", &self.name])
+            .output()
+            .expect("xwd is needed (Debian: x11-apps)");
+        assert!(xwd.status.success(), "xwd failed");
+        let mut convert = Command::new("convert")
+            .args(["xwd:-", "ppm:-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("ImageMagick's convert is needed (Debian: imagemagick)");
+        {
+            use std::io::Write;
+            convert
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(&xwd.stdout)
+                .unwrap();
+        }
+        let ppm = convert.wait_with_output().unwrap().stdout;
+        parse_ppm(&ppm)
+    }
+}
+
+/// Binary PPM: "P6 <w> <h> <max>" (with `#` comments) then RGB bytes.
+fn parse_ppm(ppm: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if ppm[at] == b'#' {
+            // A comment runs to the end of its line.
+            while ppm[at] != b'\n' {
+                at += 1;
+            }
+            continue;
+        }
+        let start = at;
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&ppm[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let (w, h) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, ppm[at + 1..].to_vec())
+}
+
+#[test]
+fn the_window_shows_the_stream_and_its_overlay() {
+    let display = Display::start();
+    let runtime_dir = tempfile::tempdir().unwrap();
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(&camera, &[&laptop], &["--size", "640x480"]);
+    let mut viewer = Running::spawn({
+        let mut cmd = laptop.command(&[
+            "receive",
+            &sender.addr,
+            "--peer",
+            &camera.fingerprint,
+            "--duration",
+            "6",
+        ]);
+        cmd.env("DISPLAY", &display.name)
+            .env("XDG_RUNTIME_DIR", runtime_dir.path());
+        cmd
+    });
+    viewer.wait_for_line("verified 90", Duration::from_secs(30));
+
+    let (width, height, rgb) = display.screenshot();
+    assert_eq!((width, height), (1024, 768));
+    // The window sits at the origin at the stream's size: its top-left
+    // 640x480 pixels are the picture, frame number and all.
+    let luma: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| {
+            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) / 256 + 16)
+                as u8
+        })
+        .collect();
+    let number = pattern::read(&luma, width, 640, 480);
+    assert!(
+        number.is_some_and(|n| n > 0),
+        "no frame number readable on screen"
+    );
+    // The stats overlay, in its own colour, in the picture's bottom-left.
+    let overlay_pixels = (300..470)
+        .flat_map(|y| (0..300).map(move |x| (y * width + x) * 3))
+        .filter(|&i| rgb[i..i + 3] == [OVERLAY_FILL.r(), OVERLAY_FILL.g(), OVERLAY_FILL.b()])
+        .count();
+    assert!(
+        overlay_pixels > 5_000,
+        "no stats overlay on screen ({overlay_pixels} pixels)"
+    );
+
+    // The window closes itself when the run ends, and the run succeeds.
+    assert!(
+        viewer.wait(Duration::from_secs(20)).success(),
+        "{}",
+        viewer.log()
+    );
+}
