@@ -32,6 +32,10 @@ done
 [ -n "$addr" ] || { echo "the sender did not start listening:" >&2; cat "$log" >&2; exit 1; }
 echo "sender listening on $addr; receiving for $seconds s"
 
-"$bin" --config-dir "$demo/viewer" receive "$addr" --peer "$camera_fp" --headless \
-  --duration "$seconds" --stats-json "$demo/summary.json"
-echo "summary: $demo/summary.json"
+# The viewer window when there is a display, statistics in the terminal
+# either way.
+window=--headless
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then window=; fi
+"$bin" --config-dir "$demo/viewer" receive "$addr" --peer "$camera_fp" $window \
+  --duration "$seconds" --stats-json "$demo/stats.jsonl"
+echo "statistics: $demo/stats.jsonl (one JSON line a second, the summary last)"

@@ -4,13 +4,15 @@
 //!
 //! ```text
 //! media (source → H.264 encoder) → app::send (fan-out) → wire::Session → transport (TLS 1.3)
-//!   ⇒ transport → wire::Session → app::receive → media (decoder) → sync (stats, verification)
+//!   ⇒ transport → wire::Session → app::receive → media (decoder)
+//!   → sync (jitter buffer, clock, statistics) → viewer (window) or headless
 //! ```
 //!
 //! Dependencies point one way: `app` uses everything; `transport` uses
 //! `wire`, `identity` and `model`; `media`, `wire`, `identity`, `sync` and
-//! `viewer` use only `model`. See `docs/architecture.md` for the wire format and the
-//! security model.
+//! `viewer` use only `model`. See `docs/architecture.md` for the rooms, the
+//! queues and the security model, and `docs/wire-protocol.md` for the
+//! protocol.
 
 pub mod app;
 pub mod cli;
