@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use camview::media::{self, DECODE_FRAGMENT, EncoderSettings, pattern};
+use camview::media::{self, EncoderSettings, pattern};
 use camview::model::{FrameRate, Micros};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -76,6 +76,7 @@ impl Config {
         EncoderSettings {
             bitrate_kbps: BITRATE_KBPS,
             keyframe_interval: FPS * 2,
+            encoder: Some("x264enc".into()),
         }
     }
 }
@@ -479,8 +480,10 @@ fn srt_recv(args: &[String]) {
     media::init().unwrap();
     let description = format!(
         "srtsrc uri=srt://127.0.0.1:{}?mode=caller latency={} passphrase={SRT_PASSPHRASE} pbkeylen=16 \
-         ! tsdemux ! {DECODE_FRAGMENT} ! appsink name=sink sync=false",
-        a.port, a.latency_ms,
+         ! tsdemux ! {} ! appsink name=sink sync=false",
+        a.port,
+        a.latency_ms,
+        media::decode_fragment("avdec_h264"),
     );
     let decoded = Arc::new(Mutex::new(Vec::new()));
     let sink_times = Arc::clone(&decoded);

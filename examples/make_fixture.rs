@@ -27,6 +27,7 @@ fn main() -> anyhow::Result<()> {
         &EncoderSettings {
             bitrate_kbps: kbps.parse()?,
             keyframe_interval: keyint.parse()?,
+            encoder: Some("x264enc".into()),
         },
     )?;
     Ok(())

@@ -137,6 +137,12 @@ pub struct SendArgs {
     #[arg(long, default_value_t = 30, value_name = "FPS")]
     pub fps: u32,
 
+    /// H.264 encoder element [default: the best installed: hardware
+    /// (v4l2h264enc, nvv4l2h264enc, VA-API, NVENC), then x264enc, openh264enc;
+    /// `camview devices` lists them]
+    #[arg(long, value_name = "NAME")]
+    pub encoder: Option<String>,
+
     /// Encoder target bitrate in kbit/s
     #[arg(long, default_value_t = 2000, value_name = "KBPS")]
     pub bitrate: u32,
@@ -201,6 +207,11 @@ pub struct ReceiveArgs {
     /// player (`| ffplay -`) or a file; logs and stats stay on stderr
     #[arg(long)]
     pub stdout: bool,
+
+    /// H.264 decoder element [default: the best installed: hardware, then
+    /// avdec_h264, openh264dec; `camview devices` lists them]
+    #[arg(long, value_name = "NAME")]
+    pub decoder: Option<String>,
 
     /// Hold each picture until its capture time plus this, to show frames
     /// at an even cadence over a jittery network (e.g. 100ms); late frames

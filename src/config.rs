@@ -101,6 +101,8 @@ pub struct ReceiveSettings {
     pub frames: Option<u64>,
     /// Stop after this long.
     pub duration: Option<Duration>,
+    /// The decoder element to use (`None`: the best installed).
+    pub decoder: Option<String>,
     /// Where to record the stream.
     pub record: Option<PathBuf>,
     /// Write the raw stream to stdout.
@@ -180,6 +182,7 @@ impl SendSettings {
             endpoint,
             trusted: trusted_peers(&args.peers, store)?,
             encoder: EncoderSettings {
+                encoder: args.encoder.clone(),
                 bitrate_kbps: args.bitrate,
                 keyframe_interval,
             },
@@ -221,6 +224,7 @@ impl ReceiveSettings {
             frames: args.frames,
             duration,
             latency: parse_latency(&args.latency)?,
+            decoder: args.decoder.clone(),
             record: args.record.clone(),
             stdout: args.stdout,
             reconnect: !args.no_reconnect,

@@ -465,7 +465,10 @@ impl<'a> Receiver<'a> {
             info.width, info.height, info.frame_rate, info.codec, info.encoder
         );
         if self.decoder.is_none() {
-            self.decoder = Some(Decoder::start(self.decoded_tx.clone())?);
+            self.decoder = Some(Decoder::start(
+                self.decoded_tx.clone(),
+                self.settings.decoder.as_deref(),
+            )?);
         }
         self.info = Some(info);
         Ok(())

@@ -12,18 +12,17 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, require_elements};
+use super::{MediaError, codecs, require_elements};
 use crate::model::{EncodedFrame, Micros, Seq, VideoFrame};
 
-/// The H.264 decoder this build uses (the choice among several is the
-/// capture-and-codecs issue's).
-const DECODER: &str = "avdec_h264";
-
-/// The decoding chain after the source: parse, decode (slice threads only:
-/// frame threading would hold frames back, one per thread, which is
-/// exactly the delay camview exists to avoid), convert to I420.
-pub const DECODE_FRAGMENT: &str =
-    "h264parse ! avdec_h264 thread-type=slice ! videoconvert ! video/x-raw,format=I420";
+/// The decoding chain after the source: parse, decode with `element`
+/// (configured for latency), convert to I420.
+pub fn decode_fragment(element: &str) -> String {
+    format!(
+        "h264parse ! {} ! videoconvert ! video/x-raw,format=I420",
+        codecs::decoder_element(element)
+    )
+}
 
 /// Frames handed to the decoder whose pictures have not come out yet. A
 /// decoder without B-frames holds a frame or two; more means pictures are
@@ -48,6 +47,7 @@ pub enum DecodedOutput {
 /// A running decoder. Dropping it stops it.
 #[derive(Debug)]
 pub struct Decoder {
+    element: &'static str,
     pipeline: gst::Pipeline,
     src: gst_app::AppSrc,
     in_flight: Arc<Mutex<VecDeque<(Seq, Micros)>>>,
@@ -56,12 +56,18 @@ pub struct Decoder {
 
 impl Decoder {
     /// Builds and starts a decoder that sends its pictures to `out`.
-    pub fn start(out: mpsc::Sender<DecodedOutput>) -> Result<Self, MediaError> {
-        require_elements(&["appsrc", "h264parse", DECODER, "videoconvert", "appsink"])?;
+    /// `wanted` names the decoder element; `None` picks the best installed.
+    pub fn start(
+        out: mpsc::Sender<DecodedOutput>,
+        wanted: Option<&str>,
+    ) -> Result<Self, MediaError> {
+        require_elements(&["appsrc", "h264parse", "videoconvert", "appsink"])?;
+        let element = codecs::choose_decoder(wanted, codecs::is_available)?;
+        let fragment = decode_fragment(element);
         let description = format!(
             "appsrc name=src is-live=true format=time do-timestamp=false \
                caps=video/x-h264,stream-format=byte-stream,alignment=au \
-             ! {DECODE_FRAGMENT} ! appsink name=sink sync=false max-buffers=4 drop=false"
+             ! {fragment} ! appsink name=sink sync=false max-buffers=4 drop=false"
         );
         let build = |detail: String| MediaError::Build {
             what: "decoder",
@@ -103,6 +109,7 @@ impl Decoder {
             .set_state(gst::State::Playing)
             .map_err(|_| MediaError::Start("decoder"))?;
         Ok(Self {
+            element,
             pipeline,
             src,
             in_flight,
@@ -112,7 +119,7 @@ impl Decoder {
 
     /// The decoder element's name, for statistics.
     pub fn name(&self) -> &'static str {
-        DECODER
+        self.element
     }
 
     /// Hands one access unit to the decoder. Fails only when the pipeline
@@ -244,8 +251,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_decode_fragment_uses_the_decoder_this_build_names() {
-        assert!(DECODE_FRAGMENT.contains(DECODER));
+    fn the_decode_fragment_configures_the_decoder_for_latency() {
+        assert!(decode_fragment("avdec_h264").contains("avdec_h264 thread-type=slice"));
+        assert!(decode_fragment("openh264dec").contains("! openh264dec !"));
     }
 
     #[test]

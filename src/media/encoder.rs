@@ -12,7 +12,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, SourceSpec, h264, pattern, require_elements};
+use super::{MediaError, SourceSpec, codecs, h264, pattern, require_elements};
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
 /// Encoder knobs, in the units users give them.
@@ -22,6 +22,9 @@ pub struct EncoderSettings {
     pub bitrate_kbps: u32,
     /// Frames between periodic IDR frames.
     pub keyframe_interval: u32,
+    /// The encoder element to use; `None` picks the best installed
+    /// (`codecs::ENCODERS` order).
+    pub encoder: Option<String>,
 }
 
 /// What the pipeline hands to the application, in order.
@@ -186,15 +189,7 @@ pub fn test_pattern_fragment(
 /// simplest profile every decoder takes; then parsed into access units.
 /// `threads=1` makes the output byte-identical from run to run (fixtures).
 pub fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String {
-    format!(
-        "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 \
-           key-int-max={keyint} bitrate={bitrate} byte-stream=true{threads} \
-         ! video/x-h264,profile=constrained-baseline \
-         ! h264parse config-interval=-1 ! {AU_CAPS}",
-        keyint = settings.keyframe_interval.max(1),
-        bitrate = settings.bitrate_kbps.max(1),
-        threads = if deterministic { " threads=1" } else { "" },
-    )
+    codecs::encoder_fragment("x264enc", settings, deterministic)
 }
 
 /// The gst-launch description of the pipeline and the encoder's name.
@@ -208,14 +203,15 @@ fn describe(
             height,
             frame_rate,
         } => {
-            require_elements(&TEST_PATTERN_ELEMENTS)?;
-            require_elements(&["appsink"])?;
+            require_elements(&["videotestsrc", "capsfilter", "h264parse", "appsink"])?;
+            let encoder =
+                codecs::choose_encoder(settings.encoder.as_deref(), codecs::is_available)?;
             let description = format!(
                 "{} ! {} ! appsink name=sink sync=false max-buffers=4 drop=false",
                 test_pattern_fragment(*width, *height, *frame_rate, None),
-                x264_fragment(settings, false),
+                codecs::encoder_fragment(encoder, settings, false),
             );
-            Ok((description, "x264enc".to_owned()))
+            Ok((description, encoder.to_owned()))
         }
         SourceSpec::File { path } => {
             require_elements(&["filesrc", "h264parse", "appsink"])?;

@@ -15,6 +15,31 @@ pub enum MediaError {
         "the GStreamer element `{0}` is missing; install the plugin that provides it (on Debian: run ci/install-deps.sh, or `apt install gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav`)"
     )]
     MissingElement(&'static str),
+    /// The codec asked for with `--encoder`/`--decoder` is not installed.
+    #[error("the {what} `{name}` is not installed here; installed: {installed}")]
+    Unavailable {
+        /// "encoder" or "decoder".
+        what: &'static str,
+        /// What was asked for.
+        name: String,
+        /// What there is.
+        installed: String,
+    },
+    /// The codec asked for is not one camview knows.
+    #[error("`{name}` is not an H.264 {what} camview knows; known {what}s: {known}")]
+    UnknownCodec {
+        /// "encoder" or "decoder".
+        what: &'static str,
+        /// What was asked for.
+        name: String,
+        /// What camview knows.
+        known: String,
+    },
+    /// No H.264 codec of the kind is installed at all.
+    #[error(
+        "no H.264 {0} is installed; install one (on Debian: gstreamer1.0-plugins-ugly for x264, gstreamer1.0-libav for avdec_h264)"
+    )]
+    NoCodec(&'static str),
     /// The recorded file to replay does not exist or cannot be read.
     #[error("cannot read {path}: {error}")]
     File {

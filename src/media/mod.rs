@@ -8,6 +8,7 @@
 //! thread.
 
 mod bus;
+pub mod codecs;
 mod decoder;
 mod encoder;
 mod error;
@@ -17,7 +18,7 @@ pub mod pattern;
 mod recorder;
 mod source;
 
-pub use decoder::{DECODE_FRAGMENT, DecodedOutput, Decoder};
+pub use decoder::{DecodedOutput, Decoder, decode_fragment};
 pub use encoder::{
     EncoderOutput, EncoderPipeline, EncoderSettings, TEST_PATTERN_ELEMENTS, burn_frame_numbers,
     test_pattern_fragment, x264_fragment,
