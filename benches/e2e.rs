@@ -463,7 +463,7 @@ fn srt_send(args: &[String]) {
     let sink = Arc::clone(&painted);
     run_pipeline(&description, a.seconds, |pipeline| {
         let raw = pipeline.by_name("raw").unwrap();
-        media::burn_frame_numbers(&raw, move |n| {
+        media::burn_frame_numbers(&raw, 0, move |n| {
             sink.lock().unwrap().push((n, Micros::now_unix().0))
         })
         .unwrap();

@@ -155,6 +155,11 @@ pub struct SendArgs {
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_viewers: usize,
 
+    /// Make the test source fail at this frame, as an unplugged camera
+    /// does (for testing the watchdog)
+    #[arg(long, value_name = "N", hide = true)]
+    pub fail_at_frame: Option<u64>,
+
     /// Serve Prometheus metrics over plain HTTP on this address (e.g.
     /// 127.0.0.1:9448)
     #[arg(long, value_name = "ADDR")]

@@ -164,6 +164,7 @@ impl SendSettings {
                 width,
                 height,
                 frame_rate: FrameRate::per_second(args.fps),
+                fail_at: args.fail_at_frame,
             },
             other => match other.strip_prefix("file:") {
                 Some(path) if !path.is_empty() => SourceSpec::File {

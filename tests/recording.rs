@@ -80,7 +80,7 @@ fn a_recording_killed_mid_way_still_plays_up_to_the_kill() {
         "--record",
         file.to_str().unwrap(),
     ]));
-    receiver.wait_for_line("verified 90", Duration::from_secs(20));
+    receiver.wait_for_verified(90, Duration::from_secs(20));
     receiver.kill();
 
     let (frames, codec, _, _) = probe(&file);

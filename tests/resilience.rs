@@ -30,7 +30,7 @@ fn a_receiver_reconnects_when_the_sender_restarts() {
         "--stats-json",
         json.to_str().unwrap(),
     ]));
-    receiver.wait_for_line("verified 30", Duration::from_secs(10));
+    receiver.wait_for_verified(30, Duration::from_secs(10));
 
     // The camera crashes, and comes back on the same port a second later.
     sender.process.kill();
@@ -142,4 +142,53 @@ async fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
 
     // Meanwhile the good viewer got every frame.
     good.await.unwrap().assert_all_verified(240);
+}
+
+#[test]
+fn a_failing_source_is_restarted_and_viewers_resume_without_reconnecting() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    // The test source fails at frame 60, as an unplugged camera would.
+    let mut sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &["--size", "320x240", "--fail-at-frame", "60"],
+    );
+    let received = support::receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--duration", "5"],
+    );
+
+    sender
+        .process
+        .wait_for_line("the video source failed", Duration::from_secs(5));
+    sender.process.wait_for_line(
+        "the video source restarted at frame",
+        Duration::from_secs(5),
+    );
+    assert!(received.status.success(), "{}", received.log);
+    let totals = &received.summary["totals"];
+    // The same connection carried on: no reconnection, a short freeze, the
+    // frames never captured counted as missing, and every picture shown,
+    // before and after, the right one.
+    assert_eq!(totals["reconnects"], 0, "{}", received.summary);
+    assert!(
+        totals["freezes"].as_u64().unwrap() >= 1,
+        "{}",
+        received.summary
+    );
+    assert!(
+        totals["frames_missing"].as_u64().unwrap() >= 1,
+        "{}",
+        received.summary
+    );
+    let decoded = totals["frames_decoded"].as_u64().unwrap();
+    assert!(decoded > 90, "{}", received.summary);
+    assert_eq!(
+        totals["frames_verified"].as_u64().unwrap(),
+        decoded,
+        "{}",
+        received.summary
+    );
 }

@@ -162,7 +162,7 @@ fn sender_and_receiver_serve_prometheus_metrics() {
         "--metrics",
         "127.0.0.1:0",
     ]));
-    receiver.wait_for_line("verified 60", Duration::from_secs(20));
+    receiver.wait_for_verified(60, Duration::from_secs(20));
     let scrape = |process: &mut Running| {
         let line = process.wait_for_line("metrics on http://", Duration::from_secs(5));
         let addr = line

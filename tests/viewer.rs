@@ -123,7 +123,7 @@ fn the_window_shows_the_stream_and_its_overlay() {
             .env("XDG_RUNTIME_DIR", runtime_dir.path());
         cmd
     });
-    viewer.wait_for_line("verified 90", Duration::from_secs(30));
+    viewer.wait_for_verified(90, Duration::from_secs(30));
 
     let (width, height, rgb) = display.screenshot();
     assert_eq!((width, height), (1024, 768));

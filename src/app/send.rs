@@ -1,6 +1,7 @@
 //! `camview send`: one pipeline, one encode, shared by every viewer.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::net::TcpStream;
@@ -11,7 +12,8 @@ use super::metrics::{self, SenderCounters};
 use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
-use crate::media::{self, EncoderOutput, EncoderPipeline};
+use crate::media::{self, EncoderOutput, EncoderPipeline, SourceSpec};
+use crate::model::Seq;
 use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
@@ -41,7 +43,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         None => None,
     };
     let (encoder_tx, mut encoder_rx) = mpsc::channel(ENCODER_QUEUE);
-    let pipeline = EncoderPipeline::start(&settings.source, &settings.encoder, encoder_tx)?;
+    let mut source = Watchdog::start(&settings, encoder_tx)?;
     tracing::info!(source = %settings.source.describe(), "video source started");
 
     let (control_tx, mut control_rx) = mpsc::channel(64);
@@ -73,39 +75,46 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
 
     let mut fan = FanOut::default();
     let mut counters = SenderCounters::default();
-    let mut publish = tokio::time::interval(std::time::Duration::from_secs(1));
-    let apply = |outcome: Outcome| {
+    let mut publish = tokio::time::interval(Duration::from_secs(1));
+    let apply = |source: &Watchdog<'_>, outcome: Outcome| {
         if outcome.request_keyframe {
-            pipeline.request_keyframe();
+            source.request_keyframe();
         }
         for id in outcome.removed {
             tracing::debug!(viewer = id, "viewer removed from the fan-out");
         }
     };
     let outcome = loop {
+        let stall_at = source.stall_deadline();
+        let restart_at = source.restart_deadline();
         tokio::select! {
             output = encoder_rx.recv() => match output {
                 Some(EncoderOutput::Info(info)) => {
                     tracing::info!("stream: {}x{} at {} fps, {} from {}", info.width, info.height, info.frame_rate, info.codec, info.encoder);
-                    apply(fan.handle_info(info));
+                    apply(&source, fan.handle_info(info));
                 }
                 Some(EncoderOutput::Frame(frame)) => {
                     counters.handle_frame(&frame);
-                    apply(fan.handle_frame(Arc::new(frame)));
+                    source.handle_frame(&frame);
+                    apply(&source, fan.handle_frame(Arc::new(frame)));
                 }
                 Some(EncoderOutput::EndOfStream) | None => {
                     tracing::info!("the source ended");
                     break Stop::EndOfStream;
                 }
-                Some(EncoderOutput::Error(e)) => break Stop::Failed(anyhow::anyhow!("the video pipeline failed: {e}")),
+                Some(EncoderOutput::Error(e)) => {
+                    if let Err(e) = source.handle_failure(&e, &mut encoder_rx) {
+                        break Stop::Failed(e);
+                    }
+                }
             },
             control = control_rx.recv() => match control {
                 Some(Control::Join(id, queue)) => {
-                    pipeline.play()?;
-                    apply(fan.handle_join(id, queue));
+                    source.play()?;
+                    apply(&source, fan.handle_join(id, queue));
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
-                Some(Control::KeyframeRequest) => apply(fan.handle_keyframe_request()),
+                Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
                 None => {}
             },
             ended = &mut connections => {
@@ -116,6 +125,17 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     Ok(Err(e)) => Stop::Failed(e.into()),
                     Err(e) => Stop::Failed(anyhow::anyhow!("connection task failed: {e}")),
                 };
+            }
+            () = sleep_until_opt(stall_at) => {
+                let stalled = format!("no frame for {} s", STALL_TIMEOUT.as_secs());
+                if let Err(e) = source.handle_failure(&stalled, &mut encoder_rx) {
+                    break Stop::Failed(e);
+                }
+            }
+            () = sleep_until_opt(restart_at) => {
+                if let Err(e) = source.restart() {
+                    break Stop::Failed(e);
+                }
             }
             _ = publish.tick(), if metrics.is_some() => {
                 if let Some(metrics) = &metrics {
@@ -149,13 +169,163 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         let _ = shutdown_tx.send(farewell);
         drop(fan);
     }
-    drop(pipeline);
+    drop(source);
     if !connections.is_finished() {
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, &mut connections).await;
     }
     match outcome {
         Stop::Failed(e) => Err(e),
         Stop::EndOfStream | Stop::Interrupted | Stop::ViewerLeft => Ok(()),
+    }
+}
+
+/// A live source that produces nothing for this long is restarted.
+const STALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// The first wait before restarting a failed source; it doubles up to
+/// [`MAX_RESTART_BACKOFF`], and is reset after a healthy minute.
+const FIRST_RESTART_BACKOFF: Duration = Duration::from_millis(500);
+/// The longest wait between restarts.
+const MAX_RESTART_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The video pipeline and its watchdog: a live source that fails or stalls
+/// (an error, an unplugged camera) is restarted with backoff while the
+/// viewers stay connected; they resume at the new pipeline's first IDR.
+/// Sequence numbers go on counting through the outage, so receivers see
+/// the frames that were never captured as missing.
+struct Watchdog<'a> {
+    settings: &'a SendSettings,
+    tx: mpsc::Sender<EncoderOutput>,
+    pipeline: Option<EncoderPipeline>,
+    playing: bool,
+    next_seq: Seq,
+    last_frame_at: Instant,
+    running_since: Instant,
+    restart_at: Option<Instant>,
+    backoff: Duration,
+}
+
+impl<'a> Watchdog<'a> {
+    fn start(settings: &'a SendSettings, tx: mpsc::Sender<EncoderOutput>) -> anyhow::Result<Self> {
+        let pipeline =
+            EncoderPipeline::start(&settings.source, &settings.encoder, Seq(0), tx.clone())?;
+        let now = Instant::now();
+        Ok(Self {
+            settings,
+            tx,
+            pipeline: Some(pipeline),
+            playing: matches!(settings.source, SourceSpec::Test { .. }),
+            next_seq: Seq(0),
+            last_frame_at: now,
+            running_since: now,
+            restart_at: None,
+            backoff: FIRST_RESTART_BACKOFF,
+        })
+    }
+
+    fn is_live(&self) -> bool {
+        matches!(self.settings.source, SourceSpec::Test { .. })
+    }
+
+    fn handle_frame(&mut self, frame: &crate::model::EncodedFrame) {
+        let now = Instant::now();
+        self.last_frame_at = now;
+        self.next_seq = frame.seq.next();
+        if now.duration_since(self.running_since) > Duration::from_secs(60) {
+            self.backoff = FIRST_RESTART_BACKOFF;
+        }
+    }
+
+    /// The source failed or stalled: stop it and plan a restart, or give up
+    /// when it is not a live source (a recording that fails stays failed).
+    fn handle_failure(
+        &mut self,
+        why: &str,
+        outputs: &mut mpsc::Receiver<EncoderOutput>,
+    ) -> anyhow::Result<()> {
+        if !self.is_live() {
+            anyhow::bail!("the video pipeline failed: {why}");
+        }
+        let Some(pipeline) = self.pipeline.take() else {
+            return Ok(()); // already restarting
+        };
+        drop(pipeline);
+        // What the stopped pipeline left in the queue belongs to it.
+        while outputs.try_recv().is_ok() {}
+        tracing::warn!(
+            "the video source failed ({why}); restarting it in {:.1} s",
+            self.backoff.as_secs_f64()
+        );
+        self.restart_at = Some(Instant::now() + self.backoff);
+        self.backoff = (self.backoff * 2).min(MAX_RESTART_BACKOFF);
+        Ok(())
+    }
+
+    /// Starts the source again, numbering on as if it had never stopped.
+    fn restart(&mut self) -> anyhow::Result<()> {
+        self.restart_at = None;
+        // The frames the camera would have captured since its last one.
+        if let SourceSpec::Test { frame_rate, .. } = &self.settings.source {
+            let outage_s = self.last_frame_at.elapsed().as_secs_f64();
+            self.next_seq = Seq(self.next_seq.0 + (outage_s * frame_rate.as_f64()) as u64);
+        }
+        match EncoderPipeline::start(
+            &self.settings.source,
+            &self.settings.encoder,
+            self.next_seq,
+            self.tx.clone(),
+        ) {
+            Ok(pipeline) => {
+                if self.playing {
+                    pipeline.play()?;
+                }
+                tracing::info!("the video source restarted at frame {}", self.next_seq.0);
+                let now = Instant::now();
+                self.pipeline = Some(pipeline);
+                self.last_frame_at = now;
+                self.running_since = now;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "the video source did not restart ({e}); trying again in {:.1} s",
+                    self.backoff.as_secs_f64()
+                );
+                self.restart_at = Some(Instant::now() + self.backoff);
+                self.backoff = (self.backoff * 2).min(MAX_RESTART_BACKOFF);
+            }
+        }
+        Ok(())
+    }
+
+    fn play(&mut self) -> anyhow::Result<()> {
+        self.playing = true;
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.play()?;
+        }
+        Ok(())
+    }
+
+    fn request_keyframe(&self) {
+        if let Some(pipeline) = &self.pipeline {
+            pipeline.request_keyframe();
+        }
+    }
+
+    /// When a running live source counts as stalled.
+    fn stall_deadline(&self) -> Option<tokio::time::Instant> {
+        (self.is_live() && self.playing && self.pipeline.is_some())
+            .then(|| tokio::time::Instant::from_std(self.last_frame_at + STALL_TIMEOUT))
+    }
+
+    /// When the planned restart is due.
+    fn restart_deadline(&self) -> Option<tokio::time::Instant> {
+        self.restart_at.map(tokio::time::Instant::from_std)
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -192,7 +362,7 @@ async fn accept_loop(
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
                     tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
             },

@@ -54,9 +54,12 @@ impl EncoderPipeline {
     /// `out` should be small and drained promptly: when it is full a frame is
     /// dropped, the encoder is asked for a keyframe, and frames are skipped
     /// until that keyframe, so the stream stays decodable.
+    /// Sequence numbers (and the test pattern's frame numbers) start at
+    /// `first_seq`, so a restarted pipeline continues where the last left off.
     pub fn start(
         source: &SourceSpec,
         settings: &EncoderSettings,
+        first_seq: Seq,
         out: mpsc::Sender<EncoderOutput>,
     ) -> Result<Self, MediaError> {
         let (description, encoder_name) = describe(source, settings)?;
@@ -83,8 +86,24 @@ impl EncoderPipeline {
                 what: "encoder",
                 detail: "sink is not an appsink".into(),
             })?;
-        if matches!(source, SourceSpec::Test { .. }) {
-            burn_frame_numbers(&element("raw")?, |_| {})?;
+        if let SourceSpec::Test { fail_at, .. } = source {
+            let raw = element("raw")?;
+            let weak = raw.downgrade();
+            let fail_at = *fail_at;
+            // Numbers wrap with the pattern's 24 bits; sequence numbers do not.
+            let first = (first_seq.0 & u64::from(pattern::MAX_NUMBER)) as u32;
+            burn_frame_numbers(&raw, first, move |n| {
+                let number = first_seq.0 + u64::from(n.wrapping_sub(first) & pattern::MAX_NUMBER);
+                if fail_at == Some(number)
+                    && let Some(raw) = weak.upgrade()
+                {
+                    gst::element_error!(
+                        raw,
+                        gst::StreamError::Failed,
+                        ("the test source failed on purpose at frame {}", number)
+                    );
+                }
+            })?;
         }
 
         let error_out = out.clone();
@@ -98,7 +117,7 @@ impl EncoderPipeline {
         })?;
 
         let state = Arc::new(Mutex::new(SinkState {
-            next_seq: Seq(0),
+            next_seq: first_seq,
             info: None,
             skip_to_keyframe: false,
             encoder_name,
@@ -202,6 +221,7 @@ fn describe(
             width,
             height,
             frame_rate,
+            ..
         } => {
             require_elements(&["videotestsrc", "capsfilter", "h264parse", "appsink"])?;
             let encoder =
@@ -237,13 +257,14 @@ fn describe(
 /// streaming thread (the end-to-end benchmark notes capture times there).
 pub fn burn_frame_numbers(
     raw: &gst::Element,
+    first: u32,
     on_frame: impl Fn(u32) + Send + Sync + 'static,
 ) -> Result<(), MediaError> {
     let pad = raw.static_pad("src").ok_or_else(|| MediaError::Build {
         what: "encoder",
         detail: "capsfilter without src pad".into(),
     })?;
-    let counter = AtomicU32::new(0);
+    let counter = AtomicU32::new(first);
     pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
         let Some(caps) = pad.current_caps() else {
             return gst::PadProbeReturn::Ok;

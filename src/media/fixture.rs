@@ -45,7 +45,7 @@ pub fn write_test_pattern(
     let raw = pipeline
         .by_name("raw")
         .ok_or_else(|| build("no raw capsfilter".into()))?;
-    burn_frame_numbers(&raw, |_| {})?;
+    burn_frame_numbers(&raw, 0, |_| {})?;
     pipeline
         .set_state(gst::State::Playing)
         .map_err(|_| MediaError::Start("fixture"))?;

@@ -15,6 +15,9 @@ pub enum SourceSpec {
         height: u32,
         /// Frames per second.
         frame_rate: FrameRate,
+        /// Fail (as an unplugged camera does) when this frame number is
+        /// reached: for testing the watchdog.
+        fail_at: Option<u64>,
     },
     /// A recorded H.264 Annex-B file, replayed at its native frame rate
     /// without re-encoding.
@@ -32,6 +35,7 @@ impl SourceSpec {
                 width,
                 height,
                 frame_rate,
+                ..
             } => format!("test pattern {width}x{height}@{frame_rate}"),
             Self::File { path } => format!("file {}", path.display()),
         }

@@ -58,6 +58,14 @@ pub enum TransportError {
         /// What rustls said, in words.
         detail: String,
     },
+    /// The connection broke during the TLS handshake (reset, closed).
+    #[error("the TLS handshake with {addr} was cut short: {detail}")]
+    HandshakeInterrupted {
+        /// The peer's address.
+        addr: SocketAddr,
+        /// What happened.
+        detail: String,
+    },
     /// The TLS handshake did not finish in time.
     #[error("{addr} did not complete the TLS handshake within {secs} s")]
     HandshakeTimeout {
@@ -96,6 +104,7 @@ impl TransportError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Connect { .. }
+            | Self::HandshakeInterrupted { .. }
             | Self::HandshakeTimeout { .. }
             | Self::Io { .. }
             | Self::ClosedAbruptly { .. } => true,

@@ -219,12 +219,12 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
     else {
-        return TransportError::Handshake {
+        // The connection itself broke (reset, closed): not a refusal, so
+        // trying again may work (a peer restarting, say).
+        return TransportError::HandshakeInterrupted {
             addr,
             detail: match error.kind() {
-                std::io::ErrorKind::UnexpectedEof => {
-                    "the peer closed the connection during the handshake".to_owned()
-                }
+                std::io::ErrorKind::UnexpectedEof => "the peer closed the connection".to_owned(),
                 _ => error.to_string(),
             },
         };

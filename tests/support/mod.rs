@@ -147,6 +147,43 @@ impl Running {
         }
     }
 
+    /// Waits until a receiver's stats line reports at least `frames`
+    /// verified frames.
+    pub fn wait_for_verified(&mut self, frames: u64, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let best = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|l| {
+                    l.split("verified ")
+                        .nth(1)?
+                        .split_whitespace()
+                        .next()?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .max();
+            if best.is_some_and(|n| n >= frames) {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "process exited ({status}) before verifying {frames} frames; log:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {frames} frames verified within {timeout:?}; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the process to exit; kills it and fails after `timeout`.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
