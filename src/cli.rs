@@ -38,6 +38,8 @@ pub enum Command {
     Send(SendArgs),
     /// Receive, decode and show (or check) a stream from a trusted sender
     Receive(ReceiveArgs),
+    /// List the cameras and H.264 encoders and decoders this machine has
+    Devices,
     /// Print this node's fingerprint, creating its identity on first use
     Id(IdArgs),
     /// List, add or remove trusted peers (the trusted_peers file)
@@ -110,9 +112,11 @@ pub struct PairArgs {
 /// `camview send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Video source: `test` (a test pattern with burned-in frame numbers)
-    /// or `file:PATH` (a recorded H.264 Annex-B file, replayed at its frame
-    /// rate without re-encoding)
+    /// Video source: `v4l2:/dev/videoN` (a USB webcam or other V4L2 camera),
+    /// `libcamera` (Raspberry Pi camera), `argus` (Jetson CSI camera), `test`
+    /// (a test pattern with burned-in frame numbers) or `file:PATH` (a
+    /// recorded H.264 Annex-B file, replayed at its frame rate without
+    /// re-encoding); `camview devices` lists what this machine has
     #[arg(long, default_value = "test", value_name = "SOURCE")]
     pub source: String,
 
@@ -129,11 +133,11 @@ pub struct SendArgs {
     #[arg(long = "peer", value_name = "PEER")]
     pub peers: Vec<String>,
 
-    /// Picture size of the test source, WIDTHxHEIGHT
+    /// Picture size, WIDTHxHEIGHT (cameras: one the camera offers)
     #[arg(long, default_value = "640x480", value_name = "WxH")]
     pub size: String,
 
-    /// Frame rate of the test source
+    /// Frame rate (cameras: one the camera offers at that size)
     #[arg(long, default_value_t = 30, value_name = "FPS")]
     pub fps: u32,
 

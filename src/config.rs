@@ -30,7 +30,9 @@ pub enum ConfigError {
     #[error(transparent)]
     Code(#[from] PairingError),
     /// An unknown `--source`.
-    #[error("unknown source `{0}`; use `test` or `file:PATH`")]
+    #[error(
+        "unknown source `{0}`; use `test`, `v4l2:/dev/videoN`, `libcamera`, `argus` or `file:PATH` (`camview devices` lists cameras)"
+    )]
     Source(String),
     /// A size that is not WIDTHxHEIGHT or is out of range.
     #[error(
@@ -166,12 +168,32 @@ impl SendSettings {
                 frame_rate: FrameRate::per_second(args.fps),
                 fail_at: args.fail_at_frame,
             },
-            other => match other.strip_prefix("file:") {
-                Some(path) if !path.is_empty() => SourceSpec::File {
-                    path: PathBuf::from(path),
-                },
-                _ => return Err(ConfigError::Source(other.to_owned())),
+            "libcamera" => SourceSpec::Libcamera {
+                width,
+                height,
+                frame_rate: FrameRate::per_second(args.fps),
             },
+            "argus" => SourceSpec::Argus {
+                width,
+                height,
+                frame_rate: FrameRate::per_second(args.fps),
+            },
+            other => {
+                if let Some(path) = other.strip_prefix("file:").filter(|p| !p.is_empty()) {
+                    SourceSpec::File {
+                        path: PathBuf::from(path),
+                    }
+                } else if let Some(path) = other.strip_prefix("v4l2:").filter(|p| !p.is_empty()) {
+                    SourceSpec::V4l2 {
+                        path: PathBuf::from(path),
+                        width,
+                        height,
+                        frame_rate: FrameRate::per_second(args.fps),
+                    }
+                } else {
+                    return Err(ConfigError::Source(other.to_owned()));
+                }
+            }
         };
         let endpoint = match (&args.listen, &args.to) {
             (_, Some(to)) => Endpoint::Connect(with_default_port(to, "")?),

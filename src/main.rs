@@ -58,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Ok(identity)
     };
     match cli.command {
+        Command::Devices => camview::app::devices::run(),
         Command::Id(args) => camview::app::trust::id(&config_dir, args.qr, args.rotate),
         Command::Trust(args) => match args.command {
             TrustCommand::Add { name, fingerprint } => {

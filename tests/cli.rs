@@ -49,13 +49,16 @@ fn errors_say_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().to_str().unwrap();
     let fp = "SHA256:".to_owned() + &"ab".repeat(32);
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 9] = [
         &["send", "--peer", "SHA256:1234"],
         &["send", "--peer", &fp, "--size", "100x100"],
         &["send", "--peer", &fp, "--source", "webcam"],
         &["send", "--peer", &fp, "--fps", "0"],
         &["receive", "127.0.0.1:1", "--peer", &fp, "--headless"],
         &["receive", "--peer", &fp],
+        &["send", "--peer", &fp, "--source", "v4l2:/dev/video99"],
+        &["send", "--peer", &fp, "--source", "libcamera"],
+        &["send", "--peer", &fp, "--encoder", "nvh264enc"],
     ];
     let mut snapshot = String::new();
     for args in cases {
@@ -69,6 +72,19 @@ fn errors_say_what_to_do() {
         ));
     }
     insta::assert_snapshot!(snapshot);
+}
+
+#[test]
+fn devices_lists_the_codecs_and_the_choice() {
+    let (code, text) = run(&["devices"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("V4L2 cameras (--source v4l2:PATH):"),
+        "{text}"
+    );
+    assert!(text.contains("→ x264enc"), "{text}");
+    assert!(text.contains("→ avdec_h264"), "{text}");
+    assert!(text.contains("not installed: v4l2h264enc"), "{text}");
 }
 
 #[test]

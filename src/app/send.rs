@@ -12,7 +12,7 @@ use super::metrics::{self, SenderCounters};
 use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
-use crate::media::{self, EncoderOutput, EncoderPipeline, SourceSpec};
+use crate::media::{self, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
 use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
@@ -213,7 +213,7 @@ impl<'a> Watchdog<'a> {
             settings,
             tx,
             pipeline: Some(pipeline),
-            playing: matches!(settings.source, SourceSpec::Test { .. }),
+            playing: settings.source.live_rate().is_some(),
             next_seq: Seq(0),
             last_frame_at: now,
             running_since: now,
@@ -223,7 +223,7 @@ impl<'a> Watchdog<'a> {
     }
 
     fn is_live(&self) -> bool {
-        matches!(self.settings.source, SourceSpec::Test { .. })
+        self.settings.source.live_rate().is_some()
     }
 
     fn handle_frame(&mut self, frame: &crate::model::EncodedFrame) {
@@ -264,7 +264,7 @@ impl<'a> Watchdog<'a> {
     fn restart(&mut self) -> anyhow::Result<()> {
         self.restart_at = None;
         // The frames the camera would have captured since its last one.
-        if let SourceSpec::Test { frame_rate, .. } = &self.settings.source {
+        if let Some(frame_rate) = self.settings.source.live_rate() {
             let outage_s = self.last_frame_at.elapsed().as_secs_f64();
             self.next_seq = Seq(self.next_seq.0 + (outage_s * frame_rate.as_f64()) as u64);
         }

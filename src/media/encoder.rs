@@ -1,6 +1,7 @@
 //! The sender's pipeline: a source, the H.264 encoder tuned for latency (or
 //! a parser for a recorded file), and an appsink that hands out access units.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, SourceSpec, codecs, h264, pattern, require_elements};
+use super::{MediaError, SourceSpec, codecs, h264, pattern, require_elements, v4l2};
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
 /// Encoder knobs, in the units users give them.
@@ -46,6 +47,8 @@ pub struct EncoderPipeline {
     pipeline: gst::Pipeline,
     sink: gst_app::AppSink,
     _bus: BusWatch,
+    /// The V4L2 capture thread feeding the pipeline, for a V4L2 source.
+    _capture: Option<v4l2::Capture>,
 }
 
 impl EncoderPipeline {
@@ -62,7 +65,8 @@ impl EncoderPipeline {
         first_seq: Seq,
         out: mpsc::Sender<EncoderOutput>,
     ) -> Result<Self, MediaError> {
-        let (description, encoder_name) = describe(source, settings)?;
+        let plan = plan(source, settings)?;
+        let (description, encoder_name) = (plan.description.clone(), plan.encoder.clone());
         tracing::debug!(%description, "sender pipeline");
         let pipeline = gst::parse::launch(&description)
             .map_err(|e| MediaError::Build {
@@ -106,6 +110,7 @@ impl EncoderPipeline {
             })?;
         }
 
+        let capture_out = out.clone();
         let error_out = out.clone();
         let bus = pipeline.bus().ok_or(MediaError::Start("encoder"))?;
         let bus = BusWatch::spawn("encoder", bus, move |e| {
@@ -133,17 +138,25 @@ impl EncoderPipeline {
         );
         // A live source runs from the start, as a camera does; a recording
         // waits (prerolled) for `play`, so the first viewer sees it whole.
-        let initial = match source {
-            SourceSpec::Test { .. } => gst::State::Playing,
-            SourceSpec::File { .. } => gst::State::Paused,
+        let initial = if source.live_rate().is_some() {
+            gst::State::Playing
+        } else {
+            gst::State::Paused
         };
         pipeline
             .set_state(initial)
             .map_err(|_| MediaError::Start("encoder"))?;
+        let capture = match &plan.capture {
+            Some((path, mode)) => Some(v4l2::Capture::start(path, *mode, &pipeline, move |e| {
+                let _ = capture_out.try_send(EncoderOutput::Error(e));
+            })?),
+            None => None,
+        };
         Ok(Self {
             pipeline,
             sink,
             _bus: bus,
+            _capture: capture,
         })
     }
 
@@ -211,11 +224,35 @@ pub fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String 
     codecs::encoder_fragment("x264enc", settings, deterministic)
 }
 
-/// The gst-launch description of the pipeline and the encoder's name.
-fn describe(
-    source: &SourceSpec,
-    settings: &EncoderSettings,
-) -> Result<(String, String), MediaError> {
+/// How to build a sender pipeline.
+struct Plan {
+    description: String,
+    encoder: String,
+    /// A V4L2 device to capture from into `camsrc`, in this mode.
+    capture: Option<(PathBuf, v4l2::Mode)>,
+}
+
+/// Decides the pipeline for `source`: its description, the encoder, and a
+/// V4L2 capture to start when there is one.
+fn plan(source: &SourceSpec, settings: &EncoderSettings) -> Result<Plan, MediaError> {
+    const SINK: &str = "appsink name=sink sync=false max-buffers=4 drop=false";
+    let encode = |raw: String| -> Result<Plan, MediaError> {
+        let encoder = codecs::choose_encoder(settings.encoder.as_deref(), codecs::is_available)?;
+        Ok(Plan {
+            description: format!(
+                "{raw} ! {} ! {SINK}",
+                codecs::encoder_fragment(encoder, settings, false)
+            ),
+            encoder: encoder.to_owned(),
+            capture: None,
+        })
+    };
+    let raw_caps = |w: &u32, h: &u32, r: &FrameRate| {
+        format!(
+            "video/x-raw,width={w},height={h},framerate={}/{}",
+            r.num, r.den
+        )
+    };
     match source {
         SourceSpec::Test {
             width,
@@ -224,14 +261,7 @@ fn describe(
             ..
         } => {
             require_elements(&["videotestsrc", "capsfilter", "h264parse", "appsink"])?;
-            let encoder =
-                codecs::choose_encoder(settings.encoder.as_deref(), codecs::is_available)?;
-            let description = format!(
-                "{} ! {} ! appsink name=sink sync=false max-buffers=4 drop=false",
-                test_pattern_fragment(*width, *height, *frame_rate, None),
-                codecs::encoder_fragment(encoder, settings, false),
-            );
-            Ok((description, encoder.to_owned()))
+            encode(test_pattern_fragment(*width, *height, *frame_rate, None))
         }
         SourceSpec::File { path } => {
             require_elements(&["filesrc", "h264parse", "appsink"])?;
@@ -242,11 +272,69 @@ fn describe(
             let location = path.to_string_lossy().replace('"', "\\\"");
             // sync=true paces the replay at the stream's own frame rate,
             // from the timestamps h264parse derives from the SPS timing.
-            let description = format!(
-                "filesrc location=\"{location}\" ! h264parse config-interval=-1 ! {AU_CAPS} \
-                 ! appsink name=sink sync=true max-buffers=4 drop=false"
+            Ok(Plan {
+                description: format!(
+                    "filesrc location=\"{location}\" ! h264parse config-interval=-1 ! {AU_CAPS} \
+                     ! appsink name=sink sync=true max-buffers=4 drop=false"
+                ),
+                encoder: "passthrough".to_owned(),
+                capture: None,
+            })
+        }
+        SourceSpec::V4l2 {
+            path,
+            width,
+            height,
+            frame_rate,
+        } => {
+            require_elements(&["appsrc", "videoconvert", "jpegdec", "h264parse", "appsink"])?;
+            let info = v4l2::probe(path)?;
+            let fps = frame_rate.as_f64().round() as u32;
+            let mode = v4l2::negotiate(&info, *width, *height, fps)?;
+            let (fragment, needs_encoder) = v4l2::appsrc_fragment(&mode);
+            let mut plan = if needs_encoder {
+                encode(fragment)?
+            } else {
+                Plan {
+                    description: format!("{fragment} ! {SINK}"),
+                    encoder: "camera H.264 (passthrough)".to_owned(),
+                    capture: None,
+                }
+            };
+            tracing::info!(
+                "capturing {} {}x{}@{}",
+                v4l2::fourcc(&mode.fourcc),
+                mode.width,
+                mode.height,
+                mode.fps
             );
-            Ok((description, "passthrough".to_owned()))
+            plan.capture = Some((path.clone(), mode));
+            Ok(plan)
+        }
+        SourceSpec::Libcamera {
+            width,
+            height,
+            frame_rate,
+        } => {
+            require_elements(&["libcamerasrc", "videoconvert"])?;
+            encode(format!(
+                "libcamerasrc ! {} ! videoconvert ! video/x-raw,format=I420",
+                raw_caps(width, height, frame_rate)
+            ))
+        }
+        SourceSpec::Argus {
+            width,
+            height,
+            frame_rate,
+        } => {
+            require_elements(&["nvarguscamerasrc", "nvvidconv"])?;
+            // Out of NVMM memory into I420 for any encoder; nvv4l2h264enc
+            // would take NVMM directly, a later optimisation.
+            encode(format!(
+                "nvarguscamerasrc ! video/x-raw(memory:NVMM),width={width},height={height},framerate={}/{} \
+                 ! nvvidconv ! video/x-raw,format=I420",
+                frame_rate.num, frame_rate.den
+            ))
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod h264;
 pub mod pattern;
 mod recorder;
 mod source;
+pub mod v4l2;
 
 pub use decoder::{DecodedOutput, Decoder, decode_fragment};
 pub use encoder::{

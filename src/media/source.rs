@@ -25,6 +25,36 @@ pub enum SourceSpec {
         /// The file.
         path: PathBuf,
     },
+    /// A V4L2 camera (USB webcam, Pi camera through its V4L2 driver),
+    /// captured with rscam.
+    V4l2 {
+        /// The device node, e.g. /dev/video0.
+        path: PathBuf,
+        /// Picture width in pixels.
+        width: u32,
+        /// Picture height in pixels.
+        height: u32,
+        /// Frames per second.
+        frame_rate: FrameRate,
+    },
+    /// A Raspberry Pi camera through libcamera (GStreamer's libcamerasrc).
+    Libcamera {
+        /// Picture width in pixels.
+        width: u32,
+        /// Picture height in pixels.
+        height: u32,
+        /// Frames per second.
+        frame_rate: FrameRate,
+    },
+    /// A Jetson CSI camera through Argus (nvarguscamerasrc).
+    Argus {
+        /// Picture width in pixels.
+        width: u32,
+        /// Picture height in pixels.
+        height: u32,
+        /// Frames per second.
+        frame_rate: FrameRate,
+    },
 }
 
 impl SourceSpec {
@@ -38,6 +68,38 @@ impl SourceSpec {
                 ..
             } => format!("test pattern {width}x{height}@{frame_rate}"),
             Self::File { path } => format!("file {}", path.display()),
+            Self::V4l2 {
+                path,
+                width,
+                height,
+                frame_rate,
+            } => format!(
+                "V4L2 camera {} {width}x{height}@{frame_rate}",
+                path.display()
+            ),
+            Self::Libcamera {
+                width,
+                height,
+                frame_rate,
+            } => format!("libcamera camera {width}x{height}@{frame_rate}"),
+            Self::Argus {
+                width,
+                height,
+                frame_rate,
+            } => format!("Argus camera {width}x{height}@{frame_rate}"),
+        }
+    }
+
+    /// The capture rate of a live source (a camera or the test pattern):
+    /// one that runs whether or not anyone watches, and is restarted when
+    /// it fails. `None` for a recording.
+    pub fn live_rate(&self) -> Option<FrameRate> {
+        match self {
+            Self::Test { frame_rate, .. }
+            | Self::V4l2 { frame_rate, .. }
+            | Self::Libcamera { frame_rate, .. }
+            | Self::Argus { frame_rate, .. } => Some(*frame_rate),
+            Self::File { .. } => None,
         }
     }
 }

@@ -1,0 +1,417 @@
+//! V4L2 cameras through rscam: what a device offers, which of its modes to
+//! use, and capturing into the encoder pipeline.
+//!
+//! Negotiation is a pure function of what the device offers. Formats are
+//! preferred for latency: H.264 passes through with no encoder at all, raw
+//! NV12 and YUYV need no decoding, MJPEG needs a JPEG decode first.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+
+use super::MediaError;
+use crate::model::FrameRate;
+
+/// Formats camview takes, best first.
+pub const PREFERRED: [[u8; 4]; 4] = [*b"H264", *b"NV12", *b"YUYV", *b"MJPG"];
+
+/// Buffers the driver cycles through: enough that a frame is never waiting
+/// for a free buffer, few enough that none grows old in the queue.
+const DRIVER_BUFFERS: u32 = 4;
+
+/// One picture size a format offers, with its frame rates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SizeInfo {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Whole frame rates offered at this size, highest first (empty when
+    /// the device did not say).
+    pub rates: Vec<u32>,
+}
+
+/// One pixel format a device offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatInfo {
+    /// FourCC, e.g. `YUYV`.
+    pub fourcc: [u8; 4],
+    /// The driver's description.
+    pub description: String,
+    /// Sizes offered.
+    pub sizes: Vec<SizeInfo>,
+}
+
+/// What a device offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The device node.
+    pub path: PathBuf,
+    /// Its formats.
+    pub formats: Vec<FormatInfo>,
+}
+
+/// The mode chosen for capture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mode {
+    /// FourCC.
+    pub fourcc: [u8; 4],
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+}
+
+/// The `/dev/video*` nodes on this machine, sorted.
+pub fn device_paths() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir("/dev")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("video"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+/// Asks the device what it offers.
+pub fn probe(path: &Path) -> Result<DeviceInfo, MediaError> {
+    let device = |detail: String| MediaError::Device {
+        path: path.to_owned(),
+        detail,
+    };
+    let camera = rscam::Camera::new(&path.to_string_lossy()).map_err(|e| device(e.to_string()))?;
+    let mut formats = Vec::new();
+    for format in camera.formats() {
+        let format = format.map_err(|e| device(e.to_string()))?;
+        let sizes = match camera.resolutions(&format.format) {
+            Ok(rscam::ResolutionInfo::Discretes(sizes)) => sizes,
+            Ok(rscam::ResolutionInfo::Stepwise { min, max, .. }) => vec![min, max],
+            Err(_) => Vec::new(),
+        };
+        let sizes = sizes
+            .into_iter()
+            .map(|(width, height)| {
+                let mut rates: Vec<u32> = match camera.intervals(&format.format, (width, height)) {
+                    Ok(rscam::IntervalInfo::Discretes(intervals)) => intervals
+                        .iter()
+                        .filter(|(n, _)| *n > 0)
+                        .map(|(n, d)| d / n)
+                        .collect(),
+                    Ok(rscam::IntervalInfo::Stepwise { min, max, .. }) => [min, max]
+                        .iter()
+                        .filter(|(n, _)| *n > 0)
+                        .map(|(n, d)| d / n)
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                rates.sort_unstable_by(|a, b| b.cmp(a));
+                rates.dedup();
+                SizeInfo {
+                    width,
+                    height,
+                    rates,
+                }
+            })
+            .collect();
+        formats.push(FormatInfo {
+            fourcc: format.format,
+            description: format.description,
+            sizes,
+        });
+    }
+    Ok(DeviceInfo {
+        path: path.to_owned(),
+        formats,
+    })
+}
+
+impl DeviceInfo {
+    /// Every mode, as `FOURCC WxH@fps,fps; …` lines per format.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for format in &self.formats {
+            let _ = write!(out, "{} ({}):", fourcc(&format.fourcc), format.description);
+            for size in &format.sizes {
+                let rates: Vec<String> = size.rates.iter().map(u32::to_string).collect();
+                let _ = write!(out, " {}x{}@{}", size.width, size.height, rates.join(","));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// A FourCC as text.
+pub fn fourcc(code: &[u8; 4]) -> String {
+    String::from_utf8_lossy(code).into_owned()
+}
+
+/// Picks the mode to capture: the wanted size and rate, in the best format
+/// that has them; or the error that lists everything the device offers.
+pub fn negotiate(info: &DeviceInfo, width: u32, height: u32, fps: u32) -> Result<Mode, MediaError> {
+    for wanted in PREFERRED {
+        let Some(format) = info.formats.iter().find(|f| f.fourcc == wanted) else {
+            continue;
+        };
+        let fits = format.sizes.iter().any(|s| {
+            s.width == width && s.height == height && (s.rates.is_empty() || s.rates.contains(&fps))
+        });
+        if fits {
+            return Ok(Mode {
+                fourcc: wanted,
+                width,
+                height,
+                fps,
+            });
+        }
+    }
+    Err(MediaError::Unsupported {
+        path: info.path.clone(),
+        wanted: format!("{width}x{height} at {fps} fps"),
+        offered: info.describe(),
+    })
+}
+
+/// The pipeline fragment from the capture appsrc to raw video (or, for
+/// H.264, to access units), and whether it needs an encoder after it.
+pub fn appsrc_fragment(mode: &Mode) -> (String, bool) {
+    let Mode {
+        width, height, fps, ..
+    } = *mode;
+    let common = format!("width={width},height={height},framerate={fps}/1");
+    let src = "appsrc name=camsrc is-live=true format=time do-timestamp=false";
+    match &mode.fourcc {
+        b"H264" => (
+            format!(
+                "{src} caps=video/x-h264,stream-format=byte-stream,{common} ! h264parse config-interval=-1 \
+                 ! video/x-h264,stream-format=byte-stream,alignment=au"
+            ),
+            false,
+        ),
+        b"MJPG" => (
+            format!(
+                "{src} caps=image/jpeg,{common} ! jpegdec ! videoconvert ! video/x-raw,format=I420"
+            ),
+            true,
+        ),
+        b"NV12" => (
+            format!(
+                "{src} caps=video/x-raw,format=NV12,{common} ! videoconvert ! video/x-raw,format=I420"
+            ),
+            true,
+        ),
+        _ => (
+            format!(
+                "{src} caps=video/x-raw,format=YUY2,{common} ! videoconvert ! video/x-raw,format=I420"
+            ),
+            true,
+        ),
+    }
+}
+
+/// The rate a mode captures at, for stream descriptions.
+pub fn frame_rate(mode: &Mode) -> FrameRate {
+    FrameRate::per_second(mode.fps)
+}
+
+/// A capture thread feeding the pipeline's `camsrc`; stops on drop.
+#[derive(Debug)]
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Capture {
+    /// Opens the device in `mode` and starts pushing its frames into the
+    /// appsrc named `camsrc` in `pipeline`; `on_error` hears why it stopped.
+    pub fn start(
+        path: &Path,
+        mode: Mode,
+        pipeline: &gst::Pipeline,
+        on_error: impl Fn(String) + Send + 'static,
+    ) -> Result<Self, MediaError> {
+        let device = |detail: String| MediaError::Device {
+            path: path.to_owned(),
+            detail,
+        };
+        let src = pipeline
+            .by_name("camsrc")
+            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            .ok_or_else(|| device("no camsrc in the pipeline".into()))?;
+        let mut camera =
+            rscam::Camera::new(&path.to_string_lossy()).map_err(|e| device(e.to_string()))?;
+        camera
+            .start(&rscam::Config {
+                interval: (1, mode.fps),
+                resolution: (mode.width, mode.height),
+                format: &mode.fourcc,
+                nbuffers: DRIVER_BUFFERS,
+                ..rscam::Config::default()
+            })
+            .map_err(|e| {
+                device(format!(
+                    "cannot start capture in {} {}x{}@{}: {e}",
+                    fourcc(&mode.fourcc),
+                    mode.width,
+                    mode.height,
+                    mode.fps
+                ))
+            })?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let element: gst::Element = src.clone().upcast();
+        let thread = std::thread::Builder::new()
+            .name("v4l2-capture".into())
+            .spawn(move || {
+                while !thread_stop.load(Ordering::Relaxed) {
+                    let frame = match camera.capture() {
+                        Ok(frame) => frame,
+                        Err(e) => {
+                            on_error(format!("the camera stopped delivering frames: {e}"));
+                            return;
+                        }
+                    };
+                    // rscam frames borrow the driver's buffer and cannot
+                    // cross threads: one copy into GStreamer.
+                    let mut buffer = gst::Buffer::from_mut_slice(frame.to_vec());
+                    if let (Some(b), Some(pts)) = (
+                        buffer.get_mut(),
+                        running_time_of(&element, frame.get_timestamp()),
+                    ) {
+                        b.set_pts(pts);
+                    }
+                    drop(frame);
+                    if src.push_buffer(buffer).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| device(e.to_string()))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // The thread is blocked in capture() at most one frame interval.
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The pipeline running time at which the driver stamped a buffer
+/// (`timestamp_us` on CLOCK_MONOTONIC, as V4L2 stamps by default): its age
+/// is taken off the running time now, so capture time is the sensor's.
+fn running_time_of(element: &gst::Element, timestamp_us: u64) -> Option<gst::ClockTime> {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    let now_us =
+        u64::try_from(now.tv_sec).ok()? * 1_000_000 + u64::try_from(now.tv_nsec).ok()? / 1_000;
+    let age = gst::ClockTime::from_useconds(now_us.saturating_sub(timestamp_us));
+    let running = element.clock()?.time().checked_sub(element.base_time()?)?;
+    Some(running.saturating_sub(age))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webcam() -> DeviceInfo {
+        let size = |width, height, rates: &[u32]| SizeInfo {
+            width,
+            height,
+            rates: rates.to_vec(),
+        };
+        DeviceInfo {
+            path: PathBuf::from("/dev/video0"),
+            formats: vec![
+                FormatInfo {
+                    fourcc: *b"MJPG",
+                    description: "Motion-JPEG".into(),
+                    sizes: vec![size(1280, 720, &[30, 15]), size(640, 480, &[30])],
+                },
+                FormatInfo {
+                    fourcc: *b"YUYV",
+                    description: "YUYV 4:2:2".into(),
+                    sizes: vec![size(1280, 720, &[10]), size(640, 480, &[30, 15])],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn raw_is_preferred_to_mjpeg_when_it_has_the_mode() {
+        assert_eq!(negotiate(&webcam(), 640, 480, 30).unwrap().fourcc, *b"YUYV");
+    }
+
+    #[test]
+    fn mjpeg_is_taken_when_only_it_reaches_the_rate() {
+        // The usual USB 2.0 webcam: 720p30 only as MJPEG.
+        assert_eq!(
+            negotiate(&webcam(), 1280, 720, 30).unwrap().fourcc,
+            *b"MJPG"
+        );
+    }
+
+    #[test]
+    fn h264_from_the_camera_passes_through() {
+        let mut cam = webcam();
+        cam.formats.push(FormatInfo {
+            fourcc: *b"H264",
+            description: "H.264".into(),
+            sizes: vec![SizeInfo {
+                width: 1280,
+                height: 720,
+                rates: vec![30],
+            }],
+        });
+        let mode = negotiate(&cam, 1280, 720, 30).unwrap();
+        assert_eq!(mode.fourcc, *b"H264");
+        assert!(
+            !appsrc_fragment(&mode).1,
+            "no encoder after a camera that encodes"
+        );
+    }
+
+    #[test]
+    fn an_unsupported_mode_lists_what_the_device_offers() {
+        let err = negotiate(&webcam(), 1920, 1080, 30).unwrap_err();
+        insta::assert_snapshot!(err.to_string());
+    }
+
+    #[test]
+    fn each_format_gets_its_own_chain() {
+        for code in [*b"YUYV", *b"NV12", *b"MJPG"] {
+            let mode = Mode {
+                fourcc: code,
+                width: 640,
+                height: 480,
+                fps: 30,
+            };
+            let (fragment, encode) = appsrc_fragment(&mode);
+            assert!(
+                encode && fragment.ends_with("video/x-raw,format=I420"),
+                "{fragment}"
+            );
+        }
+    }
+}
