@@ -45,6 +45,11 @@ bench *args: deps
 bench-e2e: deps
     cargo bench --locked --bench e2e
 
+# Each installed H.264 encoder: CPU per frame and capture-to-encoded time
+# at 640x480, 1280x720, 1920x1080 (target/bench-encoders.md).
+bench-encoders: deps
+    cargo bench --locked --bench encoders
+
 # Rewrite the recorded fixtures in testdata/ (deterministic).
 fixtures: deps
     bash testdata/make-fixtures.sh
