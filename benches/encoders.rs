@@ -25,7 +25,10 @@ fn cpu_seconds() -> f64 {
 }
 
 fn measure(encoder: &str, width: u32, height: u32) -> (f64, f64, f64) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let source = SourceSpec::Test {
@@ -44,7 +47,9 @@ fn measure(encoder: &str, width: u32, height: u32) -> (f64, f64, f64) {
         let mut skipped = 0;
         let mut cpu_start = 0.0;
         while latencies.len() < FRAMES {
-            let output = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap();
+            let output = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .unwrap();
             if let Some(EncoderOutput::Frame(frame)) = output {
                 let now = Micros::now_unix();
                 if skipped < FPS {
@@ -57,7 +62,11 @@ fn measure(encoder: &str, width: u32, height: u32) -> (f64, f64, f64) {
         }
         let cpu_ms_per_frame = (cpu_seconds() - cpu_start) * 1000.0 / FRAMES as f64;
         latencies.sort_by(f64::total_cmp);
-        (cpu_ms_per_frame, latencies[FRAMES / 2], latencies[FRAMES * 99 / 100])
+        (
+            cpu_ms_per_frame,
+            latencies[FRAMES / 2],
+            latencies[FRAMES * 99 / 100],
+        )
     })
 }
 
@@ -68,15 +77,22 @@ fn main() {
          CPU is the whole process's (source, conversion, encoder, parser) per frame.\n\n\
          | encoder | size | CPU ms/frame | capture→encoded p50 ms | p99 ms |\n| --- | --- | ---: | ---: | ---: |\n",
     );
-    for (encoder, _) in codecs::ENCODERS.iter().filter(|(name, _)| codecs::is_available(name)) {
+    for (encoder, _) in codecs::ENCODERS
+        .iter()
+        .filter(|(name, _)| codecs::is_available(name))
+    {
         for (w, h) in [(640, 480), (1280, 720), (1920, 1080)] {
             eprintln!("{encoder} {w}x{h} …");
             let (cpu, p50, p99) = measure(encoder, w, h);
-            table.push_str(&format!("| {encoder} | {w}x{h} | {cpu:.2} | {p50:.1} | {p99:.1} |\n"));
+            table.push_str(&format!(
+                "| {encoder} | {w}x{h} | {cpu:.2} | {p50:.1} | {p99:.1} |\n"
+            ));
         }
     }
     println!("{table}");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("bench-encoders.md");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-encoders.md");
     std::fs::write(&out, &table).unwrap();
     eprintln!("written to {}", out.display());
 }

@@ -64,18 +64,7 @@ async fn show_code(
             }
         };
         match serve(&mut channel, &code).await {
-            Ok(announced) => {
-                let fingerprint = channel.peer().fingerprint;
-                channel.close().await;
-                let name = remember(
-                    config_dir,
-                    settings.name.as_deref(),
-                    &announced,
-                    fingerprint,
-                )?;
-                eprintln!("paired with {name} ({fingerprint}); it is now trusted");
-                return Ok(());
-            }
+            Ok(announced) => return conclude(channel, config_dir, settings, &announced).await,
             Err(PairError::Code(PairingError::WrongCode { .. })) => {
                 let left = guard.record_failure();
                 let _ = channel.send(&refusal(left)).await;
@@ -133,14 +122,19 @@ async fn enter_code(
     let (announced, confirm) = client.handle_server_start(&channel.recv().await?)?;
     channel.send(&confirm).await?;
     client.handle_server_confirm(&channel.recv().await?)?;
+    conclude(channel, config_dir, settings, &announced).await
+}
+
+/// Both sides, once the other is proven: hang up, trust it, say so.
+async fn conclude(
+    channel: PairingChannel,
+    config_dir: &Path,
+    settings: &PairSettings,
+    announced: &str,
+) -> anyhow::Result<()> {
     let fingerprint = channel.peer().fingerprint;
     channel.close().await;
-    let name = remember(
-        config_dir,
-        settings.name.as_deref(),
-        &announced,
-        fingerprint,
-    )?;
+    let name = remember(config_dir, settings.name.as_deref(), announced, fingerprint)?;
     eprintln!("paired with {name} ({fingerprint}); it is now trusted");
     Ok(())
 }

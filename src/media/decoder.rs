@@ -12,7 +12,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, codecs, require_elements};
+use super::{MediaError, codecs, element, launch, require_elements};
 use crate::model::{EncodedFrame, Micros, Seq, VideoFrame};
 
 /// The decoding chain after the source: parse, decode with `element`
@@ -62,8 +62,8 @@ impl Decoder {
         wanted: Option<&str>,
     ) -> Result<Self, MediaError> {
         require_elements(&["appsrc", "h264parse", "videoconvert", "appsink"])?;
-        let element = codecs::choose_decoder(wanted, codecs::is_available)?;
-        let fragment = decode_fragment(element);
+        let chosen = codecs::choose_decoder(wanted, codecs::is_available)?;
+        let fragment = decode_fragment(chosen);
         let description = format!(
             "appsrc name=src is-live=true format=time do-timestamp=false \
                caps=video/x-h264,stream-format=byte-stream,alignment=au \
@@ -73,19 +73,10 @@ impl Decoder {
             what: "decoder",
             detail,
         };
-        let pipeline = gst::parse::launch(&description)
-            .map_err(|e| build(e.to_string()))?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| build("not a pipeline".into()))?;
-        let src = pipeline
-            .by_name("src")
-            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            .ok_or_else(|| build("no appsrc".into()))?;
+        let pipeline = launch("decoder", &description)?;
+        let src: gst_app::AppSrc = element(&pipeline, "decoder", "src")?;
         src.set_max_bytes(MAX_QUEUED_BYTES);
-        let sink = pipeline
-            .by_name("sink")
-            .and_then(|e| e.downcast::<gst_app::AppSink>().ok())
-            .ok_or_else(|| build("no appsink".into()))?;
+        let sink: gst_app::AppSink = element(&pipeline, "decoder", "sink")?;
 
         let error_out = out.clone();
         let bus = pipeline.bus().ok_or(MediaError::Start("decoder"))?;
@@ -109,7 +100,7 @@ impl Decoder {
             .set_state(gst::State::Playing)
             .map_err(|_| MediaError::Start("decoder"))?;
         Ok(Self {
-            element,
+            element: chosen,
             pipeline,
             src,
             in_flight,

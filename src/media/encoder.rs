@@ -13,7 +13,9 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, SourceSpec, codecs, h264, pattern, require_elements, v4l2};
+use super::{
+    MediaError, SourceSpec, codecs, element, h264, launch, pattern, require_elements, v4l2,
+};
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
 /// Encoder knobs, in the units users give them.
@@ -68,30 +70,10 @@ impl EncoderPipeline {
         let plan = plan(source, settings)?;
         let (description, encoder_name) = (plan.description.clone(), plan.encoder.clone());
         tracing::debug!(%description, "sender pipeline");
-        let pipeline = gst::parse::launch(&description)
-            .map_err(|e| MediaError::Build {
-                what: "encoder",
-                detail: e.to_string(),
-            })?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| MediaError::Build {
-                what: "encoder",
-                detail: "not a pipeline".into(),
-            })?;
-        let element = |name: &str| {
-            pipeline.by_name(name).ok_or_else(|| MediaError::Build {
-                what: "encoder",
-                detail: format!("no element named {name}"),
-            })
-        };
-        let sink = element("sink")?
-            .downcast::<gst_app::AppSink>()
-            .map_err(|_| MediaError::Build {
-                what: "encoder",
-                detail: "sink is not an appsink".into(),
-            })?;
+        let pipeline = launch("encoder", &description)?;
+        let sink: gst_app::AppSink = element(&pipeline, "encoder", "sink")?;
         if let SourceSpec::Test { fail_at, .. } = source {
-            let raw = element("raw")?;
+            let raw: gst::Element = element(&pipeline, "encoder", "raw")?;
             let weak = raw.downgrade();
             let fail_at = *fail_at;
             // Numbers wrap with the pattern's 24 bits; sequence numbers do not.

@@ -10,7 +10,7 @@ use gstreamer::prelude::*;
 use super::encoder::{
     TEST_PATTERN_ELEMENTS, burn_frame_numbers, test_pattern_fragment, x264_fragment,
 };
-use super::{EncoderSettings, MediaError, require_elements};
+use super::{EncoderSettings, MediaError, element, launch, require_elements};
 use crate::model::FrameRate;
 
 /// How long writing a fixture may take before it is called stuck.
@@ -38,13 +38,8 @@ pub fn write_test_pattern(
         what: "fixture",
         detail,
     };
-    let pipeline = gst::parse::launch(&description)
-        .map_err(|e| build(e.to_string()))?
-        .downcast::<gst::Pipeline>()
-        .map_err(|_| build("not a pipeline".into()))?;
-    let raw = pipeline
-        .by_name("raw")
-        .ok_or_else(|| build("no raw capsfilter".into()))?;
+    let pipeline = launch("fixture", &description)?;
+    let raw: gst::Element = element(&pipeline, "fixture", "raw")?;
     burn_frame_numbers(&raw, 0, |_| {})?;
     pipeline
         .set_state(gst::State::Playing)

@@ -34,6 +34,33 @@ pub fn init() -> Result<(), MediaError> {
     gstreamer::init().map_err(|e| MediaError::Init(e.to_string()))
 }
 
+/// Builds the `what` pipeline ("encoder", "decoder", …) from a gst-launch
+/// description.
+fn launch(what: &'static str, description: &str) -> Result<gstreamer::Pipeline, MediaError> {
+    use gstreamer::prelude::*;
+    let build = |detail: String| MediaError::Build { what, detail };
+    gstreamer::parse::launch(description)
+        .map_err(|e| build(e.to_string()))?
+        .downcast::<gstreamer::Pipeline>()
+        .map_err(|_| build("not a pipeline".into()))
+}
+
+/// The element called `name` in the `what` pipeline, as its own type.
+fn element<T: gstreamer::prelude::IsA<gstreamer::Element>>(
+    pipeline: &gstreamer::Pipeline,
+    what: &'static str,
+    name: &str,
+) -> Result<T, MediaError> {
+    use gstreamer::prelude::*;
+    pipeline
+        .by_name(name)
+        .and_then(|e| e.downcast::<T>().ok())
+        .ok_or_else(|| MediaError::Build {
+            what,
+            detail: format!("no {name} of the expected kind"),
+        })
+}
+
 /// Checks that the named GStreamer elements are installed, so a missing
 /// plugin is reported before a pipeline fails half-built.
 fn require_elements(names: &[&'static str]) -> Result<(), MediaError> {

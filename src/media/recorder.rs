@@ -9,7 +9,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 
-use super::{MediaError, require_elements};
+use super::{MediaError, element, launch, require_elements};
 use crate::model::{EncodedFrame, Micros};
 
 /// Bytes queued in appsrc before frames are refused: a slow disk must not
@@ -36,18 +36,8 @@ impl Recorder {
                caps=video/x-h264,stream-format=byte-stream,alignment=au \
              ! h264parse ! matroskamux streamable=true ! filesink location=\"{location}\" sync=false"
         );
-        let build = |detail: String| MediaError::Build {
-            what: "recorder",
-            detail,
-        };
-        let pipeline = gst::parse::launch(&description)
-            .map_err(|e| build(e.to_string()))?
-            .downcast::<gst::Pipeline>()
-            .map_err(|_| build("not a pipeline".into()))?;
-        let src = pipeline
-            .by_name("src")
-            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            .ok_or_else(|| build("no appsrc".into()))?;
+        let pipeline = launch("recorder", &description)?;
+        let src: gst_app::AppSrc = element(&pipeline, "recorder", "src")?;
         src.set_max_bytes(MAX_QUEUED_BYTES);
         pipeline
             .set_state(gst::State::Playing)
