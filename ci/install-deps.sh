@@ -20,7 +20,7 @@ packages=(
   # Xvfb, drawn by Mesa (lavapipe for Vulkan, llvmpipe for GL), and is
   # checked from a screenshot (xwd + ImageMagick)
   ffmpeg xvfb xauth mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0
-  x11-apps imagemagick
+  x11-apps imagemagick xdotool
 )
 
 missing=()

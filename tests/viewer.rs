@@ -9,6 +9,7 @@ mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use camview::media::pattern;
@@ -23,7 +24,9 @@ struct Display {
 
 impl Display {
     fn start() -> Self {
-        let number = 100 + std::process::id() % 400;
+        // Unique per test in this process, and apart from other processes.
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let number = 100 + (std::process::id() % 300) * 4 + NEXT.fetch_add(1, Ordering::Relaxed);
         let name = format!(":{number}");
         let mut cmd = Command::new("Xvfb");
         cmd.args([
@@ -34,10 +37,12 @@ impl Display {
             "-nolisten",
             "tcp",
         ]);
-        let server = Running::spawn(cmd);
+        let mut server = Running::spawn(cmd);
         let socket = format!("/tmp/.X11-unix/X{number}");
         for _ in 0..100 {
             if Path::new(&socket).exists() {
+                // Ours, not a leftover: our server must still be running.
+                assert!(server.is_running(), "Xvfb {name} exited: {}", server.log());
                 return Self {
                     _server: server,
                     name,
@@ -152,6 +157,96 @@ fn the_window_shows_the_stream_and_its_overlay() {
     );
 
     // The window closes itself when the run ends, and the run succeeds.
+    assert!(
+        viewer.wait(Duration::from_secs(20)).success(),
+        "{}",
+        viewer.log()
+    );
+}
+
+/// Presses `key` in the camview window, as a user would.
+fn press(display: &Display, key: &str) {
+    let status = Command::new("xdotool")
+        .env("DISPLAY", &display.name)
+        .args([
+            "search",
+            "--sync",
+            "--name",
+            "camview",
+            "windowfocus",
+            "--sync",
+            "key",
+            key,
+        ])
+        .status()
+        .expect("xdotool is needed (Debian: xdotool)");
+    assert!(status.success(), "xdotool could not press {key}");
+}
+
+#[test]
+fn keys_take_a_screenshot_and_start_and_stop_a_recording() {
+    let display = Display::start();
+    let runtime_dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
+    let mut viewer = Running::spawn({
+        let mut cmd = laptop.command(&[
+            "receive",
+            &sender.addr,
+            "--peer",
+            &camera.fingerprint,
+            "--duration",
+            "9",
+        ]);
+        cmd.env("DISPLAY", &display.name)
+            .env("XDG_RUNTIME_DIR", runtime_dir.path())
+            .current_dir(work.path());
+        cmd
+    });
+    viewer.wait_for_verified(30, Duration::from_secs(30));
+
+    let files = |ext: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(work.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect()
+    };
+    press(&display, "p");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while files("png").is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let png = files("png");
+    assert_eq!(png.len(), 1, "P saved no screenshot");
+    // A real PNG of the picture's size: the signature, then IHDR 320x240.
+    let bytes = std::fs::read(&png[0]).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[16..24], &[0, 0, 1, 64, 0, 0, 0, 240]);
+
+    press(&display, "r");
+    viewer.wait_for_line("recording to camview-", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(2));
+    press(&display, "r");
+    viewer.wait_for_line("recorded to camview-", Duration::from_secs(5));
+    let mkv = files("mkv");
+    assert_eq!(mkv.len(), 1, "R made no recording");
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .arg(&mkv[0])
+        .output()
+        .expect("ffprobe is needed (Debian: ffmpeg)");
+    let frames: u64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        frames >= 30,
+        "the recording holds {frames} frames for two seconds"
+    );
+
     assert!(
         viewer.wait(Duration::from_secs(20)).success(),
         "{}",

@@ -148,7 +148,10 @@ impl ViewerApp {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let path = PathBuf::from(format!("camview-{ms}.png"));
-        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+        // Written under another name and renamed when complete, so no one
+        // ever sees half a picture.
+        let partial = path.with_extension("png.part");
+        let file = std::fs::File::create(&partial).map_err(|e| e.to_string())?;
         let (width, height) = (
             u32::try_from(picture.width).map_err(|e| e.to_string())?,
             u32::try_from(picture.height).map_err(|e| e.to_string())?,
@@ -160,6 +163,8 @@ impl ViewerApp {
         writer
             .write_image_data(&picture.rgba)
             .map_err(|e| e.to_string())?;
+        writer.finish().map_err(|e| e.to_string())?;
+        std::fs::rename(&partial, &path).map_err(|e| e.to_string())?;
         Ok(path)
     }
 
