@@ -12,7 +12,9 @@ use camview::app::receive;
 use camview::cli::{Cli, Command, TrustCommand};
 use camview::config::{PairSettings, ReceiveSettings, SendSettings};
 use camview::identity::{self, Identity, TrustStore};
-use camview::viewer::{self, Link};
+use camview::viewer;
+#[cfg(feature = "viewer")]
+use camview::viewer::Link;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,35 +82,46 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Receive(args) => {
             let settings = ReceiveSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
             let identity = load_identity()?;
-            if settings.headless {
+            if settings.headless || !viewer::display_available() {
+                if !settings.headless {
+                    tracing::info!(
+                        "no window here (no display, or built without the viewer); running headless"
+                    );
+                }
                 return runtime()?
                     .block_on(receive::run(settings, identity, None))
                     .map(|_| ());
             }
-            if !viewer::display_available() {
-                tracing::info!("no display (DISPLAY or WAYLAND_DISPLAY); running headless");
-                return runtime()?
-                    .block_on(receive::run(settings, identity, None))
-                    .map(|_| ());
-            }
-            // The window must own the main thread; the receiver runs beside it.
-            let link = Link::new();
-            let receiver_link = link.clone();
-            let runtime = runtime()?;
-            let receiver = std::thread::Builder::new()
-                .name("camview-receive".into())
-                .spawn(move || {
-                    runtime.block_on(receive::run(settings, identity, Some(receiver_link)))
-                })
-                .context("starting the receiver thread")?;
-            let shown = viewer::run(link, "camview");
-            let received = receiver
-                .join()
-                .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
-            shown?;
-            received.map(|_| ())
+            receive_with_window(settings, identity)
         }
     }
+}
+
+/// Runs the receiver beside the window: the window must own the main
+/// thread.
+#[cfg(feature = "viewer")]
+fn receive_with_window(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<()> {
+    let link = Link::new();
+    let receiver_link = link.clone();
+    let runtime = runtime()?;
+    let receiver = std::thread::Builder::new()
+        .name("camview-receive".into())
+        .spawn(move || runtime.block_on(receive::run(settings, identity, Some(receiver_link))))
+        .context("starting the receiver thread")?;
+    let shown = viewer::run(link, "camview");
+    let received = receiver
+        .join()
+        .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
+    shown?;
+    received.map(|_| ())
+}
+
+/// Built without the viewer: there is no window to run beside.
+#[cfg(not(feature = "viewer"))]
+fn receive_with_window(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<()> {
+    runtime()?
+        .block_on(receive::run(settings, identity, None))
+        .map(|_| ())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+#[cfg(feature = "viewer")]
 use eframe::egui;
 
 use super::{ConnectionState, Overlay};
@@ -20,6 +21,7 @@ pub enum Command {
 
 /// Commands waiting at most: keys pressed faster than the receiver looks
 /// (it looks every 100 ms) are dropped.
+#[cfg(feature = "viewer")]
 const MAX_COMMANDS: usize = 16;
 
 #[derive(Default)]
@@ -28,6 +30,7 @@ struct Shared {
     state: Mutex<Option<ConnectionState>>,
     overlay: Mutex<Overlay>,
     commands: Mutex<VecDeque<Command>>,
+    #[cfg(feature = "viewer")]
     repaint: Mutex<Option<egui::Context>>,
     closed: AtomicBool,
     ended: AtomicBool,
@@ -95,6 +98,7 @@ impl Link {
     }
 
     fn repaint(&self) {
+        #[cfg(feature = "viewer")]
         if let Some(ctx) = lock(&self.0.repaint).as_ref() {
             ctx.request_repaint();
         }
@@ -102,22 +106,27 @@ impl Link {
 
     // --- the window's side ---
 
+    #[cfg(feature = "viewer")]
     pub(super) fn attach(&self, ctx: &egui::Context) {
         *lock(&self.0.repaint) = Some(ctx.clone());
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn take_frame(&self) -> Option<VideoFrame> {
         lock(&self.0.frame).take()
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn state(&self) -> Option<ConnectionState> {
         lock(&self.0.state).clone()
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn overlay(&self) -> Overlay {
         lock(&self.0.overlay).clone()
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn send(&self, command: Command) {
         let mut commands = lock(&self.0.commands);
         if commands.len() < MAX_COMMANDS {
@@ -125,10 +134,12 @@ impl Link {
         }
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn close(&self) {
         self.0.closed.store(true, Ordering::Relaxed);
     }
 
+    #[cfg(feature = "viewer")]
     pub(super) fn is_ended(&self) -> bool {
         self.0.ended.load(Ordering::Relaxed)
     }

@@ -6,12 +6,24 @@
 //! that need the receiver (recording) go back through the same link. Uses
 //! only `model` of camview's rooms.
 
+//!
+//! The window itself needs the `viewer` feature (on by default); the link,
+//! the state and the conversion are plain Rust and always built.
+
 mod convert;
 mod link;
 mod state;
+#[cfg(feature = "viewer")]
 mod window;
 
 pub use convert::i420_to_rgba;
 pub use link::{Command, Link};
 pub use state::{ConnectionState, KEYS, Overlay};
+#[cfg(feature = "viewer")]
 pub use window::{OVERLAY_FILL, ViewerError, display_available, run};
+
+/// Without the `viewer` feature there is never a window.
+#[cfg(not(feature = "viewer"))]
+pub fn display_available() -> bool {
+    false
+}
