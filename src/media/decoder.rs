@@ -12,7 +12,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
-use super::{MediaError, codecs, element, launch, require_elements};
+use super::{MediaError, codecs, element, launch, push_access_unit, require_elements};
 use crate::model::{EncodedFrame, Micros, Seq, VideoFrame};
 
 /// The decoding chain after the source: parse, decode with `element`
@@ -123,23 +123,13 @@ impl Decoder {
             }
             in_flight.push_back((frame.seq, frame.capture_time));
         }
-        let mut buffer = gst::Buffer::from_mut_slice(frame.data);
-        {
-            // A fresh buffer has one owner, so get_mut succeeds.
-            if let Some(b) = buffer.get_mut() {
-                b.set_pts(seq_to_pts(frame.seq));
-                if !frame.keyframe {
-                    b.set_flags(gst::BufferFlags::DELTA_UNIT);
-                }
-            }
-        }
-        self.src
-            .push_buffer(buffer)
-            .map(|_| ())
-            .map_err(|e| MediaError::Build {
-                what: "decoder",
-                detail: format!("the decoder stopped accepting frames ({e:?})"),
-            })
+        push_access_unit(
+            &self.src,
+            "decoder",
+            frame.data,
+            seq_to_pts(frame.seq),
+            frame.keyframe,
+        )
     }
 }
 

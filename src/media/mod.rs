@@ -61,6 +61,32 @@ fn element<T: gstreamer::prelude::IsA<gstreamer::Element>>(
         })
 }
 
+/// Pushes one H.264 access unit into an appsrc, timestamped `pts` and
+/// flagged as a delta unit unless it is a keyframe. Fails only when the
+/// `what` pipeline no longer accepts input.
+fn push_access_unit(
+    src: &gstreamer_app::AppSrc,
+    what: &'static str,
+    data: Vec<u8>,
+    pts: gstreamer::ClockTime,
+    keyframe: bool,
+) -> Result<(), MediaError> {
+    let mut buffer = gstreamer::Buffer::from_mut_slice(data);
+    // A fresh buffer has one owner, so get_mut succeeds.
+    if let Some(b) = buffer.get_mut() {
+        b.set_pts(pts);
+        if !keyframe {
+            b.set_flags(gstreamer::BufferFlags::DELTA_UNIT);
+        }
+    }
+    src.push_buffer(buffer)
+        .map(|_| ())
+        .map_err(|e| MediaError::Build {
+            what,
+            detail: format!("the {what} stopped accepting frames ({e:?})"),
+        })
+}
+
 /// Checks that the named GStreamer elements are installed, so a missing
 /// plugin is reported before a pipeline fails half-built.
 fn require_elements(names: &[&'static str]) -> Result<(), MediaError> {

@@ -9,7 +9,7 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 
-use super::{MediaError, element, launch, require_elements};
+use super::{MediaError, element, launch, push_access_unit, require_elements};
 use crate::model::{EncodedFrame, Micros};
 
 /// Bytes queued in appsrc before frames are refused: a slow disk must not
@@ -54,20 +54,13 @@ impl Recorder {
     pub fn push(&mut self, frame: &EncodedFrame) -> Result<(), MediaError> {
         let first = *self.first.get_or_insert(frame.capture_time);
         let pts = gst::ClockTime::from_useconds(frame.capture_time.saturating_sub(first).0);
-        let mut buffer = gst::Buffer::from_slice(frame.data.clone());
-        if let Some(b) = buffer.get_mut() {
-            b.set_pts(pts);
-            if !frame.keyframe {
-                b.set_flags(gst::BufferFlags::DELTA_UNIT);
-            }
-        }
-        self.src
-            .push_buffer(buffer)
-            .map(|_| ())
-            .map_err(|e| MediaError::Build {
-                what: "recorder",
-                detail: format!("the recording stopped accepting frames ({e:?})"),
-            })
+        push_access_unit(
+            &self.src,
+            "recorder",
+            frame.data.clone(),
+            pts,
+            frame.keyframe,
+        )
     }
 
     /// Ends the recording cleanly: every frame pushed is written.
