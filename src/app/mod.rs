@@ -59,6 +59,15 @@ fn leaving() -> Farewell {
     (GoodbyeCode::Leaving, "the sender stopped".to_owned())
 }
 
+/// Sleeps until `deadline`, or forever when there is none (a `select!` arm
+/// that is off).
+pub(crate) async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub(crate) async fn interrupted() {
     let ctrl_c = tokio::signal::ctrl_c();

@@ -13,7 +13,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::metrics::{self, MetricsText};
-use super::{GOODBYE_TIMEOUT, interrupted, new_session};
+use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern};
@@ -712,13 +712,6 @@ async fn window_closed(link: Option<&Link>) {
     };
     while !link.is_closed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

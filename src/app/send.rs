@@ -9,7 +9,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
-use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session};
+use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, EncoderOutput, EncoderPipeline};
@@ -255,9 +255,14 @@ impl<'a> Watchdog<'a> {
             "the video source failed ({why}); restarting it in {:.1} s",
             self.backoff.as_secs_f64()
         );
+        self.schedule_restart();
+        Ok(())
+    }
+
+    /// Plans the next start after the current backoff, and lengthens it.
+    fn schedule_restart(&mut self) {
         self.restart_at = Some(Instant::now() + self.backoff);
         self.backoff = (self.backoff * 2).min(MAX_RESTART_BACKOFF);
-        Ok(())
     }
 
     /// Starts the source again, numbering on as if it had never stopped.
@@ -289,8 +294,7 @@ impl<'a> Watchdog<'a> {
                     "the video source did not restart ({e}); trying again in {:.1} s",
                     self.backoff.as_secs_f64()
                 );
-                self.restart_at = Some(Instant::now() + self.backoff);
-                self.backoff = (self.backoff * 2).min(MAX_RESTART_BACKOFF);
+                self.schedule_restart();
             }
         }
         Ok(())
@@ -319,13 +323,6 @@ impl<'a> Watchdog<'a> {
     /// When the planned restart is due.
     fn restart_deadline(&self) -> Option<tokio::time::Instant> {
         self.restart_at.map(tokio::time::Instant::from_std)
-    }
-}
-
-async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 
