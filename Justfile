@@ -22,13 +22,20 @@ build: deps
 demo seconds="10": build
     bash ci/demo.sh {{seconds}}
 
-# The whole test suite: formatting, lints, unit and end-to-end tests, and a
-# short fuzz pass over the wire protocol.
+# The whole test suite: formatting, lints, unit and end-to-end tests, the
+# V4L2 tests in a VM, and a short fuzz pass over the wire protocol.
 test: deps
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked
+    just test-vm
     just fuzz 10
+
+# The V4L2 end-to-end tests (tests/v4l2.rs) inside a VM with a real kernel
+# and a v4l2loopback camera fed from a recorded fixture (ci/vm/run.sh).
+# FILTER picks tests by name.
+test-vm *filter: deps
+    bash ci/test-vm.sh {{filter}}
 
 # Fuzz the wire decoder and session, each for SECONDS (nightly + cargo-fuzz).
 fuzz seconds="60": deps

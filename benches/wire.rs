@@ -17,6 +17,7 @@ fn frame(len: usize) -> EncodedFrame {
         seq: Seq(1),
         capture_time: Micros(1_764_000_000_000_000),
         keyframe: false,
+        discontinuity: false,
         data: vec![0x5a; len],
     }
 }

@@ -21,6 +21,11 @@ packages=(
   # checked from a screenshot (xwd + ImageMagick)
   ffmpeg xvfb xauth mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0
   x11-apps imagemagick xdotool
+  # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through
+  # virtme-ng (a venv; it needs busybox for its initramfs), v4l2loopback
+  # built against the kernel's headers, v4l-utils for the test's writer
+  qemu-system-x86 linux-image-amd64 linux-headers-amd64 v4l2loopback-source
+  busybox-static python3-venv v4l-utils
 )
 
 missing=()

@@ -151,6 +151,10 @@ pub struct EncodedFrame {
     pub capture_time: Micros,
     /// True for an IDR access unit that starts a decodable run (with SPS/PPS).
     pub keyframe: bool,
+    /// True when this picture does not continue the ones before it: a
+    /// camera started or restarted, so whatever its scene shows (a clock,
+    /// a fixture's burned-in numbers) starts over here.
+    pub discontinuity: bool,
     /// The access unit in Annex-B form.
     pub data: Vec<u8>,
 }
@@ -161,6 +165,7 @@ impl fmt::Debug for EncodedFrame {
             .field("seq", &self.seq)
             .field("capture_time", &self.capture_time)
             .field("keyframe", &self.keyframe)
+            .field("discontinuity", &self.discontinuity)
             .field("len", &self.data.len())
             .finish()
     }
@@ -207,6 +212,9 @@ impl fmt::Debug for VideoFrame {
 pub enum FrameCheck {
     /// The picture carries the number of the frame it was sent as.
     Verified,
+    /// A camera's picture, in order, but this many of the camera's
+    /// pictures before it never reached the sender (lost at capture).
+    VerifiedAfterLoss(u32),
     /// The picture carries another frame's number: frames were swapped,
     /// repeated or mislabelled.
     Mismatched,

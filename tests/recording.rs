@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Node, Running, Sender, receive};
+use support::{Node, Sender, receive};
 
 /// What ffprobe reads from a file: (frames decoded, codec, width, height).
 fn probe(path: &Path) -> (u64, String, u64, u64) {
@@ -71,15 +71,12 @@ fn a_recording_killed_mid_way_still_plays_up_to_the_kill() {
     let (camera, laptop) = (Node::new(), Node::new());
     let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
     let file = laptop.config_dir().join("killed.mkv");
-    let mut receiver = Running::spawn(laptop.command(&[
-        "receive",
+    let mut receiver = support::spawn_receive(
+        &laptop,
         &sender.addr,
-        "--peer",
         &camera.fingerprint,
-        "--headless",
-        "--record",
-        file.to_str().unwrap(),
-    ]));
+        &["--record", file.to_str().unwrap()],
+    );
     receiver.wait_for_verified(90, Duration::from_secs(20));
     receiver.kill();
 

@@ -151,17 +151,12 @@ fn sender_and_receiver_serve_prometheus_metrics() {
         &[&laptop],
         &["--size", "320x240", "--metrics", "127.0.0.1:0"],
     );
-    let mut receiver = Running::spawn(laptop.command(&[
-        "receive",
+    let mut receiver = support::spawn_receive(
+        &laptop,
         &sender.addr,
-        "--peer",
         &camera.fingerprint,
-        "--headless",
-        "--duration",
-        "4",
-        "--metrics",
-        "127.0.0.1:0",
-    ]));
+        &["--duration", "4", "--metrics", "127.0.0.1:0"],
+    );
     receiver.wait_for_verified(60, Duration::from_secs(20));
     let scrape = |process: &mut Running| {
         let line = process.wait_for_line("metrics on http://", Duration::from_secs(5));

@@ -8,6 +8,10 @@
 //! is still full would make every frame an IDR for everybody and win
 //! nothing. A new viewer also waits for a keyframe, and asks for one so its
 //! first picture comes quickly.
+//!
+//! A frame flagged as a discontinuity (a camera started or restarted) tells
+//! the viewer that the pictures start over. A viewer that missed that frame,
+//! or joined after it, gets the flag on the first frame it does receive.
 
 use std::sync::Arc;
 
@@ -35,6 +39,8 @@ struct Viewer {
     /// A keyframe was requested for this viewer and has not reached it yet.
     asked: bool,
     dropped: u64,
+    /// The next frame this viewer gets must carry the discontinuity flag.
+    owes_discontinuity: bool,
 }
 
 /// What the caller must do after a call.
@@ -54,6 +60,9 @@ pub(crate) struct FanOut {
     viewers: Vec<Viewer>,
     /// Frames not sent to some viewer, summed over all viewers ever.
     skipped: u64,
+    /// The source is a camera: its frames have started with a
+    /// discontinuity, which joining viewers are owed too.
+    camera: bool,
 }
 
 impl FanOut {
@@ -91,6 +100,7 @@ impl FanOut {
             waiting_for_keyframe: true,
             asked: true,
             dropped: 0,
+            owes_discontinuity: self.camera,
         });
         Outcome {
             request_keyframe: true,
@@ -120,9 +130,11 @@ impl FanOut {
     /// Hands `frame` to every viewer that can take it.
     pub(crate) fn handle_frame(&mut self, frame: Arc<EncodedFrame>) -> Outcome {
         let mut outcome = Outcome::default();
+        self.camera |= frame.discontinuity;
         let skipped = &mut self.skipped;
         self.viewers.retain_mut(|v| {
             if v.waiting_for_keyframe && !frame.keyframe {
+                v.owes_discontinuity |= frame.discontinuity;
                 v.dropped += 1;
                 *skipped += 1;
                 if !v.asked && v.queue.capacity() > 0 {
@@ -132,8 +144,17 @@ impl FanOut {
                 }
                 return true;
             }
-            match v.queue.try_send(ViewerItem::Frame(Arc::clone(&frame))) {
+            let item = if v.owes_discontinuity && !frame.discontinuity {
+                Arc::new(EncodedFrame {
+                    discontinuity: true,
+                    ..EncodedFrame::clone(&frame)
+                })
+            } else {
+                Arc::clone(&frame)
+            };
+            match v.queue.try_send(ViewerItem::Frame(item)) {
                 Ok(()) => {
+                    v.owes_discontinuity = false;
                     if frame.keyframe {
                         v.asked = false;
                     }
@@ -146,6 +167,7 @@ impl FanOut {
                     }
                     v.waiting_for_keyframe = true;
                     v.asked = false;
+                    v.owes_discontinuity |= frame.discontinuity;
                     v.dropped += 1;
                     *skipped += 1;
                     true
@@ -190,6 +212,7 @@ mod tests {
             seq: Seq(seq),
             capture_time: Micros(seq),
             keyframe,
+            discontinuity: false,
             data: vec![0; 10],
         })
     }
@@ -198,7 +221,12 @@ mod tests {
         std::iter::from_fn(|| rx.try_recv().ok())
             .map(|item| match item {
                 ViewerItem::Info(_) => "info".to_owned(),
-                ViewerItem::Frame(f) => format!("{}{}", f.seq.0, if f.keyframe { "k" } else { "" }),
+                ViewerItem::Frame(f) => format!(
+                    "{}{}{}",
+                    f.seq.0,
+                    if f.keyframe { "k" } else { "" },
+                    if f.discontinuity { "!" } else { "" }
+                ),
             })
             .collect()
     }
@@ -244,6 +272,54 @@ mod tests {
             drain(&mut fast),
             ["info", "0k", "1", "2", "3", "4", "5", "6", "7", "8k", "9"]
         );
+    }
+
+    fn restart(seq: u64) -> Arc<EncodedFrame> {
+        Arc::new(EncodedFrame {
+            discontinuity: true,
+            ..EncodedFrame::clone(&frame(seq, true))
+        })
+    }
+
+    #[test]
+    fn a_viewer_that_misses_a_camera_restart_still_hears_of_it() {
+        let mut fan = FanOut::default();
+        let _ = fan.handle_info(info());
+        let (slow_tx, mut slow) = mpsc::channel(2); // info + 1 frame
+        let _ = fan.handle_join(1, slow_tx);
+        let _ = fan.handle_frame(restart(0));
+        // Full: the restart at 1 is lost to it, and so is the delta after.
+        let _ = fan.handle_frame(restart(1));
+        let _ = fan.handle_frame(frame(2, false));
+        assert_eq!(drain(&mut slow), ["info", "0k!"]);
+        let _ = fan.handle_frame(frame(3, true));
+        let _ = fan.handle_frame(frame(4, false));
+        assert_eq!(drain(&mut slow), ["3k!", "4"]);
+    }
+
+    #[test]
+    fn a_viewer_joining_a_camera_stream_starts_with_a_discontinuity() {
+        let mut fan = FanOut::default();
+        let _ = fan.handle_info(info());
+        let (first_tx, mut first) = mpsc::channel(8);
+        let _ = fan.handle_join(1, first_tx);
+        let _ = fan.handle_frame(restart(0));
+        let _ = fan.handle_frame(frame(1, false));
+        let (late_tx, mut late) = mpsc::channel(8);
+        let _ = fan.handle_join(2, late_tx);
+        let _ = fan.handle_frame(frame(2, true));
+        assert_eq!(drain(&mut first), ["info", "0k!", "1", "2k"]);
+        assert_eq!(drain(&mut late), ["info", "2k!"]);
+    }
+
+    #[test]
+    fn a_pattern_stream_never_claims_a_discontinuity() {
+        let mut fan = FanOut::default();
+        let _ = fan.handle_frame(frame(0, true));
+        let (tx, mut rx) = mpsc::channel(8);
+        let _ = fan.handle_join(1, tx);
+        let _ = fan.handle_frame(frame(1, true));
+        assert_eq!(drain(&mut rx), ["1k"]);
     }
 
     #[test]

@@ -304,6 +304,7 @@ mod tests {
                 seq: crate::model::Seq(seq),
                 capture_time: crate::model::Micros(0),
                 keyframe,
+                discontinuity: false,
                 data: vec![0; 100],
             });
         }

@@ -16,7 +16,7 @@ use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::identity::{self, Identity};
-use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern};
+use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern::Numbering};
 use crate::model::{EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
@@ -262,6 +262,8 @@ struct Receiver<'a> {
     decoded_tx: mpsc::Sender<DecodedOutput>,
     decoded_rx: mpsc::Receiver<DecodedOutput>,
     waiting_for_keyframe: bool,
+    /// Which number each picture must show.
+    numbering: Numbering,
     /// Decoded pictures waiting for their presentation time (headless: only
     /// their timing is kept).
     jitter: JitterBuffer<Option<VideoFrame>>,
@@ -300,6 +302,7 @@ impl<'a> Receiver<'a> {
             decoded_tx,
             decoded_rx,
             waiting_for_keyframe: true,
+            numbering: Numbering::default(),
             jitter: JitterBuffer::new(settings.latency),
             link,
             record_pending: None,
@@ -321,6 +324,7 @@ impl<'a> Receiver<'a> {
             self.decoder = None;
             while self.decoded_rx.try_recv().is_ok() {}
             self.stats.handle_new_stream();
+            self.numbering = Numbering::default();
             self.jitter.reset();
             self.clock = ClockSync::default();
             self.info = None;
@@ -364,6 +368,9 @@ impl<'a> Receiver<'a> {
                         Some(Event::StreamInfo(info)) => self.handle_info(info)?,
                         Some(Event::Frame(frame)) => {
                             self.stats.handle_received(frame.data.len());
+                            if frame.discontinuity {
+                                self.numbering.handle_discontinuity(frame.seq);
+                            }
                             if self.waiting_for_keyframe && !frame.keyframe {
                                 continue;
                             }
@@ -476,7 +483,7 @@ impl<'a> Receiver<'a> {
 
     fn handle_picture(&mut self, picture: VideoFrame) {
         let check = match picture.luma() {
-            Some(luma) => pattern::check(
+            Some(luma) => self.numbering.check(
                 picture.seq,
                 luma,
                 picture.width as usize,
@@ -672,13 +679,18 @@ impl<'a> Receiver<'a> {
         };
         let t = &summary.totals;
         eprintln!(
-            "done ({}): {} frames decoded, {} verified, {} missing, {} unreadable, {} mismatched{}{}",
+            "done ({}): {} frames decoded, {} verified, {} missing, {} unreadable, {} mismatched{}{}{}",
             summary.ended,
             t.frames_decoded,
             t.frames_verified,
             t.frames_missing,
             t.frames_unreadable,
             t.frames_mismatched,
+            if t.frames_lost_at_capture > 0 {
+                format!(", {} lost at capture", t.frames_lost_at_capture)
+            } else {
+                String::new()
+            },
             summary.latency.as_ref().map_or(String::new(), |l| format!(
                 "; latency p50 {:.1} ms p99 {:.1} ms",
                 l.p50_ms, l.p99_ms

@@ -107,6 +107,7 @@ impl EncoderPipeline {
             next_seq: first_seq,
             info: None,
             skip_to_keyframe: false,
+            discontinuity_pending: source.is_camera(),
             encoder_name,
         }));
         let eos_out = out.clone();
@@ -125,14 +126,25 @@ impl EncoderPipeline {
         } else {
             gst::State::Paused
         };
-        pipeline
+        let started = pipeline
             .set_state(initial)
-            .map_err(|_| MediaError::Start("encoder"))?;
-        let capture = match &plan.capture {
-            Some((path, mode)) => Some(v4l2::Capture::start(path, *mode, &pipeline, move |e| {
-                let _ = capture_out.try_send(EncoderOutput::Error(e));
-            })?),
-            None => None,
+            .map_err(|_| MediaError::Start("encoder"))
+            .and_then(|_| {
+                plan.capture
+                    .as_ref()
+                    .map(|(path, mode)| {
+                        v4l2::Capture::start(path, *mode, &pipeline, move |e| {
+                            let _ = capture_out.try_send(EncoderOutput::Error(e));
+                        })
+                    })
+                    .transpose()
+            });
+        let capture = match started {
+            Ok(capture) => capture,
+            Err(e) => {
+                let _ = pipeline.set_state(gst::State::Null);
+                return Err(e);
+            }
         };
         Ok(Self {
             pipeline,
@@ -382,6 +394,9 @@ struct SinkState {
     info: Option<StreamInfo>,
     /// A frame was dropped: skip deltas until the next keyframe.
     skip_to_keyframe: bool,
+    /// A camera (re)started and no frame has gone out since: the next one
+    /// sent is flagged as a discontinuity.
+    discontinuity_pending: bool,
     encoder_name: String,
 }
 
@@ -437,10 +452,14 @@ fn on_sample(
         seq,
         capture_time: capture_time(sink, &sample, buffer),
         keyframe,
+        discontinuity: state.discontinuity_pending,
         data,
     };
     match out.try_send(EncoderOutput::Frame(frame)) {
-        Ok(()) => state.skip_to_keyframe = false,
+        Ok(()) => {
+            state.skip_to_keyframe = false;
+            state.discontinuity_pending = false;
+        }
         Err(mpsc::error::TrySendError::Full(_)) => {
             tracing::warn!(%seq, "sender queue full; dropping frames until the next keyframe");
             state.skip_to_keyframe = true;

@@ -99,12 +99,81 @@ pub fn read(luma: &[u8], stride: usize, width: u32, height: u32) -> Option<u32> 
 /// pattern at all) never reads as a valid number.
 const CHECK_XOR: u8 = 0x5a;
 
-/// Checks a decoded picture: does its luma carry `seq`'s number?
-pub fn check(seq: Seq, luma: &[u8], stride: usize, width: u32, height: u32) -> FrameCheck {
-    match read(luma, stride, width, height) {
-        None => FrameCheck::Unreadable,
-        Some(n) if u64::from(n) == seq.0 & u64::from(MAX_NUMBER) => FrameCheck::Verified,
-        Some(_) => FrameCheck::Mismatched,
+/// Which number each decoded picture must show.
+///
+/// The test pattern and the recorded fixtures are numbered by sequence
+/// number, so picture `seq` shows `seq`. A camera's pictures show whatever
+/// its scene shows (in the V4L2 tests, a fixture played into the device
+/// before the sender opened it), so after each discontinuity (the camera
+/// started or restarted) the first readable picture sets the offset, and
+/// every later one must keep to it. A camera's number running ahead means
+/// its pictures were lost before the sender captured them (a driver that
+/// overwrote a buffer nobody had taken yet): counted, and the offset moves
+/// on. A repeated or reordered picture, or any jump at all in the
+/// sender's own pattern, is a mismatch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Numbering {
+    /// Added to the sequence number (modulo the pattern's range).
+    offset: u32,
+    /// A discontinuity at this frame: the next readable picture at or after
+    /// it sets the offset.
+    rebase_from: Option<Seq>,
+    /// The stream comes from a camera (it has had a discontinuity).
+    camera: bool,
+}
+
+/// The furthest a camera's numbers may run ahead and still count as lost
+/// pictures rather than a wrong one: ten seconds at 60 fps.
+const MAX_CAPTURE_LOSS: u32 = 600;
+
+impl Numbering {
+    /// A frame flagged as a discontinuity arrived.
+    pub fn handle_discontinuity(&mut self, seq: Seq) {
+        self.rebase_from = Some(seq);
+        self.camera = true;
+    }
+
+    /// The offset in use: zero for the pattern and recordings.
+    pub fn offset(&self) -> u32 {
+        self.offset
+    }
+
+    /// Checks a decoded picture: does its luma carry the number `seq` must
+    /// show?
+    pub fn check(
+        &mut self,
+        seq: Seq,
+        luma: &[u8],
+        stride: usize,
+        width: u32,
+        height: u32,
+    ) -> FrameCheck {
+        let Some(number) = read(luma, stride, width, height) else {
+            return FrameCheck::Unreadable;
+        };
+        let low = (seq.0 & u64::from(MAX_NUMBER)) as u32;
+        if self.rebase_from.is_some_and(|from| seq >= from) {
+            self.offset = number.wrapping_sub(low) & MAX_NUMBER;
+            self.rebase_from = None;
+        }
+        let expected = low.wrapping_add(self.offset) & MAX_NUMBER;
+        match number.wrapping_sub(expected) & MAX_NUMBER {
+            0 => FrameCheck::Verified,
+            lost if self.camera && lost <= MAX_CAPTURE_LOSS => {
+                tracing::debug!(seq = seq.0, lost, "the camera lost pictures before capture");
+                self.offset = (self.offset + lost) & MAX_NUMBER;
+                FrameCheck::VerifiedAfterLoss(lost)
+            }
+            _ => {
+                tracing::debug!(
+                    seq = seq.0,
+                    number,
+                    expected,
+                    "the picture shows another number"
+                );
+                FrameCheck::Mismatched
+            }
+        }
     }
 }
 
@@ -216,18 +285,96 @@ mod tests {
         }
     }
 
+    fn showing(number: u32) -> Picture {
+        let mut p = Picture::grey(320, 240);
+        p.burn(number);
+        p
+    }
+
+    fn check(numbering: &mut Numbering, seq: u64, p: &Picture) -> FrameCheck {
+        numbering.check(Seq(seq), &p.y, 320, 320, 240)
+    }
+
     #[test]
     fn checks_compare_modulo_the_pattern_range() {
-        let mut p = Picture::grey(320, 240);
-        p.burn(5);
-        let check = |seq| check(Seq(seq), &p.y, 320, 320, 240);
-        assert_eq!(check(5), FrameCheck::Verified);
-        assert_eq!(check(5 + (1 << 24)), FrameCheck::Verified);
-        assert_eq!(check(6), FrameCheck::Mismatched);
-        let grey = Picture::grey(320, 240);
+        let p = showing(5);
+        let mut numbering = Numbering::default();
+        assert_eq!(check(&mut numbering, 5, &p), FrameCheck::Verified);
         assert_eq!(
-            super::check(Seq(0), &grey.y, 320, 320, 240),
+            check(&mut numbering, 5 + (1 << 24), &p),
+            FrameCheck::Verified
+        );
+        assert_eq!(check(&mut numbering, 6, &p), FrameCheck::Mismatched);
+        assert_eq!(
+            check(&mut numbering, 0, &Picture::grey(320, 240)),
             FrameCheck::Unreadable
+        );
+    }
+
+    #[test]
+    fn without_a_discontinuity_the_offset_is_never_guessed() {
+        let mut numbering = Numbering::default();
+        assert_eq!(
+            check(&mut numbering, 0, &showing(40)),
+            FrameCheck::Mismatched
+        );
+        assert_eq!(
+            check(&mut numbering, 1, &showing(41)),
+            FrameCheck::Mismatched
+        );
+        assert_eq!(numbering.offset(), 0);
+        // Nor is a jump in the sender's own pattern taken for a lost picture.
+        assert_eq!(
+            check(&mut numbering, 2, &showing(3)),
+            FrameCheck::Mismatched
+        );
+    }
+
+    #[test]
+    fn a_camera_restart_sets_a_new_offset_and_then_holds_to_it() {
+        let mut numbering = Numbering::default();
+        numbering.handle_discontinuity(Seq(0));
+        // The camera's scene was at 40 when the sender started.
+        assert_eq!(check(&mut numbering, 0, &showing(40)), FrameCheck::Verified);
+        assert_eq!(check(&mut numbering, 1, &showing(41)), FrameCheck::Verified);
+        // The camera lost picture 42 before the sender took it.
+        assert_eq!(
+            check(&mut numbering, 2, &showing(43)),
+            FrameCheck::VerifiedAfterLoss(1)
+        );
+        assert_eq!(check(&mut numbering, 3, &showing(44)), FrameCheck::Verified);
+        // A picture shown twice, or one from the past, is caught.
+        assert_eq!(
+            check(&mut numbering, 4, &showing(44)),
+            FrameCheck::Mismatched
+        );
+        assert_eq!(
+            check(&mut numbering, 4, &showing(10)),
+            FrameCheck::Mismatched
+        );
+        // The camera restarts at frame 100 with its scene back at 0; a
+        // picture from before the restart still counts by the old offset.
+        numbering.handle_discontinuity(Seq(100));
+        assert_eq!(check(&mut numbering, 5, &showing(46)), FrameCheck::Verified);
+        assert_eq!(
+            check(&mut numbering, 100, &showing(0)),
+            FrameCheck::Verified
+        );
+        assert_eq!(
+            check(&mut numbering, 101, &showing(1)),
+            FrameCheck::Verified
+        );
+        assert_eq!(numbering.offset(), MAX_NUMBER + 1 - 100);
+    }
+
+    #[test]
+    fn a_number_far_ahead_is_a_wrong_picture_not_a_loss() {
+        let mut numbering = Numbering::default();
+        numbering.handle_discontinuity(Seq(0));
+        assert_eq!(check(&mut numbering, 0, &showing(0)), FrameCheck::Verified);
+        assert_eq!(
+            check(&mut numbering, 1, &showing(1 + MAX_CAPTURE_LOSS + 1)),
+            FrameCheck::Mismatched
         );
     }
 

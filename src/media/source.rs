@@ -90,6 +90,16 @@ impl SourceSpec {
         }
     }
 
+    /// Whether the pictures come from a camera, whose scene the sender does
+    /// not control: each start of it is a discontinuity. The test pattern
+    /// and recordings number their pictures by sequence number instead.
+    pub fn is_camera(&self) -> bool {
+        matches!(
+            self,
+            Self::V4l2 { .. } | Self::Libcamera { .. } | Self::Argus { .. }
+        )
+    }
+
     /// The capture rate of a live source (a camera or the test pattern):
     /// one that runs whether or not anyone watches, and is restarted when
     /// it fails. `None` for a recording.

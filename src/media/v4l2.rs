@@ -18,11 +18,13 @@ use gstreamer_app as gst_app;
 use super::MediaError;
 use crate::model::FrameRate;
 
-/// Formats camview takes, best first.
-pub const PREFERRED: [[u8; 4]; 4] = [*b"H264", *b"NV12", *b"YUYV", *b"MJPG"];
+/// Formats camview takes, best first. `JPEG` is Motion JPEG under the name
+/// some drivers (and v4l2loopback fed by GStreamer) give it.
+pub const PREFERRED: [[u8; 4]; 5] = [*b"H264", *b"NV12", *b"YUYV", *b"MJPG", *b"JPEG"];
 
 /// Buffers the driver cycles through: enough that a frame is never waiting
-/// for a free buffer, few enough that none grows old in the queue.
+/// for a free buffer, few enough that none grows old in the queue. (The
+/// driver may grant another count; the patched rscam maps what it grants.)
 const DRIVER_BUFFERS: u32 = 4;
 
 /// One picture size a format offers, with its frame rates.
@@ -203,7 +205,7 @@ pub fn appsrc_fragment(mode: &Mode) -> (String, bool) {
             ),
             false,
         ),
-        b"MJPG" => (
+        b"MJPG" | b"JPEG" => (
             format!(
                 "{src} caps=image/jpeg,{common} ! jpegdec ! videoconvert ! video/x-raw,format=I420"
             ),
@@ -221,6 +223,18 @@ pub fn appsrc_fragment(mode: &Mode) -> (String, bool) {
             ),
             true,
         ),
+    }
+}
+
+/// The bytes of one raw picture in `mode`, or `None` for a compressed
+/// format. Drivers may report more (v4l2loopback rounds up to a page); the
+/// rest is not picture.
+pub fn picture_size(mode: &Mode) -> Option<usize> {
+    let pixels = mode.width as usize * mode.height as usize;
+    match &mode.fourcc {
+        b"YUYV" => Some(pixels * 2),
+        b"NV12" => Some(pixels * 3 / 2),
+        _ => None,
     }
 }
 
@@ -253,32 +267,26 @@ impl Capture {
             .by_name("camsrc")
             .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
             .ok_or_else(|| device("no camsrc in the pipeline".into()))?;
-        let mut camera =
-            rscam::Camera::new(&path.to_string_lossy()).map_err(|e| device(e.to_string()))?;
-        camera
-            .start(&rscam::Config {
-                interval: (1, mode.fps),
-                resolution: (mode.width, mode.height),
-                format: &mode.fourcc,
-                nbuffers: DRIVER_BUFFERS,
-                ..rscam::Config::default()
-            })
-            .map_err(|e| {
-                device(format!(
-                    "cannot start capture in {} {}x{}@{}: {e}",
-                    fourcc(&mode.fourcc),
-                    mode.width,
-                    mode.height,
-                    mode.fps
-                ))
-            })?;
+        let camera = open_streaming(path, &mode)?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
         let element: gst::Element = src.clone().upcast();
+        let picture_size = picture_size(&mode);
         let thread = std::thread::Builder::new()
             .name("v4l2-capture".into())
             .spawn(move || {
                 while !thread_stop.load(Ordering::Relaxed) {
+                    // Wait in poll(), which the stop flag can end, never in
+                    // the blocking dequeue: a camera that goes silent must
+                    // not hold the thread (and the device) forever.
+                    match frame_ready(&camera) {
+                        Ok(false) => continue,
+                        Ok(true) => {}
+                        Err(e) => {
+                            on_error(format!("the camera cannot be waited on: {e}"));
+                            return;
+                        }
+                    }
                     let frame = match camera.capture() {
                         Ok(frame) => frame,
                         Err(e) => {
@@ -288,7 +296,18 @@ impl Capture {
                     };
                     // rscam frames borrow the driver's buffer and cannot
                     // cross threads: one copy into GStreamer.
-                    let mut buffer = gst::Buffer::from_mut_slice(frame.to_vec());
+                    let bytes = match picture_size {
+                        Some(size) if frame.len() < size => {
+                            on_error(format!(
+                                "the camera delivered a short picture ({} bytes, {size} expected)",
+                                frame.len()
+                            ));
+                            return;
+                        }
+                        Some(size) => &frame[..size],
+                        None => &frame[..],
+                    };
+                    let mut buffer = gst::Buffer::from_mut_slice(bytes.to_vec());
                     if let (Some(b), Some(pts)) = (
                         buffer.get_mut(),
                         running_time_of(&element, frame.get_timestamp()),
@@ -309,10 +328,63 @@ impl Capture {
     }
 }
 
+/// Opens the device and starts it streaming in `mode`.
+fn open_streaming(path: &Path, mode: &Mode) -> Result<rscam::Camera, MediaError> {
+    let device = |detail: String| MediaError::Device {
+        path: path.to_owned(),
+        detail,
+    };
+    let mut camera =
+        rscam::Camera::new(&path.to_string_lossy()).map_err(|e| device(e.to_string()))?;
+    camera
+        .start(&rscam::Config {
+            interval: (1, mode.fps),
+            resolution: (mode.width, mode.height),
+            format: &mode.fourcc,
+            nbuffers: DRIVER_BUFFERS,
+            ..rscam::Config::default()
+        })
+        .map_err(|e| {
+            device(format!(
+                "cannot start capture in {} {}x{}@{}: {e}",
+                fourcc(&mode.fourcc),
+                mode.width,
+                mode.height,
+                mode.fps
+            ))
+        })?;
+    Ok(camera)
+}
+
+/// How long the capture thread waits for a frame before looking at its
+/// stop flag again.
+const POLL_INTERVAL_MS: i32 = 100;
+
+/// Whether a frame is ready to dequeue, waiting up to [`POLL_INTERVAL_MS`].
+fn frame_ready(camera: &rscam::Camera) -> std::io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(camera, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: 0,
+        tv_nsec: i64::from(POLL_INTERVAL_MS) * 1_000_000,
+    };
+    match poll(&mut fds, Some(&timeout)) {
+        Ok(0) | Err(rustix::io::Errno::INTR) => Ok(false),
+        Ok(_) if fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP) => {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the device reported an error or hang-up",
+            ))
+        }
+        Ok(_) => Ok(true),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl Drop for Capture {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // The thread is blocked in capture() at most one frame interval.
+        // The thread looks at the flag at least every POLL_INTERVAL_MS.
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -326,9 +398,23 @@ fn running_time_of(element: &gst::Element, timestamp_us: u64) -> Option<gst::Clo
     let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     let now_us =
         u64::try_from(now.tv_sec).ok()? * 1_000_000 + u64::try_from(now.tv_nsec).ok()? / 1_000;
-    let age = gst::ClockTime::from_useconds(now_us.saturating_sub(timestamp_us));
+    let age = gst::ClockTime::from_useconds(capture_age_us(now_us, timestamp_us));
     let running = element.clock()?.time().checked_sub(element.base_time()?)?;
     Some(running.saturating_sub(age))
+}
+
+/// Older than this, a buffer's timestamp is not on CLOCK_MONOTONIC.
+const MAX_CAPTURE_AGE_US: u64 = 1_000_000;
+
+/// How long ago the driver stamped a buffer. Not every driver stamps on
+/// CLOCK_MONOTONIC (v4l2loopback passes on whatever its writer set, often
+/// the writer's stream time): a stamp in the future or more than a second
+/// old says so, and the buffer counts as captured now.
+fn capture_age_us(now_us: u64, timestamp_us: u64) -> u64 {
+    match now_us.checked_sub(timestamp_us) {
+        Some(age) if age <= MAX_CAPTURE_AGE_US => age,
+        _ => 0,
+    }
 }
 
 #[cfg(test)]
@@ -399,8 +485,29 @@ mod tests {
     }
 
     #[test]
+    fn a_stamp_off_the_monotonic_clock_counts_as_now() {
+        let now = 5_000_000_000;
+        assert_eq!(capture_age_us(now, now - 12_000), 12_000);
+        assert_eq!(capture_age_us(now, 300_000), 0, "a writer's stream time");
+        assert_eq!(capture_age_us(now, now + 5), 0, "from the future");
+    }
+
+    #[test]
+    fn raw_pictures_are_cut_to_their_size() {
+        let mode = |fourcc| Mode {
+            fourcc,
+            width: 320,
+            height: 240,
+            fps: 30,
+        };
+        assert_eq!(picture_size(&mode(*b"YUYV")), Some(153_600));
+        assert_eq!(picture_size(&mode(*b"NV12")), Some(115_200));
+        assert_eq!(picture_size(&mode(*b"MJPG")), None);
+    }
+
+    #[test]
     fn each_format_gets_its_own_chain() {
-        for code in [*b"YUYV", *b"NV12", *b"MJPG"] {
+        for code in [*b"YUYV", *b"NV12", *b"MJPG", *b"JPEG"] {
             let mode = Mode {
                 fourcc: code,
                 width: 640,

@@ -30,6 +30,9 @@ pub struct Totals {
     pub frames_mismatched: u64,
     /// Decoded pictures without a readable number.
     pub frames_unreadable: u64,
+    /// A camera's pictures that never reached the sender: skipped numbers
+    /// in its scene (see `media::pattern::Numbering`).
+    pub frames_lost_at_capture: u64,
     /// Frames between the first and last decoded of each stream that never
     /// came out of the decoder (skipped by the sender, lost, undecodable).
     pub frames_missing: u64,
@@ -175,6 +178,10 @@ impl ReceiverStats {
         self.totals.frames_decoded += 1;
         match check {
             FrameCheck::Verified => self.totals.frames_verified += 1,
+            FrameCheck::VerifiedAfterLoss(lost) => {
+                self.totals.frames_verified += 1;
+                self.totals.frames_lost_at_capture += u64::from(lost);
+            }
             FrameCheck::Mismatched => self.totals.frames_mismatched += 1,
             FrameCheck::Unreadable => self.totals.frames_unreadable += 1,
         }

@@ -26,6 +26,8 @@ const TYPE_GOODBYE: u8 = 0x09;
 
 const CODEC_H264: u8 = 1;
 const FLAG_KEYFRAME: u8 = 0x01;
+/// Frame flag: the pictures start over here (a camera (re)started).
+const FLAG_DISCONTINUITY: u8 = 0x02;
 
 /// Which end of the media a peer is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -260,7 +262,14 @@ impl Message {
         out.extend_from_slice(&body_len.to_be_bytes());
         out.extend_from_slice(&frame.seq.0.to_be_bytes());
         out.extend_from_slice(&frame.capture_time.0.to_be_bytes());
-        out.push(if frame.keyframe { FLAG_KEYFRAME } else { 0 });
+        let mut flags = 0;
+        if frame.keyframe {
+            flags |= FLAG_KEYFRAME;
+        }
+        if frame.discontinuity {
+            flags |= FLAG_DISCONTINUITY;
+        }
+        out.push(flags);
         out.extend_from_slice(&frame.data);
     }
 
@@ -373,7 +382,7 @@ impl Message {
                 let seq = Seq(r.u64()?);
                 let capture_time = Micros(r.u64()?);
                 let flags = r.u8()?;
-                if flags & !FLAG_KEYFRAME != 0 {
+                if flags & !(FLAG_KEYFRAME | FLAG_DISCONTINUITY) != 0 {
                     return Err(r.invalid("flags"));
                 }
                 let data = r.rest().to_vec();
@@ -381,6 +390,7 @@ impl Message {
                     seq,
                     capture_time,
                     keyframe: flags & FLAG_KEYFRAME != 0,
+                    discontinuity: flags & FLAG_DISCONTINUITY != 0,
                     data,
                 })
             }
@@ -566,6 +576,7 @@ mod tests {
                 seq: Seq(42),
                 capture_time: Micros(1_764_000_000_000_000),
                 keyframe: true,
+                discontinuity: true,
                 data: vec![0, 0, 0, 1, 0x65, 0xAA],
             }),
             Message::KeyframeRequest(KeyframeReason::Join),
@@ -623,6 +634,7 @@ mod tests {
             seq: Seq(7),
             capture_time: Micros(9),
             keyframe: false,
+            discontinuity: false,
             data: vec![1, 2, 3],
         };
         let mut out = Vec::new();
@@ -724,6 +736,7 @@ mod tests {
             seq: Seq(1),
             capture_time: Micros(2),
             keyframe: false,
+            discontinuity: false,
             data: vec![],
         })
         .to_bytes();
@@ -797,14 +810,18 @@ mod tests {
                 any::<u64>(),
                 any::<u64>(),
                 any::<bool>(),
+                any::<bool>(),
                 proptest::collection::vec(any::<u8>(), 0..2048)
             )
-                .prop_map(|(seq, t, keyframe, data)| Message::Frame(EncodedFrame {
-                    seq: Seq(seq),
-                    capture_time: Micros(t),
-                    keyframe,
-                    data
-                })),
+                .prop_map(|(seq, t, keyframe, discontinuity, data)| Message::Frame(
+                    EncodedFrame {
+                        seq: Seq(seq),
+                        capture_time: Micros(t),
+                        keyframe,
+                        discontinuity,
+                        data
+                    }
+                )),
             reason.prop_map(Message::KeyframeRequest),
             any::<u32>().prop_map(|kbps| Message::BitrateHint { kbps }),
             any::<u64>().prop_map(|sent_us| Message::Ping { sent_us }),

@@ -526,6 +526,7 @@ mod tests {
             seq: Seq(seq),
             capture_time: Micros(seq * 33_333),
             keyframe: seq == 0,
+            discontinuity: false,
             data: vec![0, 0, 0, 1, 0x65],
         }
     }

@@ -22,11 +22,13 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A camview command with logs in plain text.
+/// A camview command with logs in plain text, at info level
+/// (`CAMVIEW_TEST_LOG=camview=debug` for more).
 pub fn camview() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_camview"));
+    let level = std::env::var("CAMVIEW_TEST_LOG").unwrap_or_else(|_| "camview=info".to_owned());
     cmd.env("NO_COLOR", "1")
-        .env("RUST_LOG", "camview=info")
+        .env("RUST_LOG", level)
         .env_remove("CAMVIEW_CONFIG_DIR");
     cmd
 }
@@ -68,8 +70,10 @@ impl Node {
     }
 }
 
-/// A running process whose stderr is collected line by line.
+/// A running process whose stderr is collected line by line (and shown
+/// when the test fails).
 pub struct Running {
+    name: String,
     child: Child,
     log: Arc<Mutex<Vec<String>>>,
     reader: Option<std::thread::JoinHandle<()>>,
@@ -77,6 +81,11 @@ pub struct Running {
 
 impl Running {
     pub fn spawn(mut cmd: Command) -> Self {
+        let name = std::iter::once(cmd.get_program())
+            .chain(cmd.get_args())
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ");
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -93,6 +102,7 @@ impl Running {
             }
         });
         Self {
+            name,
             child,
             log,
             reader: Some(reader),
@@ -228,6 +238,9 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- log of `{}`:\n{}\n---", self.name, self.log());
+        }
     }
 }
 
@@ -301,6 +314,13 @@ impl Received {
         );
         assert_eq!(self.total("frames_late"), 0, "{}", self.log);
     }
+}
+
+/// Starts `camview receive <addr> --peer <sender> --headless <extra>`.
+pub fn spawn_receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Running {
+    let mut args = vec!["receive", addr, "--peer", sender, "--headless"];
+    args.extend(extra);
+    Running::spawn(node.command(&args))
 }
 
 /// Runs `camview receive <addr> --peer <sender> --headless --stats-json … <extra>`

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs INSIDE the VM: each ignored test of a Rust test binary on its own,
+# with the VM's modules reloaded before each, so that no test sees a
+# device in the state the one before left it.
+#
+#   ci/vm/each-test.sh TEST-BINARY [FILTER]
+set -u
+exe=$1 filter=${2:-}
+mapfile -t tests < <("$exe" --ignored --list --format terse $filter | sed -n 's/: test$//p')
+[ ${#tests[@]} -gt 0 ] || { echo "each-test: no tests in $exe${filter:+ matching $filter}"; exit 1; }
+failed=()
+for t in "${tests[@]}"; do
+  vm-reload-modules || { echo "each-test: could not reload the modules"; exit 1; }
+  "$exe" --ignored --exact "$t" --test-threads=1 || failed+=("$t")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "each-test: ${#failed[@]} of ${#tests[@]} failed: ${failed[*]}"
+  exit 1
+fi
+echo "each-test: all ${#tests[@]} passed"

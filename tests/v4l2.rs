@@ -1,0 +1,273 @@
+//! A real V4L2 camera: the kernel's v4l2loopback device, fed with a
+//! recorded fixture by GStreamer's v4l2sink, captured by `camview send
+//! --source v4l2:` through rscam, and streamed over mutual TLS to a
+//! receiver that reads every picture's burned-in number.
+//!
+//! These tests need the device, so they run inside the VM that
+//! `just test-vm` boots (`ci/vm/run.sh`), which sets `CAMVIEW_TEST_V4L2`
+//! to the loopback node. A plain `cargo test` leaves them out (ignored);
+//! `just test` runs them in the VM, where a missing device is a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use camview::media::v4l2;
+use support::{Node, Running, Sender};
+
+/// The recorded fixture played into the camera: 200 numbered pictures at
+/// 10 fps, slow enough for software emulation to keep up with.
+const FIXTURE: &str = "camera-320x240-10fps.h264";
+const CAMERA_ARGS: [&str; 6] = [
+    "--size",
+    "320x240",
+    "--fps",
+    "10",
+    "--keyframe-interval",
+    "10",
+];
+/// Everything is slower under emulation: generous, and only ever waited out
+/// when something is broken.
+const VM_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The loopback camera's node, from the VM.
+fn device() -> PathBuf {
+    let path = std::env::var_os("CAMVIEW_TEST_V4L2").expect(
+        "CAMVIEW_TEST_V4L2 is not set: these tests need the V4L2 VM; run them with `just test-vm`",
+    );
+    let path = PathBuf::from(path);
+    assert!(
+        path.exists(),
+        "{} does not exist: is v4l2loopback loaded?",
+        path.display()
+    );
+    path
+}
+
+/// A GStreamer process decoding the fixture into the loopback device in
+/// one pixel format, at the fixture's own rate (like a camera, it does not
+/// wait for anyone to read).
+struct Writer {
+    process: Running,
+}
+
+impl Writer {
+    /// Starts writing and waits until the device offers `fourcc` for
+    /// capture (with exclusive_caps, only once a writer streams).
+    fn start(device: &Path, fourcc: &[u8; 4]) -> Self {
+        let encode = match fourcc {
+            b"YUYV" => "video/x-raw,format=YUY2",
+            b"NV12" => "video/x-raw,format=NV12",
+            // v4l2sink's JPEG caps carry a colorimetry that jpegenc's lack.
+            b"JPEG" => {
+                "video/x-raw,format=I420 ! jpegenc quality=95 ! jpegparse \
+                 ! capssetter caps=image/jpeg,colorimetry=2:4:7:1"
+            }
+            other => panic!("no writer for {}", v4l2::fourcc(other)),
+        };
+        let pipeline = format!(
+            "filesrc location={} ! h264parse ! avdec_h264 ! videoconvert ! {encode} \
+             ! v4l2sink device={} sync=true",
+            support::fixture(FIXTURE).display(),
+            device.display()
+        );
+        // The rate the camera declares: v4l2sink does not set it.
+        let status = Command::new("v4l2-ctl")
+            .arg("-d")
+            .arg(device)
+            .arg("--set-output-parm=10")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("v4l2-ctl (v4l-utils) runs");
+        assert!(status.success(), "v4l2-ctl could not set the rate");
+        let mut cmd = Command::new("gst-launch-1.0");
+        cmd.args(pipeline.split_whitespace());
+        let mut process = Running::spawn(cmd);
+        let deadline = Instant::now() + VM_TIMEOUT;
+        loop {
+            let offered = v4l2::probe(device)
+                .map(|info| info.formats.iter().any(|f| &f.fourcc == fourcc))
+                .unwrap_or(false);
+            if offered {
+                return Self { process };
+            }
+            assert!(
+                process.is_running(),
+                "the writer stopped before the device offered {}:\n{}",
+                v4l2::fourcc(fourcc),
+                process.log()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{} never offered {} for capture; writer log:\n{}",
+                device.display(),
+                v4l2::fourcc(fourcc),
+                process.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The camera goes away, as an unplugged one does.
+    fn stop(mut self) {
+        self.process.kill();
+    }
+}
+
+fn source_arg(device: &Path) -> String {
+    format!("v4l2:{}", device.display())
+}
+
+/// `camera` sends from the device in the fixture's mode to `laptop`.
+fn camera_sender(device: &Path, camera: &Node, laptop: &Node) -> Sender {
+    let source = source_arg(device);
+    let mut args = vec!["--source", source.as_str()];
+    args.extend(CAMERA_ARGS);
+    Sender::start(camera, &[laptop], &args)
+}
+
+/// The fixture goes into the camera as `fourcc`; camview captures it in
+/// that format and every picture the receiver decodes carries the number
+/// it should.
+fn streams_every_picture_in(fourcc: &[u8; 4]) {
+    let device = device();
+    let writer = Writer::start(&device, fourcc);
+    let (camera, laptop) = (Node::new(), Node::new());
+    let mut sender = camera_sender(&device, &camera, &laptop);
+    let chosen = sender
+        .process
+        .wait_for_line("capturing ", Duration::from_secs(5));
+    assert!(
+        chosen.contains(&format!("capturing {} 320x240@10", v4l2::fourcc(fourcc))),
+        "{chosen}"
+    );
+
+    let received = support::receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--frames", "40"],
+    );
+    received.assert_all_verified(40);
+    writer.stop();
+}
+
+#[test]
+#[ignore = "needs the V4L2 VM: just test-vm"]
+fn yuyv_camera_streams_every_picture() {
+    streams_every_picture_in(b"YUYV");
+}
+
+#[test]
+#[ignore = "needs the V4L2 VM: just test-vm"]
+fn nv12_camera_streams_every_picture() {
+    streams_every_picture_in(b"NV12");
+}
+
+/// Motion JPEG: GStreamer's v4l2sink gives it the fourcc `JPEG` (webcams
+/// mostly say `MJPG`; camview takes both, the same way).
+#[test]
+#[ignore = "needs the V4L2 VM: just test-vm"]
+fn mjpeg_camera_streams_every_picture() {
+    streams_every_picture_in(b"JPEG");
+}
+
+#[test]
+#[ignore = "needs the V4L2 VM: just test-vm"]
+fn a_mode_the_camera_lacks_is_refused_with_what_it_offers() {
+    let device = device();
+    let writer = Writer::start(&device, b"YUYV");
+    let (camera, laptop) = (Node::new(), Node::new());
+    let source = source_arg(&device);
+    let mut sender = Running::spawn(camera.command(&[
+        "send",
+        "--listen",
+        "127.0.0.1:0",
+        "--peer",
+        &laptop.fingerprint,
+        "--source",
+        &source,
+        "--size",
+        "640x480",
+        "--fps",
+        "10",
+    ]));
+    let status = sender.wait(VM_TIMEOUT);
+    let log = sender.log();
+    assert!(!status.success(), "{log}");
+    let expected = format!(
+        "camera {} cannot capture 640x480 at 10 fps; it offers:",
+        device.display()
+    );
+    assert!(log.contains(&expected), "{log}");
+    assert!(log.contains("YUYV"), "{log}");
+    assert!(log.contains("320x240@10"), "{log}");
+    assert!(
+        log.contains("pick one of these with --size and --fps"),
+        "{log}"
+    );
+    writer.stop();
+}
+
+#[test]
+#[ignore = "needs the V4L2 VM: just test-vm"]
+fn an_unplugged_camera_is_restarted_and_viewers_stay() {
+    let device = device();
+    let writer = Writer::start(&device, b"YUYV");
+    let (camera, laptop) = (Node::new(), Node::new());
+    let mut sender = camera_sender(&device, &camera, &laptop);
+    let json = laptop.config_dir().join("unplug.json");
+    let mut receiver = support::spawn_receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--stats-json", json.to_str().unwrap()],
+    );
+    receiver.wait_for_verified(20, VM_TIMEOUT);
+
+    // Unplugged: the watchdog notices the silence and keeps trying.
+    writer.stop();
+    sender
+        .process
+        .wait_for_line("the video source failed", VM_TIMEOUT);
+
+    // Plugged back in: capture resumes, the fixture from its start.
+    let writer = Writer::start(&device, b"YUYV");
+    sender
+        .process
+        .wait_for_line("the video source restarted", VM_TIMEOUT);
+    let before = verified(&receiver.log());
+    receiver.wait_for_verified(before + 20, VM_TIMEOUT);
+
+    let status = receiver.interrupt();
+    assert!(status.success(), "{}", receiver.log());
+    let summary = camview::app::receive::read_summary(&json).unwrap();
+    let totals = &summary["totals"];
+    assert_eq!(totals["reconnects"], 0, "the viewer stayed: {summary}");
+    assert_eq!(totals["frames_mismatched"], 0, "{summary}");
+    assert_eq!(totals["frames_unreadable"], 0, "{summary}");
+    assert!(
+        totals["frames_missing"].as_u64().unwrap() > 0,
+        "the outage counts as missing frames: {summary}"
+    );
+    writer.stop();
+}
+
+/// The most frames a receiver's stats lines report verified.
+fn verified(log: &str) -> u64 {
+    log.lines()
+        .filter_map(|l| {
+            l.split("verified ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
