@@ -29,6 +29,8 @@ test: deps
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked
     just test-vm
+    just test-aarch64
+    just check-flake
     just fuzz 10
 
 # The V4L2 end-to-end tests (tests/v4l2.rs) inside a VM with a real kernel
@@ -36,6 +38,22 @@ test: deps
 # FILTER picks tests by name.
 test-vm *filter: deps
     bash ci/test-vm.sh {{filter}}
+
+# The aarch64 build (Raspberry Pi OS 64-bit and Jetson, one binary linked
+# against glibc 2.31) and its tests under qemu-user: on Debian bookworm's
+# arm64 libraries, then the streaming tests on bullseye's (glibc 2.31,
+# GStreamer 1.18; ci/aarch64.sh). The window and the VM tests are left to
+# x86_64.
+test-aarch64 *filter: deps
+    bash ci/aarch64.sh test {{filter}}
+
+# The aarch64 release binary: target/cross/aarch64-unknown-linux-gnu/release/camview.
+build-aarch64: deps
+    bash ci/aarch64.sh build
+
+# The flake parses (it cannot be evaluated or built here: no nixpkgs).
+check-flake: deps
+    nix-instantiate --parse flake.nix >/dev/null
 
 # Fuzz the wire decoder and session, each for SECONDS (nightly + cargo-fuzz).
 fuzz seconds="60": deps

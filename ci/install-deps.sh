@@ -26,6 +26,16 @@ packages=(
   # built against the kernel's headers, v4l-utils for the test's writer
   qemu-system-x86 linux-image-amd64 linux-headers-amd64 v4l2loopback-source
   busybox-static python3-venv v4l-utils
+  # aarch64 (ci/aarch64.sh): Debian's rustc-web has an arm64 std; gcc's
+  # cross linker; qemu-user runs the result against the arm64 libraries
+  # and GStreamer plugins below. (libgstreamer-plugins-base1.0-dev:arm64
+  # would replace the amd64 one: ci/aarch64.sh unpacks it instead.)
+  rustc-web libstd-rust-web-dev:arm64 gcc-aarch64-linux-gnu libc6-dev:arm64
+  qemu-user-static libgstreamer1.0-dev:arm64 libgstreamer-plugins-base1.0-0:arm64
+  gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
+  gstreamer1.0-plugins-bad:arm64 gstreamer1.0-plugins-ugly:arm64 gstreamer1.0-libav:arm64
+  # the Jetson check's old root (ci/old-root.sh); `just check-flake`
+  debootstrap nix-bin
 )
 
 missing=()
@@ -37,6 +47,11 @@ done
 
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "ci/install-deps.sh: adding the arm64 architecture (multiarch)" >&2
+  "${sudo_cmd[@]}" dpkg --add-architecture arm64
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/install-deps.sh: installing ${missing[*]}" >&2

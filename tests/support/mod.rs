@@ -23,9 +23,22 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// A camview command with logs in plain text, at info level
-/// (`CAMVIEW_TEST_LOG=camview=debug` for more).
+/// (`CAMVIEW_TEST_LOG=camview=debug` for more). `CAMVIEW_TEST_RUNNER`
+/// runs the binary through a program (`just test-aarch64` sets it to
+/// qemu-user: an emulated test cannot start an aarch64 binary directly on
+/// a host without binfmt_misc).
 pub fn camview() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_camview"));
+    let binary = env!("CARGO_BIN_EXE_camview");
+    let runner = std::env::var("CAMVIEW_TEST_RUNNER").unwrap_or_default();
+    let mut runner = runner.split_whitespace();
+    let mut cmd = match runner.next() {
+        Some(program) => {
+            let mut cmd = Command::new(program);
+            cmd.args(runner).arg(binary);
+            cmd
+        }
+        None => Command::new(binary),
+    };
     let level = std::env::var("CAMVIEW_TEST_LOG").unwrap_or_else(|_| "camview=info".to_owned());
     cmd.env("NO_COLOR", "1")
         .env("RUST_LOG", level)
