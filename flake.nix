@@ -12,7 +12,11 @@
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: lib.genAttrs systems f;
 
-      # Jetson Xavier/Orin cores are ARMv8.2-A.
+      # Jetson Xavier/Orin cores are ARMv8.2-A. JetPack's own GStreamer
+      # plugins (nvarguscamerasrc, nvv4l2h264enc) are not in nixpkgs: on the
+      # board, run with GST_PLUGIN_SYSTEM_PATH_1_0=/usr/lib/aarch64-linux-gnu/gstreamer-1.0
+      # and LD_LIBRARY_PATH=/usr/lib/aarch64-linux-gnu/tegra (the wrapper
+      # appends the user's plugin path to its own; see README "Installing").
       jetsonCrossSystem = {
         config = "aarch64-unknown-linux-gnu";
         gcc = { arch = "armv8.2-a"; };
