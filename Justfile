@@ -30,6 +30,7 @@ test: deps
     cargo test --locked
     just test-vm
     just test-aarch64
+    just test-release
     just check-flake
     just fuzz 10
 
@@ -50,6 +51,13 @@ test-aarch64 *filter: deps
 # The aarch64 release binary: target/cross/aarch64-unknown-linux-gnu/release/camview.
 build-aarch64: deps
     bash ci/aarch64.sh build
+
+# This machine's release archive (what `dist build` makes), unpacked in a
+# clean Debian bookworm container with only ci/runtime-packages.txt,
+# streams a fixture to a receiver here (tests/release.rs, testcontainers;
+# dockerd is started when none runs).
+test-release: deps
+    bash ci/test-release.sh
 
 # The flake parses (it cannot be evaluated or built here: no nixpkgs).
 check-flake: deps

@@ -34,8 +34,9 @@ packages=(
   qemu-user-static libgstreamer1.0-dev:arm64 libgstreamer-plugins-base1.0-0:arm64
   gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64
   gstreamer1.0-plugins-bad:arm64 gstreamer1.0-plugins-ugly:arm64 gstreamer1.0-libav:arm64
-  # the Jetson check's old root (ci/old-root.sh); `just check-flake`
-  debootstrap nix-bin
+  # the Jetson check's old root (ci/old-root.sh) and the release test's
+  # image (ci/docker-image.sh, Docker); `just check-flake`
+  debootstrap docker.io nix-bin
 )
 
 missing=()

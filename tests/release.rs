@@ -1,0 +1,123 @@
+//! The release archive, unpacked in a clean Debian bookworm container that
+//! has only the runtime packages the README lists, streams a recorded
+//! fixture over mutual TLS to a receiver on this machine.
+//!
+//! `just test-release` builds the archive and the image
+//! (`ci/test-release.sh`, `ci/docker-image.sh`) and runs this test with
+//! `CAMVIEW_RELEASE_ARCHIVE` and `CAMVIEW_RELEASE_IMAGE` set; a plain
+//! `cargo test` leaves it out (ignored). A package missing from the image
+//! leaves camview without a library or a plugin, and the test fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use support::Node;
+use testcontainers::core::{Mount, WaitFor};
+use testcontainers::runners::SyncRunner;
+use testcontainers::{GenericImage, ImageExt};
+
+/// The runtime packages, as `ci/runtime-packages.txt` lists them.
+fn runtime_packages() -> Vec<String> {
+    let list = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/runtime-packages.txt"),
+    )
+    .unwrap();
+    list.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_runtime_package() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for package in runtime_packages() {
+        assert!(
+            readme.contains(&package),
+            "README.md does not tell users to install {package}"
+        );
+    }
+}
+
+/// A free TCP port on loopback (the container shares this machine's
+/// network, so the sender listens on it directly).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+#[ignore = "needs the release archive and Docker: just test-release"]
+fn the_release_archive_streams_in_a_clean_bookworm_container() {
+    let archive = std::env::var("CAMVIEW_RELEASE_ARCHIVE")
+        .expect("CAMVIEW_RELEASE_ARCHIVE names the .tar.xz to test: run `just test-release`");
+    let image = std::env::var("CAMVIEW_RELEASE_IMAGE")
+        .expect("CAMVIEW_RELEASE_IMAGE names the runtime image: run `just test-release`");
+    let (name, tag) = image.split_once(':').expect("IMAGE:TAG");
+
+    let unpacked = tempfile::tempdir().unwrap();
+    let status = Command::new("tar")
+        .arg("-xJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(unpacked.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot unpack {archive}");
+    let dir = std::fs::read_dir(unpacked.path())
+        .unwrap()
+        .next()
+        .expect("the archive holds one directory")
+        .unwrap()
+        .path();
+    for file in ["camview", "README.md", "LICENSE"] {
+        assert!(dir.join(file).exists(), "{file} is not in {archive}");
+    }
+
+    // The identities are made here; the camera's is lent to the container.
+    let (camera, laptop) = (Node::new(), Node::new());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let container = GenericImage::new(name, tag)
+        .with_wait_for(WaitFor::message_on_stderr("listening on"))
+        .with_network("host")
+        .with_mount(Mount::bind_mount(dir.to_str().unwrap(), "/opt/camview"))
+        .with_mount(Mount::bind_mount(
+            camera.config_dir().to_str().unwrap(),
+            "/camera",
+        ))
+        .with_mount(Mount::bind_mount(
+            support::fixture("").to_str().unwrap(),
+            "/testdata",
+        ))
+        .with_env_var("NO_COLOR", "1")
+        .with_cmd([
+            "/opt/camview/camview",
+            "--config-dir",
+            "/camera",
+            "send",
+            "--source",
+            "file:/testdata/pattern-320x240-30fps.h264",
+            "--listen",
+            &addr,
+            "--peer",
+            &laptop.fingerprint,
+        ])
+        .with_startup_timeout(Duration::from_secs(60))
+        .start()
+        .expect("the release binary starts in the container");
+
+    let received = support::receive(&laptop, &addr, &camera.fingerprint, &[]);
+    let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
+    println!("the container's log:\n{logs}");
+    received.assert_all_verified(90);
+}
