@@ -240,7 +240,7 @@ fn an_unplugged_camera_is_restarted_and_viewers_stay() {
     sender
         .process
         .wait_for_line("the video source restarted", VM_TIMEOUT);
-    let before = verified(&receiver.log());
+    let before = receiver.verified();
     receiver.wait_for_verified(before + 20, VM_TIMEOUT);
 
     let status = receiver.interrupt();
@@ -255,19 +255,4 @@ fn an_unplugged_camera_is_restarted_and_viewers_stay() {
         "the outage counts as missing frames: {summary}"
     );
     writer.stop();
-}
-
-/// The most frames a receiver's stats lines report verified.
-fn verified(log: &str) -> u64 {
-    log.lines()
-        .filter_map(|l| {
-            l.split("verified ")
-                .nth(1)?
-                .split_whitespace()
-                .next()?
-                .parse()
-                .ok()
-        })
-        .max()
-        .unwrap_or(0)
 }

@@ -175,26 +175,30 @@ impl Running {
         }
     }
 
+    /// The most frames a receiver's stats lines have reported verified.
+    pub fn verified(&self) -> u64 {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| {
+                l.split("verified ")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Waits until a receiver's stats line reports at least `frames`
     /// verified frames.
     pub fn wait_for_verified(&mut self, frames: u64, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            let best = self
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .filter_map(|l| {
-                    l.split("verified ")
-                        .nth(1)?
-                        .split_whitespace()
-                        .next()?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .max();
-            if best.is_some_and(|n| n >= frames) {
+            if self.verified() >= frames {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
