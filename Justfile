@@ -23,8 +23,11 @@ demo seconds="10": build
     bash ci/demo.sh {{seconds}}
 
 # The whole test suite: formatting, lints, unit and end-to-end tests, the
-# V4L2 tests in a VM, and a short fuzz pass over the wire protocol.
+# V4L2 tests in a VM, aarch64 under qemu-user, the release archives, the
+# flake (offline), and a short fuzz pass over the wire protocol. The Debian
+# roots of the later stages are made in the background meanwhile.
 test: deps
+    bash ci/prepare-roots.sh
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings
     cargo test --locked
@@ -52,16 +55,20 @@ test-aarch64 *filter: deps
 build-aarch64: deps
     bash ci/aarch64.sh build
 
-# This machine's release archive (what `dist build` makes), unpacked in a
-# clean Debian bookworm container with only ci/runtime-packages.txt,
-# streams a fixture to a receiver here (tests/release.rs, testcontainers;
-# dockerd is started when none runs).
+# The release archives (what the release workflow's `dist build` makes)
+# stream a fixture to a receiver here (tests/release.rs): x86_64 in a clean
+# Debian bookworm container with only ci/runtime-packages.txt
+# (testcontainers; dockerd is started when none runs), aarch64 under
+# qemu-user on glibc 2.31 and GStreamer 1.18 (JetPack 5's glibc).
 test-release: deps
     bash ci/test-release.sh
 
-# The flake parses (it cannot be evaluated or built here: no nixpkgs).
+# The flake, evaluated offline against a stub nixpkgs (ci/nix-check): it
+# parses, its outputs and attribute names are well formed, the cross
+# packages are wired, Cargo.lock's checksums are all there. No nixpkgs can
+# be downloaded here, so nothing is built.
 check-flake: deps
-    nix-instantiate --parse flake.nix >/dev/null
+    bash ci/nix-check/check-flake.sh "git+file://$PWD" ci/nix-check/stub-nixpkgs
 
 # Fuzz the wire decoder and session, each for SECONDS (nightly + cargo-fuzz).
 fuzz seconds="60": deps

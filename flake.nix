@@ -1,10 +1,13 @@
 {
   description = "camview: secure, low-latency live video from cameras to viewers";
 
-  # No flake.lock can be made offline on the build machines; pin the revision
-  # here when a networked machine writes the lock. Unstable: camview's MSRV
-  # (Rust 1.95) is newer than the last stable channel's rustc.
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+  # Pinned by revision: no flake.lock can be made on the offline build
+  # machines, and a revision is what makes the build reproducible. This is
+  # nixos-unstable of 2026-06-16 (camview's MSRV, Rust 1.95, is newer than
+  # the 25.11 channel's rustc; the X libraries have their new top-level
+  # names). To move it: `nix flake update` on a networked machine, or a new
+  # revision here.
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/567a49d1913ce81ac6e9582e3553dd90a955875f";
 
   outputs = { self, nixpkgs }:
     let
@@ -37,26 +40,39 @@
       gstPluginPath = pkgs: builtins.concatStringsSep ":"
         (map (p: "${p}/lib/gstreamer-1.0") (gstDeps pkgs));
 
+      # The viewer window (eframe on wgpu, winit) loads these with dlopen at
+      # run time, so linking does not record them: the wrapper puts them on
+      # LD_LIBRARY_PATH. Vulkan drivers come from the system (on NixOS,
+      # hardware.graphics; elsewhere see README "Installing").
+      windowLibs = pkgs: with pkgs; [
+        vulkan-loader
+        libGL
+        libxkbcommon
+        wayland
+        libx11
+        libxcursor
+        libxi
+        libxrandr
+      ];
+
       mkCamview = pkgs: pkgs.rustPlatform.buildRustPackage {
         pname = "camview";
         version = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).package.version;
         src = ./.;
         cargoLock.lockFile = ./Cargo.lock;
-        nativeBuildInputs = [ pkgs.buildPackages.pkg-config ];
+        nativeBuildInputs = [ pkgs.buildPackages.pkg-config pkgs.buildPackages.makeWrapper ];
         buildInputs = gstDeps pkgs;
         # The end-to-end tests need GStreamer plugins at run time and real
         # sockets; they run in CI (`just test`), not in the Nix sandbox.
         doCheck = false;
-        # `nix run` must find the plugins without a system GStreamer: wrap the
-        # binary (a plain script; fixup patches its shebang).
-        postInstall = ''
-          mv $out/bin/camview $out/bin/.camview-unwrapped
-          cat > $out/bin/camview <<EOF
-          #!/bin/sh
-          export GST_PLUGIN_SYSTEM_PATH_1_0="${gstPluginPath pkgs}\''${GST_PLUGIN_SYSTEM_PATH_1_0:+:\$GST_PLUGIN_SYSTEM_PATH_1_0}"
-          exec $out/bin/.camview-unwrapped "\$@"
-          EOF
-          chmod +x $out/bin/camview
+        # `nix run` must find the plugins and the window's libraries without
+        # a system GStreamer. Plugins the user adds (GST_PLUGIN_SYSTEM_PATH_1_0,
+        # e.g. JetPack's) come after camview's; a user's LD_LIBRARY_PATH
+        # comes before the window libraries.
+        postFixup = ''
+          wrapProgram $out/bin/camview \
+            --prefix GST_PLUGIN_SYSTEM_PATH_1_0 : "${gstPluginPath pkgs}" \
+            --suffix LD_LIBRARY_PATH : "${lib.makeLibraryPath (windowLibs pkgs)}"
         '';
         meta = {
           description = "Secure, low-latency live video from cameras to viewers";
@@ -87,9 +103,21 @@
       devShells = forAllSystems (system:
         let pkgs = nixpkgs.legacyPackages.${system}; in
         {
+          # Building, `cargo test` (the window tests under Xvfb with Mesa's
+          # software Vulkan) and `just build-aarch64`. The VM, qemu-user and
+          # container stages of `just test` use Debian's packages (kernel,
+          # arm64 multiarch, debootstrap): run those on Debian 12, where
+          # ci/install-deps.sh installs them.
           default = pkgs.mkShell {
             inputsFrom = [ self.packages.${system}.default ];
-            nativeBuildInputs = with pkgs; [ cargo rustc clippy rustfmt just ];
+            packages = with pkgs; [
+              cargo rustc clippy rustfmt just
+              gst_all_1.gstreamer ffmpeg v4l-utils
+              xvfb-run xdotool xwd imagemagick mesa
+              cargo-zigbuild python3
+            ];
+            LD_LIBRARY_PATH = lib.makeLibraryPath (windowLibs pkgs);
+            GST_PLUGIN_SYSTEM_PATH_1_0 = gstPluginPath pkgs;
           };
         });
 

@@ -8,6 +8,11 @@
 #   ci/docker-image.sh        # prints the image name
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One maker at a time (ci/prepare-roots.sh may be making it in the
+# background): a second caller waits, then finds it cached.
+mkdir -p target
+exec 9>"target/.docker-image.lock"
+flock 9
 
 image=camview-runtime:bookworm
 cache=$PWD/target/docker

@@ -36,7 +36,7 @@ packages=(
   gstreamer1.0-plugins-bad:arm64 gstreamer1.0-plugins-ugly:arm64 gstreamer1.0-libav:arm64
   # the Jetson check's old root (ci/old-root.sh) and the release test's
   # image (ci/docker-image.sh, Docker); `just check-flake`
-  debootstrap docker.io nix-bin
+  debootstrap docker.io nix-bin bc
 )
 
 missing=()

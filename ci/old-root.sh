@@ -10,6 +10,11 @@
 #   ci/old-root.sh            # prints the root's path
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One maker at a time (ci/prepare-roots.sh may be making it in the
+# background): a second caller waits, then finds it cached.
+mkdir -p target
+exec 9>"target/.old-root.lock"
+flock 9
 
 root=$PWD/target/old-root/bullseye-arm64
 # What camview needs at run time: the GStreamer libraries and the plugins

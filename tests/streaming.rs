@@ -90,17 +90,10 @@ fn the_sender_can_push_to_a_listening_receiver() {
         "--stats-json",
         json.to_str().unwrap(),
     ]));
-    let line = receiver.wait_for_line("listening on ", Duration::from_secs(20));
-    let addr = line
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
+    let addr = receiver.listening_addr(Duration::from_secs(20));
 
     let mut sender =
-        Running::spawn(camera.command(&["send", "--to", addr, "--peer", &laptop.fingerprint]));
+        Running::spawn(camera.command(&["send", "--to", &addr, "--peer", &laptop.fingerprint]));
 
     let status = receiver.wait(support::PROCESS_TIMEOUT);
     assert!(status.success(), "{}", receiver.log());

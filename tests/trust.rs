@@ -25,13 +25,7 @@ fn show_code(camera: &Node) -> (Running, String, String) {
         .nth(1)
         .unwrap()
         .replace(' ', "");
-    let addr_line = pair.wait_for_line("listening on ", Duration::from_secs(5));
-    let addr = addr_line
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(')')
-        .to_owned();
+    let addr = pair.listening_addr(Duration::from_secs(5));
     (pair, addr, code)
 }
 

@@ -20,6 +20,8 @@ use support::{Node, Running, Sender};
 struct Display {
     _server: Running,
     name: String,
+    /// The window's XDG_RUNTIME_DIR.
+    runtime_dir: tempfile::TempDir,
 }
 
 impl Display {
@@ -46,6 +48,7 @@ impl Display {
                 return Self {
                     _server: server,
                     name,
+                    runtime_dir: tempfile::tempdir().unwrap(),
                 };
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -54,6 +57,31 @@ impl Display {
             "Xvfb did not start on {name} (Debian: xvfb; ci/install-deps.sh installs it): {}",
             server.log()
         );
+    }
+
+    /// Opens `camview receive` in a window on this display, viewing
+    /// `sender` for `seconds`, with `cwd` as its working directory (where
+    /// screenshots and recordings go).
+    fn open_viewer(
+        &self,
+        laptop: &Node,
+        camera: &Node,
+        sender: &Sender,
+        seconds: &str,
+        cwd: &Path,
+    ) -> Running {
+        let mut cmd = laptop.command(&[
+            "receive",
+            &sender.addr,
+            "--peer",
+            &camera.fingerprint,
+            "--duration",
+            seconds,
+        ]);
+        cmd.env("DISPLAY", &self.name)
+            .env("XDG_RUNTIME_DIR", self.runtime_dir.path())
+            .current_dir(cwd);
+        Running::spawn(cmd)
     }
 
     /// The whole screen as RGB rows (xwd, converted to binary PPM).
@@ -112,22 +140,10 @@ fn parse_ppm(ppm: &[u8]) -> (usize, usize, Vec<u8>) {
 #[test]
 fn the_window_shows_the_stream_and_its_overlay() {
     let display = Display::start();
-    let runtime_dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
     let (camera, laptop) = (Node::new(), Node::new());
     let sender = Sender::start(&camera, &[&laptop], &["--size", "640x480"]);
-    let mut viewer = Running::spawn({
-        let mut cmd = laptop.command(&[
-            "receive",
-            &sender.addr,
-            "--peer",
-            &camera.fingerprint,
-            "--duration",
-            "6",
-        ]);
-        cmd.env("DISPLAY", &display.name)
-            .env("XDG_RUNTIME_DIR", runtime_dir.path());
-        cmd
-    });
+    let mut viewer = display.open_viewer(&laptop, &camera, &sender, "6", work.path());
     viewer.wait_for_verified(90, Duration::from_secs(30));
 
     let (width, height, rgb) = display.screenshot();
@@ -186,24 +202,10 @@ fn press(display: &Display, key: &str) {
 #[test]
 fn keys_take_a_screenshot_and_start_and_stop_a_recording() {
     let display = Display::start();
-    let runtime_dir = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let (camera, laptop) = (Node::new(), Node::new());
     let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
-    let mut viewer = Running::spawn({
-        let mut cmd = laptop.command(&[
-            "receive",
-            &sender.addr,
-            "--peer",
-            &camera.fingerprint,
-            "--duration",
-            "9",
-        ]);
-        cmd.env("DISPLAY", &display.name)
-            .env("XDG_RUNTIME_DIR", runtime_dir.path())
-            .current_dir(work.path());
-        cmd
-    });
+    let mut viewer = display.open_viewer(&laptop, &camera, &sender, "9", work.path());
     viewer.wait_for_verified(30, Duration::from_secs(30));
 
     let files = |ext: &str| -> Vec<std::path::PathBuf> {

@@ -108,10 +108,18 @@ impl Running {
         let stderr = child.stderr.take().unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&log);
+        // Read to the end whatever comes (a child process may write bytes
+        // that are not UTF-8): a reader that stopped early would close the
+        // pipe, and the process would fail writing its log.
         let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
+            let mut stderr = BufReader::new(stderr);
+            let mut line = Vec::new();
+            while matches!(stderr.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&line);
+                sink.lock()
+                    .unwrap()
+                    .push(text.trim_end_matches('\n').to_owned());
+                line.clear();
             }
         });
         Self {
@@ -173,6 +181,17 @@ impl Running {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for the "listening on ADDR" line and returns ADDR.
+    pub fn listening_addr(&mut self, timeout: Duration) -> String {
+        let line = self.wait_for_line("listening on ", timeout);
+        line.split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .trim_end_matches(')')
+            .to_owned()
     }
 
     /// The most frames a receiver's stats lines have reported verified.
@@ -281,13 +300,7 @@ impl Sender {
         }
         args.extend(extra);
         let mut process = Running::spawn(node.command(&args));
-        let line = process.wait_for_line("listening on ", Duration::from_secs(20));
-        let addr = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .to_owned();
+        let addr = process.listening_addr(Duration::from_secs(20));
         Self { process, addr }
     }
 }
