@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # background): a second caller waits, then finds it cached.
 mkdir -p target
 exec 9>"target/.docker-image.lock"
-flock 9
+flock -w 1200 9 || { echo "ci/docker-image.sh: target/.docker-image.lock is still held after 20 min" >&2; exit 1; }
 
 image=camview-runtime:bookworm
 cache=$PWD/target/docker
@@ -21,7 +21,8 @@ if ! docker info >/dev/null 2>&1; then
   command -v dockerd >/dev/null || { echo "ci/docker-image.sh: dockerd missing; run ci/install-deps.sh" >&2; exit 2; }
   mkdir -p "$cache"
   echo "ci/docker-image.sh: starting dockerd (log: $cache/dockerd.log)" >&2
-  nohup dockerd --iptables=false --bridge=none --storage-driver=vfs >"$cache/dockerd.log" 2>&1 &
+  # (Without our lock's descriptor: the daemon outlives this script.)
+  nohup dockerd --iptables=false --bridge=none --storage-driver=vfs >"$cache/dockerd.log" 2>&1 9>&- &
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { tail -20 "$cache/dockerd.log" >&2; echo "ci/docker-image.sh: dockerd did not start" >&2; exit 1; }
 fi

@@ -39,6 +39,13 @@ packages=(
   debootstrap docker.io nix-bin bc
 )
 
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "ci/install-deps.sh: no apt here. \`just test\` runs on Debian 12 (or Ubuntu): its VM, aarch64 and" \
+       "release stages use Debian's kernel, arm64 libraries and debootstrap. Elsewhere, \`nix develop\`" \
+       "gives what building and \`cargo test\` need." >&2
+  exit 2
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 # background): a second caller waits, then finds it cached.
 mkdir -p target
 exec 9>"target/.old-root.lock"
-flock 9
+flock -w 1200 9 || { echo "ci/old-root.sh: target/.old-root.lock is still held after 20 min" >&2; exit 1; }
 
 root=$PWD/target/old-root/bullseye-arm64
 # What camview needs at run time: the GStreamer libraries and the plugins
