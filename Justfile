@@ -10,9 +10,11 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# Install the Debian packages and tools camview needs (idempotent).
-deps:
-    bash ci/install-deps.sh
+# Install the Debian packages and tools for GROUPS (idempotent; default: what
+# building and running camview needs). `bash ci/install-deps.sh --groups`
+# lists the groups.
+deps *groups="build":
+    bash ci/install-deps.sh {{groups}}
 
 # Build the release binary.
 build: deps
@@ -22,37 +24,50 @@ build: deps
 demo seconds="10": build
     bash ci/demo.sh {{seconds}}
 
-# The whole test suite: formatting, lints, unit and end-to-end tests, the
+# The whole test suite: formatting, lints (clippy, in the build of the
+# tests: ci/cargo-test.sh), unit and end-to-end tests, the
 # V4L2 tests in a VM, aarch64 under qemu-user, the release archives, the
-# flake (offline), and a short fuzz pass over the wire protocol. The Debian
-# roots of the later stages are made in the background meanwhile.
-test: deps
+# flake (offline), a short fuzz pass over the wire protocol, and the check
+# that ci/install-deps.sh installs every package the run used. The Debian
+# roots of the later stages are made in the background meanwhile, and the
+# release archives and fuzz targets are built at the lowest CPU priority
+# beside the stages that leave a core idle (ci/prebuild.sh). Each
+# stage is timed; the table is printed at the end (docs/testing.md says how
+# to run one stage alone).
+test: (deps "build" "test" "vm" "aarch64" "release" "flake" "fuzz")
+    bash ci/stage.sh begin
+    bash ci/check-deps.sh start
     bash ci/prepare-roots.sh
-    cargo fmt --check
-    cargo clippy --locked --all-targets -- -D warnings
-    cargo test --locked
-    just test-vm
-    just test-aarch64
-    just test-release
-    just check-flake
-    just fuzz 10
+    bash ci/prebuild.sh
+    bash ci/stage.sh run fmt cargo fmt --check
+    bash ci/stage.sh run build-lint bash ci/cargo-test.sh lint
+    bash ci/stage.sh run cargo-test bash ci/cargo-test.sh
+    bash ci/stage.sh run vm just test-vm
+    bash ci/stage.sh run aarch64 just test-aarch64
+    bash ci/stage.sh run release just test-release
+    bash ci/stage.sh run flake just check-flake
+    bash ci/stage.sh run fuzz just fuzz 10
+    bash ci/stage.sh run deps bash ci/check-deps.sh verify
+    bash ci/stage.sh report
 
 # The V4L2 end-to-end tests (tests/v4l2.rs) inside a VM with a real kernel
 # and a v4l2loopback camera fed from a recorded fixture (ci/vm/run.sh).
 # FILTER picks tests by name.
-test-vm *filter: deps
+test-vm *filter: (deps "build" "test" "vm")
     bash ci/test-vm.sh {{filter}}
 
-# The aarch64 build (Raspberry Pi OS 64-bit and Jetson, one binary linked
-# against glibc 2.31) and its tests under qemu-user: on Debian bookworm's
-# arm64 libraries, then the streaming tests on bullseye's (glibc 2.31,
-# GStreamer 1.18; ci/aarch64.sh). The window and the VM tests are left to
-# x86_64.
-test-aarch64 *filter: deps
+# The aarch64 release archive (Raspberry Pi OS 64-bit and Jetson, one
+# binary that needs glibc 2.31 at most) and its tests under qemu-user: the
+# unit tests, then the end-to-end tests driving the archive's binary on
+# Debian bookworm's arm64 libraries, then the streaming tests on bullseye's
+# (glibc 2.31, GStreamer 1.18; ci/aarch64.sh). The window and the VM tests
+# are left to x86_64.
+test-aarch64 *filter: (deps "build" "test" "aarch64")
     bash ci/aarch64.sh test {{filter}}
 
-# The aarch64 release binary: target/cross/aarch64-unknown-linux-gnu/release/camview.
-build-aarch64: deps
+# The aarch64 release archive, as the release workflow makes it; prints
+# where its camview is.
+build-aarch64: (deps "build" "aarch64")
     bash ci/aarch64.sh build
 
 # The release archives (what the release workflow's `dist build` makes)
@@ -60,18 +75,18 @@ build-aarch64: deps
 # Debian bookworm container with only ci/runtime-packages.txt
 # (testcontainers; dockerd is started when none runs), aarch64 under
 # qemu-user on glibc 2.31 and GStreamer 1.18 (JetPack 5's glibc).
-test-release: deps
+test-release: (deps "build" "test" "release")
     bash ci/test-release.sh
 
 # The flake, evaluated offline against a stub nixpkgs (ci/nix-check): it
 # parses, its outputs and attribute names are well formed, the cross
 # packages are wired, Cargo.lock's checksums are all there. No nixpkgs can
 # be downloaded here, so nothing is built.
-check-flake: deps
+check-flake: (deps "flake")
     bash ci/nix-check/check-flake.sh "git+file://$PWD" ci/nix-check/stub-nixpkgs
 
 # Fuzz the wire decoder and session, each for SECONDS (nightly + cargo-fuzz).
-fuzz seconds="60": deps
+fuzz seconds="60": (deps "build" "fuzz")
     bash ci/fuzz.sh {{seconds}}
 
 # Micro-benchmarks (criterion): wire codec, TLS handshake and suites, timing
@@ -82,7 +97,7 @@ bench *args: deps
 
 # End-to-end: camview with 1, 8 and 32 viewers against GStreamer's SRT with
 # AES, latency/CPU/memory side by side (target/bench-e2e.md). Release build.
-bench-e2e: deps
+bench-e2e: (deps "build" "test")
     cargo bench --locked --bench e2e
 
 # Each installed H.264 encoder: CPU per frame and capture-to-encoded time
@@ -91,9 +106,9 @@ bench-encoders: deps
     cargo bench --locked --bench encoders
 
 # Rewrite the recorded fixtures in testdata/ (deterministic).
-fixtures: deps
+fixtures: (deps "build" "test")
     bash testdata/make-fixtures.sh
 
 # Check that the committed fixtures are what the script makes.
-check-fixtures: deps
+check-fixtures: (deps "build" "test")
     bash testdata/make-fixtures.sh --check

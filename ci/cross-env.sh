@@ -1,9 +1,10 @@
 # Sourced (bash): the aarch64 cross toolchain and libraries on this Debian
 # host, for ci/aarch64.sh (tests) and ci/dist-archive.sh (release archive).
 #
-# Sets target, triple, cross (the target dir for cross builds), max_glibc,
-# and exports PATH (pinned cargo-zigbuild and zig), RUSTC and pkg-config's
-# cross settings.
+# Sets target, triple and cross, and exports CARGO_TARGET_DIR (cross: every
+# aarch64 build, kept apart from the host's, which another rustc makes),
+# PATH (pinned cargo-zigbuild and zig), RUSTC and pkg-config's cross
+# settings.
 #
 # The compiler is Debian's rustc-web: it ships an arm64 standard library,
 # and rustup's targets cannot be downloaded here. zig (from PyPI, pinned, in
@@ -14,8 +15,6 @@
 
 target=aarch64-unknown-linux-gnu
 triple=aarch64-linux-gnu
-# The newest glibc an aarch64 binary may need: JetPack 5's.
-max_glibc=2.31
 cross=$PWD/target/cross
 sysroot=$cross/sysroot
 mkdir -p "$cross"
@@ -30,7 +29,7 @@ export PATH
 # pkg-config files, pointed at the sysroot, and its link names, pointed at
 # the arm64 libraries installed through multiarch.
 if [ ! -f "$sysroot/.done" ]; then
-  rm -rf "$sysroot" && mkdir -p "$sysroot" "$cross/debs"
+  rm -rf "$sysroot" "$cross/debs" && mkdir -p "$sysroot" "$cross/debs"
   (cd "$cross/debs" && apt-get download -q "libgstreamer-plugins-base1.0-dev:arm64" >/dev/null)
   for deb in "$cross"/debs/*.deb; do dpkg-deb -x "$deb" "$sysroot"; done
   sed -i "s|^prefix=/usr|prefix=$sysroot/usr|" "$sysroot/usr/lib/$triple/pkgconfig/"*.pc
@@ -40,6 +39,14 @@ if [ ! -f "$sysroot/.done" ]; then
   touch "$sysroot/.done"
 fi
 
+export CARGO_TARGET_DIR=$cross
+
+# cargo-zigbuild writes its zig wrappers under ~/.cache before cargo takes
+# its lock, so two at once can trip over each other (ci/prebuild.sh runs
+# one beside the stages): one at a time.
+zigbuild_locked() {
+  flock -w 3600 "$cross/.zigbuild.lock" cargo-zigbuild "$@"
+}
 export RUSTC=/usr/bin/rustc
 export PKG_CONFIG_ALLOW_CROSS=1
 export PKG_CONFIG_LIBDIR=$sysroot/usr/lib/$triple/pkgconfig:/usr/lib/$triple/pkgconfig:/usr/share/pkgconfig

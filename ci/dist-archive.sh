@@ -1,39 +1,74 @@
 #!/usr/bin/env bash
 # Builds camview's release archive for TARGET, as the release workflow's
-# `dist build --artifacts=local --target TARGET` does, and prints its path.
+# `dist build --artifacts=local --target TARGET` does, and prints its path;
+# with --unpacked, unpacks it afresh and prints the directory holding
+# camview, README.md and LICENSE.
 #
 #   ci/dist-archive.sh x86_64-unknown-linux-gnu     # native
 #   ci/dist-archive.sh aarch64-unknown-linux-gnu    # cargo-zigbuild (ci/cross-env.sh)
+#   ci/dist-archive.sh TARGET --unpacked
 #
 # The archive (dist-workspace.toml): camview-TARGET/{camview,README.md,
 # LICENSE} in a .tar.xz beside its .sha256, built with the `dist` profile
 # and default features, into target/distrib. With cargo-dist installed
 # (`cargo install --locked cargo-dist`) this runs it; otherwise it makes the
 # same archive itself, since building cargo-dist would take CI longer than
-# the archive does.
+# the archive does. The archive is packed again only when the binary
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=${1:?usage: ci/dist-archive.sh TARGET}
+target=${1:?usage: ci/dist-archive.sh TARGET [--unpacked]}
 name=camview-$target
 out=$PWD/target/distrib
+archive=$out/$name.tar.xz
 build=(cargo build)
 if [ "$target" = aarch64-unknown-linux-gnu ]; then
   # shellcheck source=ci/cross-env.sh
   source ci/cross-env.sh
-  # dist cross-builds with cargo-zigbuild, as the workflow's x86_64 runner does.
-  build=(cargo-zigbuild zigbuild)
+  # dist cross-builds with cargo-zigbuild, as the workflow's x86_64 runner
+  # does (one cargo-zigbuild at a time: ci/cross-env.sh).
+  build=(zigbuild_locked zigbuild)
+else
+  # The native archive builds in a target directory of its own, so that
+  # the host's test builds never wait on cargo's lock for it
+  # (ci/prebuild.sh builds it beside them).
+  export CARGO_TARGET_DIR=$PWD/target/dist-native
 fi
+# One maker per archive at a time (ci/prebuild.sh may be making it).
+mkdir -p "$out"
+exec 8>"$out/.$name.lock"
+flock -w 3600 8 || { echo "ci/dist-archive.sh: $out/.$name.lock is still held after an hour" >&2; exit 1; }
 
 if command -v dist >/dev/null 2>&1; then
   dist build --artifacts=local --target "$target" >&2
+  made=$CARGO_TARGET_DIR/distrib/$name.tar.xz
+  [ -f "$made" ] || { echo "ci/dist-archive.sh: dist made no $made" >&2; exit 1; }
+  cmp -s "$made" "$archive" || { cp "$made" "$out/"; [ ! -f "$made.sha256" ] || cp "$made.sha256" "$out/"; }
 else
   "${build[@]}" --locked --profile dist --target "$target" >&2
-  rm -rf "${out:?}/$name" && mkdir -p "$out/$name"
-  cp "${CARGO_TARGET_DIR:-target}/$target/dist/camview" README.md LICENSE "$out/$name/"
-  tar -C "$out" -cJf "$out/$name.tar.xz" "$name"
-  (cd "$out" && sha256sum "$name.tar.xz" >"$name.tar.xz.sha256")
+  binary=$CARGO_TARGET_DIR/$target/dist/camview
+  if [ ! -f "$archive" ] || [ "$binary" -nt "$archive" ] || [ README.md -nt "$archive" ] || [ LICENSE -nt "$archive" ]; then
+    rm -rf "${out:?}/$name" && mkdir -p "$out/$name"
+    cp "$binary" README.md LICENSE "$out/$name/"
+    tar -C "$out" -cf - "$name" | xz -T0 >"$archive.part" && mv "$archive.part" "$archive"
+    (cd "$out" && sha256sum "$name.tar.xz" >"$name.tar.xz.sha256")
+    rm -rf "${out:?}/$name"
+  fi
 fi
-archive=$out/$name.tar.xz
-[ -f "$archive" ] || { echo "ci/dist-archive.sh: dist made no $archive" >&2; exit 1; }
-echo "$archive"
+[ -f "$archive" ] || { echo "ci/dist-archive.sh: no $archive" >&2; exit 1; }
+
+if [ "${2:-}" = --unpacked ]; then
+  # Unpacked again only when the archive changed, so a stage using the
+  # binary never sees it vanish under a later call.
+  dir=$out/unpacked/$name
+  if [ ! -f "$dir/.unpacked" ] || [ "$archive" -nt "$dir/.unpacked" ]; then
+    rm -rf "${dir:?}" && mkdir -p "$out/unpacked"
+    tar -xJf "$archive" -C "$out/unpacked"
+    touch "$dir/.unpacked"
+  fi
+  [ -x "$dir/camview" ] || { echo "ci/dist-archive.sh: $archive holds no $name/camview" >&2; exit 1; }
+  echo "$dir"
+else
+  echo "$archive"
+fi

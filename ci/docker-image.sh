@@ -35,9 +35,7 @@ if docker image inspect "$image" >/dev/null 2>&1 && [ "$(cat "$tag_file" 2>/dev/
   exit 0
 fi
 
-mirror=$( (grep -rhoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true) \
-  | awk '{print $2}' | grep -E '/debian/?$' | head -1)
-[ -n "$mirror" ] || { echo "ci/docker-image.sh: no Debian mirror in the apt sources" >&2; exit 2; }
+mirror=$(bash ci/debian-mirror.sh)
 root=$cache/bookworm-root
 rm -rf "$root" && mkdir -p "$root"
 echo "ci/docker-image.sh: making $image (bookworm minbase + $packages)" >&2

@@ -4,6 +4,7 @@
 # left in fuzz/artifacts/<target>/ (see fuzz/README.md).
 #
 #   ci/fuzz.sh [SECONDS]     (run by `just fuzz`, and by `just test` briefly)
+#   ci/fuzz.sh build         (only build the targets: ci/prebuild.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
@@ -11,6 +12,10 @@ seconds=${1:-60}
 if ! cargo +nightly --version >/dev/null 2>&1; then
   echo "ci/fuzz.sh: fuzzing needs a nightly toolchain (rustup toolchain install nightly)" >&2
   exit 1
+fi
+if [ "$seconds" = build ]; then
+  # The same options `cargo fuzz run` builds with, so that it finds them built.
+  exec cargo +nightly fuzz build
 fi
 
 for target in decode session; do

@@ -24,10 +24,7 @@ packages=libexpat1,libgstreamer1.0-0,libgstreamer-plugins-base1.0-0,gstreamer1.0
 
 if [ ! -f "$root/.done" ]; then
   command -v debootstrap >/dev/null || { echo "ci/old-root.sh: debootstrap missing; run ci/install-deps.sh" >&2; exit 2; }
-  # The Debian mirror this machine's apt already uses.
-  mirror=$( (grep -rhoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true) \
-    | awk '{print $2}' | grep -E '/debian/?$' | head -1)
-  [ -n "$mirror" ] || { echo "ci/old-root.sh: no Debian mirror in the apt sources" >&2; exit 2; }
+  mirror=$(bash ci/debian-mirror.sh)
   echo "ci/old-root.sh: making a bullseye arm64 root in $root" >&2
   rm -rf "$root" && mkdir -p "$root"
   debootstrap --foreign --arch=arm64 --variant=minbase --include="$packages" \

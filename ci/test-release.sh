@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the release archives as the release workflow does
-# (ci/dist-archive.sh) and tests them (tests/release.rs):
+# (ci/dist-archive.sh) and tests them (tests/e2e/release.rs):
 # - x86_64 in a clean Debian bookworm container holding only
 #   ci/runtime-packages.txt (ci/docker-image.sh);
 # - aarch64 under qemu-user inside a Debian bullseye arm64 root (glibc 2.31
-#   as on JetPack 5, GStreamer 1.18; ci/old-root.sh), after checking it
-#   needs no newer glibc (ci/glibc-floor.sh).
+#   as on JetPack 5, GStreamer 1.18; ci/old-root.sh), after checking the
+#   binary it unpacks needs no newer glibc (ci/glibc-floor.sh).
+# The aarch64 archive is the one `just test-aarch64` built and tested, when
+# it ran first: cargo finds nothing to rebuild.
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 
 x86_64=$(bash ci/dist-archive.sh x86_64-unknown-linux-gnu)
@@ -15,20 +18,10 @@ for archive in "$x86_64" "$aarch64"; do
   echo "ci/test-release.sh: testing $archive ($(du -h "$archive" | cut -f1))" >&2
 done
 
-unpacked=$(mktemp -d)
-trap 'rm -rf "$unpacked"' EXIT
-tar -xJf "$aarch64" -C "$unpacked"
-bash ci/glibc-floor.sh "$unpacked"/camview-aarch64-unknown-linux-gnu/camview 2.31
-
 image=$(bash ci/docker-image.sh)
 old_root=$(bash ci/old-root.sh)
-triple=aarch64-linux-gnu
-# The root's libraries first (it has no ld.so.cache), its GStreamer plugins,
-# a registry of its own.
-runner="qemu-aarch64-static -L $old_root -E LD_LIBRARY_PATH=/usr/lib/$triple"
-runner+=" -E GST_PLUGIN_SYSTEM_PATH_1_0=/usr/lib/$triple/gstreamer-1.0"
-runner+=" -E GST_REGISTRY=$PWD/target/cross/gst-registry-release.bin"
+runner=$(bash ci/arm64-runner.sh "$old_root")
 
 CAMVIEW_RELEASE_ARCHIVE=$x86_64 CAMVIEW_RELEASE_IMAGE=$image \
 CAMVIEW_RELEASE_ARCHIVE_AARCH64=$aarch64 CAMVIEW_RELEASE_RUNNER_AARCH64=$runner \
-  cargo test --locked --test release -- --include-ignored
+  bash ci/cargo-test.sh --test e2e -- release:: --include-ignored

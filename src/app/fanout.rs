@@ -1,19 +1,27 @@
 //! One encode, many viewers: hands each frame to every viewer's bounded
 //! queue, and applies the drop policy when a queue is full.
 //!
-//! Policy: a viewer whose queue is full loses that frame and every frame
-//! after it up to the next keyframe (which its decoder can start from). The
-//! encoder and the other viewers never wait for it. Once its queue has room
-//! again, the encoder is asked for a keyframe, once: asking while the queue
-//! is still full would make every frame an IDR for everybody and win
-//! nothing. A new viewer also waits for a keyframe, and asks for one so its
-//! first picture comes quickly.
+//! Policy: a viewer is *behind* when the oldest frame in its queue has
+//! waited longer than [`MAX_QUEUE_DELAY`], or when its queue is full (a
+//! hard cap in frames that only a burst reaches). A viewer that is behind
+//! loses that frame and every frame after it up to the next keyframe (which
+//! its decoder can start from). The encoder and the other viewers never
+//! wait for it. Once it has caught up, the encoder is asked for a keyframe,
+//! once: asking while it is still behind would make every frame an IDR for
+//! everybody and win nothing. A new viewer also waits for a keyframe, and
+//! asks for one so its first picture comes quickly.
+//!
+//! The queue is measured in time, not frames, so that a burst (a source
+//! that stalled delivers a second of frames at once) is not loss: a viewer
+//! that drains it at once was never behind. Time is passed in.
 //!
 //! A frame flagged as a discontinuity (a camera started or restarted) tells
 //! the viewer that the pictures start over. A viewer that missed that frame,
 //! or joined after it, gets the flag on the first frame it does receive.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -31,16 +39,53 @@ pub(crate) enum ViewerItem {
 /// A viewer's number, for logs.
 pub(crate) type ViewerId = u64;
 
+/// How long a frame may wait in a viewer's queue before that viewer counts
+/// as behind: about 8 frames at 30 fps. Longer would only add delay for a
+/// slow viewer; it skips to a keyframe instead.
+pub(crate) const MAX_QUEUE_DELAY: Duration = Duration::from_millis(250);
+
 #[derive(Debug)]
 struct Viewer {
     id: ViewerId,
     queue: mpsc::Sender<ViewerItem>,
+    /// When each item still in `queue` was put there, oldest first (the
+    /// front is dropped as the queue shrinks: its length is what the
+    /// channel holds).
+    enqueued: VecDeque<Instant>,
     waiting_for_keyframe: bool,
     /// A keyframe was requested for this viewer and has not reached it yet.
     asked: bool,
     dropped: u64,
     /// The next frame this viewer gets must carry the discontinuity flag.
     owes_discontinuity: bool,
+}
+
+impl Viewer {
+    /// Puts `item` in the queue; gives it back if the queue is full or
+    /// closed.
+    fn offer(
+        &mut self,
+        item: ViewerItem,
+        now: Instant,
+    ) -> Result<(), mpsc::error::TrySendError<ViewerItem>> {
+        self.queue.try_send(item)?;
+        self.enqueued.push_back(now);
+        Ok(())
+    }
+
+    /// Whether the viewer is behind at `now`: its queue is full, or its
+    /// oldest item has waited longer than [`MAX_QUEUE_DELAY`].
+    fn behind(&mut self, now: Instant) -> bool {
+        let queued = self.queue.max_capacity() - self.queue.capacity();
+        while self.enqueued.len() > queued {
+            self.enqueued.pop_front();
+        }
+        self.queue.capacity() == 0
+            || self
+                .enqueued
+                .front()
+                .is_some_and(|&oldest| now.saturating_duration_since(oldest) > MAX_QUEUE_DELAY)
+    }
 }
 
 /// What the caller must do after a call.
@@ -85,23 +130,30 @@ impl FanOut {
 
     /// Adds a viewer; it gets the stream description (if known) and then
     /// frames from the next keyframe on.
-    pub(crate) fn handle_join(&mut self, id: ViewerId, queue: mpsc::Sender<ViewerItem>) -> Outcome {
+    pub(crate) fn handle_join(
+        &mut self,
+        id: ViewerId,
+        queue: mpsc::Sender<ViewerItem>,
+        now: Instant,
+    ) -> Outcome {
+        let mut viewer = Viewer {
+            id,
+            queue,
+            enqueued: VecDeque::new(),
+            waiting_for_keyframe: true,
+            asked: true,
+            dropped: 0,
+            owes_discontinuity: self.camera,
+        };
         if let Some(info) = &self.info
-            && queue.try_send(ViewerItem::Info(info.clone())).is_err()
+            && viewer.offer(ViewerItem::Info(info.clone()), now).is_err()
         {
             return Outcome {
                 request_keyframe: false,
                 removed: vec![id],
             };
         }
-        self.viewers.push(Viewer {
-            id,
-            queue,
-            waiting_for_keyframe: true,
-            asked: true,
-            dropped: 0,
-            owes_discontinuity: self.camera,
-        });
+        self.viewers.push(viewer);
         Outcome {
             request_keyframe: true,
             removed: vec![],
@@ -109,13 +161,13 @@ impl FanOut {
     }
 
     /// The stream's description is known or changed.
-    pub(crate) fn handle_info(&mut self, info: StreamInfo) -> Outcome {
+    pub(crate) fn handle_info(&mut self, info: StreamInfo, now: Instant) -> Outcome {
         self.info = Some(info.clone());
         let mut removed = Vec::new();
-        self.viewers.retain(|v| {
+        self.viewers.retain_mut(|v| {
             // A viewer that cannot take the description cannot decode what
             // follows: it is dropped.
-            let kept = v.queue.try_send(ViewerItem::Info(info.clone())).is_ok();
+            let kept = v.offer(ViewerItem::Info(info.clone()), now).is_ok();
             if !kept {
                 removed.push(v.id);
             }
@@ -127,8 +179,8 @@ impl FanOut {
         }
     }
 
-    /// Hands `frame` to every viewer that can take it.
-    pub(crate) fn handle_frame(&mut self, frame: Arc<EncodedFrame>) -> Outcome {
+    /// Hands `frame`, produced at `now`, to every viewer that can take it.
+    pub(crate) fn handle_frame(&mut self, frame: Arc<EncodedFrame>, now: Instant) -> Outcome {
         let mut outcome = Outcome::default();
         self.camera |= frame.discontinuity;
         let skipped = &mut self.skipped;
@@ -137,8 +189,8 @@ impl FanOut {
                 v.owes_discontinuity |= frame.discontinuity;
                 v.dropped += 1;
                 *skipped += 1;
-                if !v.asked && v.queue.capacity() > 0 {
-                    // It has room again: now a keyframe helps it.
+                if !v.asked && !v.behind(now) {
+                    // It caught up: now a keyframe helps it.
                     v.asked = true;
                     outcome.request_keyframe = true;
                 }
@@ -152,7 +204,12 @@ impl FanOut {
             } else {
                 Arc::clone(&frame)
             };
-            match v.queue.try_send(ViewerItem::Frame(item)) {
+            let offered = if v.behind(now) {
+                Err(mpsc::error::TrySendError::Full(ViewerItem::Frame(item)))
+            } else {
+                v.offer(ViewerItem::Frame(item), now)
+            };
+            match offered {
                 Ok(()) => {
                     v.owes_discontinuity = false;
                     if frame.keyframe {
@@ -217,6 +274,12 @@ mod tests {
         })
     }
 
+    /// The one instant the tests that do not move time use.
+    fn t0() -> Instant {
+        static T0: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *T0.get_or_init(Instant::now)
+    }
+
     fn drain(rx: &mut mpsc::Receiver<ViewerItem>) -> Vec<String> {
         std::iter::from_fn(|| rx.try_recv().ok())
             .map(|item| match item {
@@ -234,11 +297,11 @@ mod tests {
     #[test]
     fn a_new_viewer_gets_info_then_starts_at_a_keyframe() {
         let mut fan = FanOut::default();
-        let _ = fan.handle_info(info());
+        let _ = fan.handle_info(info(), t0());
         let (tx, mut rx) = mpsc::channel(8);
-        assert!(fan.handle_join(1, tx).request_keyframe);
+        assert!(fan.handle_join(1, tx, t0()).request_keyframe);
         for (seq, key) in [(0, false), (1, false), (2, true), (3, false)] {
-            let _ = fan.handle_frame(frame(seq, key));
+            let _ = fan.handle_frame(frame(seq, key), t0());
         }
         assert_eq!(drain(&mut rx), ["info", "2k", "3"]);
     }
@@ -246,15 +309,18 @@ mod tests {
     #[test]
     fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
         let mut fan = FanOut::default();
-        let _ = fan.handle_info(info());
+        let _ = fan.handle_info(info(), t0());
         let (fast_tx, mut fast) = mpsc::channel(64);
         let (slow_tx, mut slow) = mpsc::channel(3); // info + 2 frames
-        let _ = fan.handle_join(1, fast_tx);
-        let _ = fan.handle_join(2, slow_tx);
+        let _ = fan.handle_join(1, fast_tx, t0());
+        let _ = fan.handle_join(2, slow_tx, t0());
 
         let mut asked = 0;
         for seq in 0..6 {
-            asked += u32::from(fan.handle_frame(frame(seq, seq == 0)).request_keyframe);
+            asked += u32::from(
+                fan.handle_frame(frame(seq, seq == 0), t0())
+                    .request_keyframe,
+            );
         }
         assert_eq!(asked, 0, "no keyframe while the slow queue is still full");
         assert_eq!(fan.dropped(2), Some(4));
@@ -263,15 +329,58 @@ mod tests {
 
         // The slow viewer caught up: the next delta asks for a keyframe,
         // once, and the viewer resumes at the keyframe only.
-        assert!(fan.handle_frame(frame(6, false)).request_keyframe);
-        assert!(!fan.handle_frame(frame(7, false)).request_keyframe);
-        let _ = fan.handle_frame(frame(8, true));
-        let _ = fan.handle_frame(frame(9, false));
+        assert!(fan.handle_frame(frame(6, false), t0()).request_keyframe);
+        assert!(!fan.handle_frame(frame(7, false), t0()).request_keyframe);
+        let _ = fan.handle_frame(frame(8, true), t0());
+        let _ = fan.handle_frame(frame(9, false), t0());
         assert_eq!(drain(&mut slow), ["8k", "9"]);
         assert_eq!(
             drain(&mut fast),
             ["info", "0k", "1", "2", "3", "4", "5", "6", "7", "8k", "9"]
         );
+    }
+
+    #[test]
+    fn a_burst_is_not_loss_but_a_queue_that_waits_too_long_is() {
+        let mut fan = FanOut::default();
+        let (tx, mut rx) = mpsc::channel(64);
+        let _ = fan.handle_join(1, tx, t0());
+        // A source that stalled delivers 30 frames at once: all queued.
+        for seq in 0..30 {
+            let _ = fan.handle_frame(frame(seq, seq == 0), t0());
+        }
+        assert_eq!(fan.skipped(), 0);
+        assert_eq!(drain(&mut rx).len(), 30);
+
+        // Drained at once, the viewer was never behind. Now it stops
+        // reading: frames wait, and past MAX_QUEUE_DELAY it is behind.
+        let ms = |n| t0() + Duration::from_millis(n);
+        let _ = fan.handle_frame(frame(30, false), ms(1000));
+        let _ = fan.handle_frame(frame(31, false), ms(1200));
+        assert_eq!(
+            fan.skipped(),
+            0,
+            "the oldest has waited 200 ms: not yet behind"
+        );
+        let asked = fan
+            .handle_frame(frame(32, false), ms(1251))
+            .request_keyframe;
+        assert!(!asked, "no keyframe while it is still behind");
+        assert_eq!(fan.dropped(1), Some(1));
+
+        // It read again: caught up, it asks for a keyframe once and resumes there.
+        assert_eq!(drain(&mut rx), ["30", "31"]);
+        assert!(
+            fan.handle_frame(frame(33, false), ms(1300))
+                .request_keyframe
+        );
+        assert!(
+            !fan.handle_frame(frame(34, false), ms(1333))
+                .request_keyframe
+        );
+        let _ = fan.handle_frame(frame(35, true), ms(1366));
+        assert_eq!(drain(&mut rx), ["35k"]);
+        assert_eq!(fan.dropped(1), Some(3));
     }
 
     fn restart(seq: u64) -> Arc<EncodedFrame> {
@@ -284,30 +393,30 @@ mod tests {
     #[test]
     fn a_viewer_that_misses_a_camera_restart_still_hears_of_it() {
         let mut fan = FanOut::default();
-        let _ = fan.handle_info(info());
+        let _ = fan.handle_info(info(), t0());
         let (slow_tx, mut slow) = mpsc::channel(2); // info + 1 frame
-        let _ = fan.handle_join(1, slow_tx);
-        let _ = fan.handle_frame(restart(0));
+        let _ = fan.handle_join(1, slow_tx, t0());
+        let _ = fan.handle_frame(restart(0), t0());
         // Full: the restart at 1 is lost to it, and so is the delta after.
-        let _ = fan.handle_frame(restart(1));
-        let _ = fan.handle_frame(frame(2, false));
+        let _ = fan.handle_frame(restart(1), t0());
+        let _ = fan.handle_frame(frame(2, false), t0());
         assert_eq!(drain(&mut slow), ["info", "0k!"]);
-        let _ = fan.handle_frame(frame(3, true));
-        let _ = fan.handle_frame(frame(4, false));
+        let _ = fan.handle_frame(frame(3, true), t0());
+        let _ = fan.handle_frame(frame(4, false), t0());
         assert_eq!(drain(&mut slow), ["3k!", "4"]);
     }
 
     #[test]
     fn a_viewer_joining_a_camera_stream_starts_with_a_discontinuity() {
         let mut fan = FanOut::default();
-        let _ = fan.handle_info(info());
+        let _ = fan.handle_info(info(), t0());
         let (first_tx, mut first) = mpsc::channel(8);
-        let _ = fan.handle_join(1, first_tx);
-        let _ = fan.handle_frame(restart(0));
-        let _ = fan.handle_frame(frame(1, false));
+        let _ = fan.handle_join(1, first_tx, t0());
+        let _ = fan.handle_frame(restart(0), t0());
+        let _ = fan.handle_frame(frame(1, false), t0());
         let (late_tx, mut late) = mpsc::channel(8);
-        let _ = fan.handle_join(2, late_tx);
-        let _ = fan.handle_frame(frame(2, true));
+        let _ = fan.handle_join(2, late_tx, t0());
+        let _ = fan.handle_frame(frame(2, true), t0());
         assert_eq!(drain(&mut first), ["info", "0k!", "1", "2k"]);
         assert_eq!(drain(&mut late), ["info", "2k!"]);
     }
@@ -315,10 +424,10 @@ mod tests {
     #[test]
     fn a_pattern_stream_never_claims_a_discontinuity() {
         let mut fan = FanOut::default();
-        let _ = fan.handle_frame(frame(0, true));
+        let _ = fan.handle_frame(frame(0, true), t0());
         let (tx, mut rx) = mpsc::channel(8);
-        let _ = fan.handle_join(1, tx);
-        let _ = fan.handle_frame(frame(1, true));
+        let _ = fan.handle_join(1, tx, t0());
+        let _ = fan.handle_frame(frame(1, true), t0());
         assert_eq!(drain(&mut rx), ["1k"]);
     }
 
@@ -326,9 +435,9 @@ mod tests {
     fn closed_viewers_are_removed() {
         let mut fan = FanOut::default();
         let (tx, rx) = mpsc::channel(8);
-        let _ = fan.handle_join(1, tx);
+        let _ = fan.handle_join(1, tx, t0());
         drop(rx);
-        let outcome = fan.handle_frame(frame(0, true));
+        let outcome = fan.handle_frame(frame(0, true), t0());
         assert_eq!(outcome.removed, vec![1]);
         assert_eq!(fan.len(), 0);
     }

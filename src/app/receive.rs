@@ -23,9 +23,12 @@ use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
 use crate::viewer::{Command, ConnectionState, Link, Overlay};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
-/// Decoded pictures waiting for verification. Small: a backlog here is
-/// delay, so the decoder drops pictures rather than queue more.
-const DECODED_QUEUE: usize = 4;
+/// Decoded pictures waiting for verification: half a second at 30 fps. A
+/// decoder that stalled (warming up, a slow keyframe) hands over its
+/// backlog at once, and that burst is not loss; a receiver that stays
+/// behind still loses pictures rather than delay more. (16 pictures are
+/// 50 MB at 1080p.)
+const DECODED_QUEUE: usize = 16;
 /// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// The longest wait between reconnection attempts.

@@ -17,12 +17,14 @@ use crate::model::Seq;
 use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
-/// Encoded frames waiting for the fan-out. The fan-out only clones an `Arc`
-/// per viewer, so this never fills unless the process is starved.
-const ENCODER_QUEUE: usize = 8;
-/// Frames queued per viewer: about a quarter second at 30 fps. More would
-/// only add delay for a slow viewer; it skips to a keyframe instead.
-const VIEWER_QUEUE: usize = 8;
+/// Encoded frames waiting for the fan-out: two seconds at 30 fps. The
+/// fan-out only clones an `Arc` per viewer, so this fills only when the
+/// process is starved; a burst from a source that stalled fits.
+const ENCODER_QUEUE: usize = 64;
+/// Items a viewer's queue may hold: two seconds at 30 fps. The fan-out
+/// bounds each queue in time (`fanout::MAX_QUEUE_DELAY`); this cap only
+/// bounds a burst, such as the frames a stalled source delivers at once.
+const VIEWER_QUEUE: usize = 64;
 /// TLS handshakes in progress at once; more connections are closed at once,
 /// so a flood of stalled handshakes cannot exhaust memory.
 const MAX_PENDING_HANDSHAKES: usize = 32;
@@ -91,12 +93,12 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             output = encoder_rx.recv() => match output {
                 Some(EncoderOutput::Info(info)) => {
                     tracing::info!("stream: {}x{} at {} fps, {} from {}", info.width, info.height, info.frame_rate, info.codec, info.encoder);
-                    apply(&source, fan.handle_info(info));
+                    apply(&source, fan.handle_info(info, Instant::now()));
                 }
                 Some(EncoderOutput::Frame(frame)) => {
                     counters.handle_frame(&frame);
                     source.handle_frame(&frame);
-                    apply(&source, fan.handle_frame(Arc::new(frame)));
+                    apply(&source, fan.handle_frame(Arc::new(frame), Instant::now()));
                 }
                 Some(EncoderOutput::EndOfStream) | None => {
                     tracing::info!("the source ended");
@@ -111,7 +113,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             control = control_rx.recv() => match control {
                 Some(Control::Join(id, queue)) => {
                     source.play()?;
-                    apply(&source, fan.handle_join(id, queue));
+                    apply(&source, fan.handle_join(id, queue, Instant::now()));
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),

@@ -2,15 +2,11 @@
 //! Matroska file that survives a crash, `--stdout` pipes the raw stream.
 //! Checked with ffprobe, an independent reader (fails when it is missing).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Node, Sender, receive};
+use crate::support::{Node, Sender, receive};
 
 /// What ffprobe reads from a file: (frames decoded, codec, width, height).
 fn probe(path: &Path) -> (u64, String, u64, u64) {
@@ -71,7 +67,7 @@ fn a_recording_killed_mid_way_still_plays_up_to_the_kill() {
     let (camera, laptop) = (Node::new(), Node::new());
     let sender = Sender::start(&camera, &[&laptop], &["--size", "320x240"]);
     let file = laptop.config_dir().join("killed.mkv");
-    let mut receiver = support::spawn_receive(
+    let mut receiver = crate::support::spawn_receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,

@@ -2,18 +2,14 @@
 //! pairing by one-time code, the trusted-peers file, and the matrix of bad
 //! peers, each refused with its own error while the sender keeps serving.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{Node, Running, Sender, receive};
 use camview::identity::{self, Identity, TrustedPeers};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use support::{Node, Running, Sender, receive};
 use tokio::io::AsyncReadExt;
 
 /// Starts `camview pair --listen 127.0.0.1:0`; returns it, its address and code.

@@ -1,18 +1,14 @@
 //! Who may not connect, and what they are told: every refusal ends that one
 //! connection with a clear error, and the sender keeps serving the others.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{Node, Sender, receive};
 use camview::identity::{self, Identity, TrustedPeers};
 use camview::wire::{Message, MessageReader};
-use support::{Node, Sender, receive};
 
 /// After the test's abuse, a trusted receiver still gets every frame.
 fn assert_still_serving(sender: &Sender, camera: &Node, laptop: &Node) {

@@ -8,16 +8,12 @@
 //! to the loopback node. A plain `cargo test` leaves them out (ignored);
 //! `just test` runs them in the VM, where a missing device is a failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::{Node, Running, Sender};
 use camview::media::v4l2;
-use support::{Node, Running, Sender};
 
 /// The recorded fixture played into the camera: 200 numbered pictures at
 /// 10 fps, slow enough for software emulation to keep up with.
@@ -72,7 +68,7 @@ impl Writer {
         let pipeline = format!(
             "filesrc location={} ! h264parse ! avdec_h264 ! videoconvert ! {encode} \
              ! v4l2sink device={} sync=true",
-            support::fixture(FIXTURE).display(),
+            crate::support::fixture(FIXTURE).display(),
             device.display()
         );
         // The rate the camera declares: v4l2sink does not set it.
@@ -146,7 +142,7 @@ fn streams_every_picture_in(fourcc: &[u8; 4]) {
         "{chosen}"
     );
 
-    let received = support::receive(
+    let received = crate::support::receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,
@@ -221,7 +217,7 @@ fn an_unplugged_camera_is_restarted_and_viewers_stay() {
     let (camera, laptop) = (Node::new(), Node::new());
     let mut sender = camera_sender(&device, &camera, &laptop);
     let json = laptop.config_dir().join("unplug.json");
-    let mut receiver = support::spawn_receive(
+    let mut receiver = crate::support::spawn_receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,

@@ -1,11 +1,7 @@
 //! The user-facing surface: help texts and errors, as snapshots, so any
 //! change to them is a visible decision.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
-use support::camview;
+use crate::support::camview;
 
 fn run(args: &[&str]) -> (i32, String) {
     // Default log level: the snapshots hold what a user sees.

@@ -1,16 +1,12 @@
 //! What happens when things go wrong mid-stream: the sender dies and comes
 //! back, or one viewer stops reading. Real binaries, real TLS, loopback.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{Node, Running, Sender};
 use camview::identity::{self, Identity, TrustedPeers};
 use camview::wire::{Message, MessageReader, Role};
-use support::{Node, Running, Sender};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[test]
@@ -87,7 +83,7 @@ async fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
     let good = {
         let (addr, fp) = (sender.addr.clone(), camera.fingerprint.clone());
         tokio::task::spawn_blocking(move || {
-            support::receive(&laptop, &addr, &fp, &["--frames", "240"])
+            crate::support::receive(&laptop, &addr, &fp, &["--frames", "240"])
         })
     };
 
@@ -153,7 +149,7 @@ fn a_failing_source_is_restarted_and_viewers_resume_without_reconnecting() {
         &[&laptop],
         &["--size", "320x240", "--fail-at-frame", "60"],
     );
-    let received = support::receive(
+    let received = crate::support::receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,

@@ -3,18 +3,14 @@
 //! burned-in frame number back from its pixels, and finds the stats overlay.
 //! Fails (does not skip) when Xvfb or the screenshot tools are missing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::support::{Node, Running, Sender};
 use camview::media::pattern;
 use camview::viewer::OVERLAY_FILL;
-use support::{Node, Running, Sender};
 
 /// A private X display for this test.
 struct Display {

@@ -23,18 +23,22 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// A camview command with logs in plain text, at info level
-/// (`CAMVIEW_TEST_LOG=camview=debug` for more). `CAMVIEW_TEST_RUNNER`
-/// runs the binary through a program (`just test-aarch64` sets it to
-/// qemu-user: an emulated test cannot start an aarch64 binary directly on
-/// a host without binfmt_misc).
+/// (`CAMVIEW_TEST_LOG=camview=debug` for more). The binary is the one this
+/// test build made, or `CAMVIEW_TEST_BINARY` (`just test-aarch64` points it
+/// at the aarch64 release binary); `CAMVIEW_TEST_RUNNER` runs it through a
+/// program (qemu-user: these hosts cannot start an aarch64 binary directly,
+/// having no binfmt_misc).
 pub fn camview() -> Command {
-    let binary = env!("CARGO_BIN_EXE_camview");
+    let binary = std::env::var_os("CAMVIEW_TEST_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_camview")),
+        PathBuf::from,
+    );
     let runner = std::env::var("CAMVIEW_TEST_RUNNER").unwrap_or_default();
     let mut runner = runner.split_whitespace();
     let mut cmd = match runner.next() {
         Some(program) => {
             let mut cmd = Command::new(program);
-            cmd.args(runner).arg(binary);
+            cmd.args(runner).arg(&binary);
             cmd
         }
         None => Command::new(binary),

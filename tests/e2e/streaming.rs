@@ -2,13 +2,9 @@
 //! binary receives, and every decoded picture is checked by the frame number
 //! burned into its pixels.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::time::Duration;
 
-use support::{Node, Running, Sender, fixture, receive};
+use crate::support::{Node, Running, Sender, fixture, receive};
 
 #[test]
 fn test_pattern_arrives_frame_for_frame() {
@@ -95,7 +91,7 @@ fn the_sender_can_push_to_a_listening_receiver() {
     let mut sender =
         Running::spawn(camera.command(&["send", "--to", &addr, "--peer", &laptop.fingerprint]));
 
-    let status = receiver.wait(support::PROCESS_TIMEOUT);
+    let status = receiver.wait(crate::support::PROCESS_TIMEOUT);
     assert!(status.success(), "{}", receiver.log());
     let summary = camview::app::receive::read_summary(&json).unwrap();
     assert_eq!(
@@ -144,7 +140,7 @@ fn sender_and_receiver_serve_prometheus_metrics() {
         &[&laptop],
         &["--size", "320x240", "--metrics", "127.0.0.1:0"],
     );
-    let mut receiver = support::spawn_receive(
+    let mut receiver = crate::support::spawn_receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,

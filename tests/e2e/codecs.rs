@@ -2,12 +2,8 @@
 //! on this machine, each chosen by name: the receiver verifies every frame
 //! by the number in its pixels.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
+use crate::support::{Node, Sender, receive};
 use camview::media::{self, codecs};
-use support::{Node, Sender, receive};
 
 fn installed(table: &[(&'static str, &str)]) -> Vec<&'static str> {
     media::init().unwrap();

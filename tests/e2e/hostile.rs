@@ -3,16 +3,12 @@
 //! sender's memory stays bounded, and a good viewer watching at the same
 //! time receives every frame.
 
-#![allow(clippy::unwrap_used)]
-
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::{Node, Sender, receive};
 use camview::identity::{self, Identity, TrustedPeers};
 use camview::wire::{Message, MessageReader, Role};
-use support::{Node, Sender, receive};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;

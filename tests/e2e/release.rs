@@ -10,15 +10,11 @@
 //! (`ci/test-release.sh`) and runs these tests with `CAMVIEW_RELEASE_*`
 //! set; a plain `cargo test` leaves them out (ignored).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::Node;
+use crate::support::Node;
 use testcontainers::core::{Mount, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{GenericImage, ImageExt};
@@ -71,26 +67,10 @@ fn unpack(archive: &str, into: &Path) -> std::path::PathBuf {
     dir
 }
 
-/// The archive runs: every picture it sends decodes to its own number.
-/// (That no frame is ever skipped is tests/streaming.rs's to prove; right
-/// after the image or the emulated sender starts, this machine may be busy
-/// enough for a start-up hiccup.)
-fn assert_streams(received: &support::Received) {
-    assert!(received.status.success(), "{}", received.log);
-    let decoded = received.total("frames_decoded");
-    assert!(
-        decoded >= 80,
-        "only {decoded} of 90 frames: {}",
-        received.log
-    );
-    assert_eq!(
-        received.total("frames_verified"),
-        decoded,
-        "{}",
-        received.log
-    );
-    assert_eq!(received.total("frames_mismatched"), 0, "{}", received.log);
-    assert_eq!(received.total("frames_unreadable"), 0, "{}", received.log);
+/// The archive runs: all 90 pictures of the fixture arrive, each decoding
+/// to its own number.
+fn assert_streams(received: &crate::support::Received) {
+    received.assert_all_verified(90);
 }
 
 /// A free TCP port on loopback (the container shares this machine's
@@ -127,7 +107,7 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
             "/camera",
         ))
         .with_mount(Mount::bind_mount(
-            support::fixture("").to_str().unwrap(),
+            crate::support::fixture("").to_str().unwrap(),
             "/testdata",
         ))
         .with_env_var("NO_COLOR", "1")
@@ -147,7 +127,7 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
         .start()
         .expect("the release binary starts in the container");
 
-    let received = support::receive(&laptop, &addr, &camera.fingerprint, &[]);
+    let received = crate::support::receive(&laptop, &addr, &camera.fingerprint, &[]);
     let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
     println!("the container's log:\n{logs}");
     assert_streams(&received);
@@ -164,6 +144,16 @@ fn the_aarch64_release_archive_streams_on_jetpack5s_glibc() {
     );
     let unpacked = tempfile::tempdir().unwrap();
     let dir = unpack(&archive, unpacked.path());
+    let floor = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/glibc-floor.sh"))
+        .arg(dir.join("camview"))
+        .output()
+        .unwrap();
+    assert!(
+        floor.status.success(),
+        "the aarch64 binary would not start on JetPack 5: {}",
+        String::from_utf8_lossy(&floor.stderr)
+    );
 
     let (camera, laptop) = (Node::new(), Node::new());
     let mut runner = runner.split_whitespace();
@@ -175,14 +165,14 @@ fn the_aarch64_release_archive_streams_on_jetpack5s_glibc() {
         .args(["send", "--source"])
         .arg(format!(
             "file:{}",
-            support::fixture("pattern-320x240-30fps.h264").display()
+            crate::support::fixture("pattern-320x240-30fps.h264").display()
         ))
         .args(["--listen", "127.0.0.1:0", "--peer", &laptop.fingerprint])
         .env("NO_COLOR", "1");
-    let mut sender = support::Running::spawn(send);
+    let mut sender = crate::support::Running::spawn(send);
     let addr = sender.listening_addr(Duration::from_secs(120));
 
-    let received = support::receive(&laptop, &addr, &camera.fingerprint, &[]);
+    let received = crate::support::receive(&laptop, &addr, &camera.fingerprint, &[]);
     println!("the emulated sender's log:\n{}", sender.log());
     assert_streams(&received);
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Starts building, in the background and at the lowest CPU priority, what
+# the later stages of `just test` need: the aarch64 release archive and its
+# unit tests, the x86_64 release archive, and the fuzz targets. `just test`
+# calls it first: its own build leaves a core idle whenever cargo waits on
+# one long crate or a link, the tests leave much of the CPU idle (processes
+# waiting on sockets), the VM's emulator uses one core, and a nice-19 build
+# takes only that idle time.
+# Each build has its own target directory (so no stage waits on cargo's
+# lock for another's build); a stage that needs a result runs the same
+# command, which waits for cargo's lock and then finds it built. Log:
+# target/prebuild.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p target
+nohup nice -n 19 bash -c '
+  bash ci/aarch64.sh build-tests
+  bash ci/dist-archive.sh x86_64-unknown-linux-gnu
+  bash ci/fuzz.sh build
+' >target/prebuild.log 2>&1 &
+echo "ci/prebuild.sh: building the release archives and fuzz targets in the background (target/prebuild.log)" >&2

@@ -1,0 +1,30 @@
+//! camview end to end: the real binary, real TLS on loopback, real
+//! GStreamer, every decoded picture checked by the number in its pixels.
+//!
+//! One test binary with a module per subject, so the suite links GStreamer,
+//! wgpu and rustls once. Run one subject with `cargo test --test e2e
+//! streaming::`, one test by its name. `CAMVIEW_TEST_BINARY` runs another
+//! camview build (the aarch64 release binary, say) and
+//! `CAMVIEW_TEST_RUNNER` runs it through a program such as qemu-user
+//! (`support::camview`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cli;
+mod codecs;
+mod hostile;
+mod recording;
+mod refusals;
+// The release archives are tested from an x86_64 host (a Docker container,
+// and qemu-user for aarch64).
+#[cfg(target_arch = "x86_64")]
+mod release;
+mod resilience;
+mod streaming;
+mod trust;
+mod v4l2;
+// The window test needs the window (the default build has it).
+#[cfg(feature = "viewer")]
+mod viewer;
