@@ -14,10 +14,16 @@
 #      clean Debian 12 (an empty package database, as debootstrap starts
 #      from), adding the base system every Debian installation has
 #      (priorities required and important);
-#   2. finds the packages that own each file opened during the run
-#      (directories left out: many packages own /usr/lib);
+#   2. finds the packages that own each file opened during the run;
 #   3. fails, naming package, file and process, for each file none of
 #      whose owners the replay brings in.
+# Not every open is a need. Left out: directories (many packages own
+# /usr/lib); a directory *read* by one process (it opened at least half of
+# the files there, three or more: pkg-config looking for a provider of a
+# module it lacks, apt-config reading apt.conf.d, the VM's tmpfiles), since
+# reading a directory needs none of what is in it; and the optional helpers
+# in `optional` below, which programs use when a machine has them and do
+# without otherwise.
 # Files no package owns (the Rust toolchain, caches, target/) are not
 # packages' business and are left out. Both steps take seconds.
 set -euo pipefail
@@ -75,6 +81,15 @@ owners() {
     "$dir/arch.tsv" /var/lib/dpkg/info/*.list
 }
 
+# Helpers a program uses when the machine has them and does without
+# otherwise (grep -E, over lines "path<TAB>process").
+t=$'\t'
+optional="^/usr/lib/bfd-plugins/|${t}ar\$"          # binutils loads every LTO plugin installed; rustc does its own LTO
+optional+="|llvm-symbolizer"                        # ASan symbolizes crash reports with it when it is on PATH
+optional+="|^/etc/locale\\.alias${t}"               # glibc reads it when present
+optional+="|/libnss_[a-z]+\\.so"                    # NSS modules the machine's nsswitch.conf names
+optional+="|^/usr/bin/lsb_release${t}"              # Python's platform probes call it when present
+
 # Folds merged-/usr paths onto /usr, as the kernel reports them.
 fold_usr='{ sub(/^\/(lib|lib32|libx32|lib64|bin|sbin)\//, "/usr&") }'
 
@@ -90,7 +105,8 @@ case "${1:-}" in
         { if (!match($0, /\([0-9]+\): [A-Z<>+]+ +/)) next
           comm = substr($0, 1, RSTART - 1); path = substr($0, RSTART + RLENGTH)
           if (path !~ /^\/(usr|etc|lib|lib32|libx32|lib64|bin|sbin|opt)\//) next
-          if (!(path in seen)) { seen[path] = 1; print path "\t" comm; fflush() } }'\'' >>"$1"' \
+          pid = substr($0, RSTART + 1); sub(/\).*/, "", pid)
+          if (!((path, pid) in seen)) { seen[path, pid] = 1; print path "\t" comm "\t" pid; fflush() } }'\'' >>"$1"' \
       _ "$trace" "$pidfile" </dev/null >/dev/null 2>&1 &
     for _ in $(seq 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
     sleep 0.5
@@ -103,15 +119,30 @@ case "${1:-}" in
     stop_recording
     ;;
   verify)
+    declare -A files_in=()
     stop_recording
     [ -s "$trace" ] || { echo "ci/check-deps.sh: nothing was recorded; run \`ci/check-deps.sh start\` first" >&2; exit 1; }
     replay >"$dir/replayed.txt"
     [ -s "$dir/replayed.txt" ] || { echo "ci/check-deps.sh: apt's replay of ci/install-deps.sh installed nothing (see $dir/replay.err)" >&2; exit 1; }
     owners | sort -t$'\t' -k1,1 >"$dir/owners.tsv"
-    # Opened files, not directories, with merged-/usr paths folded.
-    while IFS=$'\t' read -r path comm; do
-      [ -d "$path" ] || printf '%s\t%s\n' "$path" "$comm"
-    done <"$trace" | awk "$fold_usr 1" | sort -t$'\t' -k1,1 -u >"$dir/opened-sorted.tsv"
+    # Opened files (not directories), with how many regular files each
+    # one's directory holds.
+    while IFS=$'\t' read -r path comm pid; do
+      [ -d "$path" ] && continue
+      d=${path%/*}
+      if [ -z "${files_in[$d]:-}" ]; then
+        files_in[$d]=$(find "$d" -maxdepth 1 -type f 2>/dev/null | wc -l)
+      fi
+      printf '%s\t%s\t%s\t%s\n' "$path" "$comm" "$pid" "${files_in[$d]}"
+    done <"$trace" >"$dir/opened-files.tsv"
+    # Directory reads left out, then the optional helpers; merged-/usr
+    # paths folded; one line a file, with a process that opened it.
+    awk -F'\t' -v OFS='\t' '
+        { d = $1; sub(/\/[^\/]*$/, "", d); key = $3 SUBSEP d; n[key]++; line[NR] = $0; k[NR] = key; size[key] = $4 }
+        END { for (i = 1; i <= NR; i++) { key = k[i]
+                if (n[key] >= 3 && 2 * n[key] >= size[key]) continue
+                split(line[i], f, "\t"); print f[1], f[2] } }' "$dir/opened-files.tsv" \
+      | { grep -Ev "$optional" || true; } | awk "$fold_usr 1" | sort -t$'\t' -k1,1 -u >"$dir/opened-sorted.tsv"
     # path, package, process: every owner of every opened file
     join -t$'\t' "$dir/owners.tsv" "$dir/opened-sorted.tsv" >"$dir/used.tsv"
     # A file is covered when any of its owners is replayed.

@@ -10,12 +10,26 @@
 # lock for another's build); a stage that needs a result runs the same
 # command, which waits for cargo's lock and then finds it built. Log:
 # target/prebuild.log.
+#
+#   ci/prebuild.sh          # start (stopping one still running from before)
+#   ci/prebuild.sh stop     # stop it (a failed run: ci/stage.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
-nohup nice -n 19 bash -c '
+pidfile=target/prebuild.pid
+
+# The chain runs in a session of its own, so stopping it stops every build
+# in it; a pidfile left from another boot is ignored.
+if [ -f "$pidfile" ]; then
+  pid=$(cat "$pidfile")
+  rm -f "$pidfile"
+  if grep -qs prebuild-chain "/proc/$pid/cmdline"; then kill -- "-$pid" 2>/dev/null || true; fi
+fi
+[ "${1:-}" = stop ] && exit 0
+
+nice -n 19 setsid bash -c 'echo $$ >"$1"
   bash ci/aarch64.sh build-tests
   bash ci/dist-archive.sh x86_64-unknown-linux-gnu
   bash ci/fuzz.sh build
-' >target/prebuild.log 2>&1 &
+' prebuild-chain "$pidfile" </dev/null >target/prebuild.log 2>&1 &
 echo "ci/prebuild.sh: building the release archives and fuzz targets in the background (target/prebuild.log)" >&2

@@ -40,8 +40,10 @@ case "${1:-}" in
     echo "== stage $name: $seconds s$([ "$status" -eq 0 ] || echo ", FAILED ($status)") ==" >&2
     if [ "$status" -ne 0 ]; then
       report >&2
-      # The run ends here: stop recording opened files (ci/check-deps.sh).
+      # The run ends here: stop recording opened files (ci/check-deps.sh)
+      # and the background builds (ci/prebuild.sh).
       bash ci/check-deps.sh stop || true
+      bash ci/prebuild.sh stop || true
       exit "$status"
     fi
     ;;
