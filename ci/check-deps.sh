@@ -35,8 +35,9 @@ pidfile=$dir/fatrace.pid
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 
-# The recorder runs in a session of its own (fatrace and its filter), so
-# stopping it stops both; a pidfile left from another boot is ignored.
+# The recorder runs in a process group of its own (fatrace and its
+# filter), so stopping it stops both; a pidfile left from another boot is
+# ignored.
 stop_recording() {
   [ -f "$pidfile" ] || return 0
   local pid
@@ -101,7 +102,8 @@ case "${1:-}" in
     : >"$trace"
     # Opens only; each file once, with a process that opened it. Paths under
     # the system directories only: the rest belongs to no package.
-    "${sudo_cmd[@]}" setsid bash -c 'echo $$ >"$2"; exec fatrace -f O 2>/dev/null | awk '\''
+    set -m
+    "${sudo_cmd[@]}" bash -c 'echo $$ >"$2"; exec fatrace -f O 2>/dev/null | awk '\''
         { if (!match($0, /\([0-9]+\): [A-Z<>+]+ +/)) next
           comm = substr($0, 1, RSTART - 1); path = substr($0, RSTART + RLENGTH)
           if (path !~ /^\/(usr|etc|lib|lib32|libx32|lib64|bin|sbin|opt)\//) next

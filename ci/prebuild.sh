@@ -18,8 +18,10 @@ cd "$(dirname "$0")/.."
 mkdir -p target
 pidfile=target/prebuild.pid
 
-# The chain runs in a session of its own, so stopping it stops every build
-# in it; a pidfile left from another boot is ignored.
+# The chain runs in a process group of its own (job control), so stopping
+# it stops every build in it; a pidfile left from another boot is ignored.
+# Not a session of its own: the kernel's autogroups would then share the CPU
+# between the sessions evenly, whatever their nice values.
 if [ -f "$pidfile" ]; then
   pid=$(cat "$pidfile")
   rm -f "$pidfile"
@@ -27,7 +29,8 @@ if [ -f "$pidfile" ]; then
 fi
 [ "${1:-}" = stop ] && exit 0
 
-nice -n 19 setsid bash -c 'echo $$ >"$1"
+set -m
+nice -n 19 bash -c 'echo $$ >"$1"
   bash ci/aarch64.sh build-tests
   bash ci/dist-archive.sh x86_64-unknown-linux-gnu
   bash ci/fuzz.sh build
