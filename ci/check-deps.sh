@@ -85,11 +85,14 @@ owners() {
 # Helpers a program uses when the machine has them and does without
 # otherwise (grep -E, over lines "path<TAB>process").
 t=$'\t'
-optional="^/usr/lib/bfd-plugins/|${t}ar\$"          # binutils loads every LTO plugin installed; rustc does its own LTO
+optional="^/usr/lib/bfd-plugins/|${t}(ar|nm|ranlib|objdump|strip)\$"  # binutils loads every LTO plugin installed; rustc does its own LTO
 optional+="|llvm-symbolizer"                        # ASan symbolizes crash reports with it when it is on PATH
 optional+="|^/etc/locale\\.alias${t}"               # glibc reads it when present
 optional+="|/libnss_[a-z]+\\.so"                    # NSS modules the machine's nsswitch.conf names
 optional+="|^/usr/bin/lsb_release${t}"              # Python's platform probes call it when present
+# x11-dl's build script asks pkg-config for every X library's libdir and
+# makes do without (the window loads them at run time).
+optional+="|^/usr/lib/[^/]+/pkgconfig/(xext|gl|xcursor|xxf86vm|xft|xinerama|xi|x11|x11-xcb|xmu|xrandr|xtst|xrender|xpresent|xscrnsaver|xt)\\.pc${t}"
 
 # Folds merged-/usr paths onto /usr, as the kernel reports them.
 fold_usr='{ sub(/^\/(lib|lib32|libx32|lib64|bin|sbin)\//, "/usr&") }'
