@@ -81,20 +81,22 @@ case "${1:-build}" in
     if [ $# -gt 0 ]; then subjects=("$@"); old_root_subjects=("$@"); fi
     skip=(--skip a_jitter_buffer_shows_frames_no_earlier_than_their_target
           --skip a_clean_stop_keeps_every_frame)
+    # The end-to-end tests first: they need only the archive, and while
+    # they run (mostly one emulated core) ci/prebuild.sh can finish the
+    # unit tests' build beside them.
     runner=$(runner_for / "$binary")
-
-    echo "ci/aarch64.sh: the unit tests, aarch64, under qemu" >&2
-    (CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=$runner unit_tests -- "$@")
-
     echo "ci/aarch64.sh: the end-to-end tests, the archive's camview under qemu on bookworm's arm64 libraries" >&2
     CAMVIEW_TEST_BINARY=$binary CAMVIEW_TEST_RUNNER=$runner \
       bash ci/cargo-test.sh --no-fail-fast --test e2e -- "${subjects[@]}" "${skip[@]}"
 
     old_root=$(bash ci/old-root.sh)
-    runner=$(runner_for "$old_root" "$binary")
+    old_runner=$(runner_for "$old_root" "$binary")
     echo "ci/aarch64.sh: the streaming tests again, on glibc 2.31 and GStreamer 1.18 ($old_root)" >&2
-    CAMVIEW_TEST_BINARY=$binary CAMVIEW_TEST_RUNNER=$runner \
+    CAMVIEW_TEST_BINARY=$binary CAMVIEW_TEST_RUNNER=$old_runner \
       bash ci/cargo-test.sh --test e2e -- "${old_root_subjects[@]}" "${skip[@]}"
+
+    echo "ci/aarch64.sh: the unit tests, aarch64, under qemu" >&2
+    (CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=$runner unit_tests -- "$@")
     ;;
   *) echo "usage: ci/aarch64.sh build|build-tests|test [FILTER]" >&2; exit 2 ;;
 esac
