@@ -69,8 +69,11 @@ replay() {
     || { cat "$dir/replay.err" >&2; echo "ci/check-deps.sh: apt could not replay ci/install-deps.sh on an empty root" >&2; exit 1; }
 }
 
+# Folds merged-/usr paths onto /usr, as the kernel reports them.
+fold_usr='{ sub(/^\/(lib|lib32|libx32|lib64|bin|sbin)\//, "/usr&") }'
+
 # Installed files and their packages ("path<TAB>name:arch"), with merged-/usr
-# paths folded onto /usr as the kernel reports them.
+# paths folded.
 owners() {
   dpkg-query -W -f='${binary:Package}\t${Architecture}\n' | sed 's/:[a-z0-9]*\t/\t/' \
     | sort -u >"$dir/arch.tsv"
@@ -78,8 +81,7 @@ owners() {
        FNR == 1 { pkg = FILENAME; sub(/.*\//, "", pkg); sub(/\.list$/, "", pkg)
                   name = pkg; sub(/:.*/, "", name)
                   a = (index(pkg, ":") ? substr(pkg, index(pkg, ":") + 1) : arch[name]) }
-       { path = $0; sub(/^\/(lib|lib32|libx32|lib64|bin|sbin)\//, "/usr&", path); print path "\t" name ":" a }' \
-    "$dir/arch.tsv" /var/lib/dpkg/info/*.list
+       { print $0 "\t" name ":" a }' "$dir/arch.tsv" /var/lib/dpkg/info/*.list | awk "$fold_usr 1"
 }
 
 # Helpers a program uses when the machine has them and does without
@@ -93,9 +95,6 @@ optional+="|^/usr/bin/lsb_release${t}"              # Python's platform probes c
 # x11-dl's build script asks pkg-config for every X library's libdir and
 # makes do without (the window loads them at run time).
 optional+="|^/usr/lib/[^/]+/pkgconfig/(xext|gl|xcursor|xxf86vm|xft|xinerama|xi|x11|x11-xcb|xmu|xrandr|xtst|xrender|xpresent|xscrnsaver|xt)\\.pc${t}"
-
-# Folds merged-/usr paths onto /usr, as the kernel reports them.
-fold_usr='{ sub(/^\/(lib|lib32|libx32|lib64|bin|sbin)\//, "/usr&") }'
 
 case "${1:-}" in
   start)
