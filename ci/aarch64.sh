@@ -12,16 +12,16 @@
 # on a Jetson with JetPack 5 (Ubuntu 20.04: glibc 2.31, GStreamer 1.16) or
 # 6 (Ubuntu 22.04).
 #
-# What `test` runs:
-# - the unit tests, compiled for aarch64 (headless: without the window's
-#   feature) and run under qemu;
+# What `test` runs, in this order:
 # - the end-to-end tests of the CLI, streaming, trust, refusals and
 #   recording, driven by the host's test binary (tests/e2e) with every
 #   camview process the archive's aarch64 binary under qemu
 #   (CAMVIEW_TEST_BINARY, CAMVIEW_TEST_RUNNER), against this machine's
 #   Debian bookworm arm64 libraries (the Pi's ABI);
 # - the streaming tests again inside a Debian bullseye arm64 root (glibc
-#   2.31, GStreamer 1.18; ci/old-root.sh).
+#   2.31, GStreamer 1.18; ci/old-root.sh);
+# - the unit tests, compiled for aarch64 (headless: without the window's
+#   feature) and run under qemu.
 # Left to x86_64: the window (Xvfb + Vulkan under emulation), the VM, the
 # hostile-input and codec-matrix tests (minutes under emulation), and two
 # tests of timing that emulation cannot keep (x264's first second under
