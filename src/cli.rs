@@ -109,6 +109,17 @@ pub struct PairArgs {
     pub name: Option<String>,
 }
 
+/// How camview reaches its peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// QUIC, falling back to TCP
+    Auto,
+    /// TLS 1.3 over TCP
+    Tcp,
+    /// QUIC (TLS 1.3 inside) over UDP
+    Quic,
+}
+
 /// `camview send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
@@ -127,6 +138,11 @@ pub struct SendArgs {
     /// Connect to a receiver that waits with `camview receive --listen`
     #[arg(long, value_name = "ADDR")]
     pub to: Option<String>,
+
+    /// Transport: listen on TCP and UDP (QUIC) with `auto`, or on one; with
+    /// --to, `auto` tries QUIC first and TCP if QUIC gets no answer
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 
     /// Only these receivers may watch: names from `camview trust list`, or
     /// fingerprints (repeatable) [default: every trusted peer]
@@ -184,6 +200,11 @@ pub struct ReceiveArgs {
     /// Wait for a sender that connects with `camview send --to`
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+
+    /// Transport: `auto` tries QUIC first and TCP if QUIC gets no answer
+    /// within 300 ms (with --listen: both)
+    #[arg(long, value_enum, default_value_t = Transport::Auto)]
+    pub transport: Transport,
 
     /// Only trust these senders: names from `camview trust list`, or
     /// fingerprints (repeatable) [default: every trusted peer]

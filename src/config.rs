@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::cli::{PairArgs, ReceiveArgs, SendArgs};
+use crate::cli::{PairArgs, ReceiveArgs, SendArgs, Transport};
 use crate::identity::pairing::{PairingCode, PairingError};
 use crate::identity::{Fingerprint, IdentityError, TrustStore, TrustedPeers};
 use crate::media::{EncoderSettings, SourceSpec, pattern};
 use crate::model::FrameRate;
-use crate::transport::DEFAULT_PORT;
+use crate::transport::{DEFAULT_PORT, TransportChoice};
 
 /// A value on the command line that cannot be used.
 #[derive(Debug, Error)]
@@ -76,6 +76,8 @@ pub struct SendSettings {
     pub source: SourceSpec,
     /// Listen for receivers, or push to one.
     pub endpoint: Endpoint,
+    /// Over which transports.
+    pub transport: TransportChoice,
     /// Receivers allowed to watch.
     pub trusted: TrustedPeers,
     /// Encoder knobs.
@@ -91,6 +93,8 @@ pub struct SendSettings {
 pub struct ReceiveSettings {
     /// Connect to the sender, or wait for it.
     pub endpoint: Endpoint,
+    /// Over which transports.
+    pub transport: TransportChoice,
     /// Senders trusted.
     pub trusted: TrustedPeers,
     /// Names of trusted peers, to show in the window.
@@ -203,6 +207,7 @@ impl SendSettings {
         Ok(Self {
             source,
             endpoint,
+            transport: transport_choice(args.transport),
             trusted: trusted_peers(&args.peers, store)?,
             encoder: EncoderSettings {
                 encoder: args.encoder.clone(),
@@ -216,6 +221,14 @@ impl SendSettings {
                 .map(|a| with_default_port(a, "127.0.0.1"))
                 .transpose()?,
         })
+    }
+}
+
+fn transport_choice(transport: Transport) -> TransportChoice {
+    match transport {
+        Transport::Auto => TransportChoice::Auto,
+        Transport::Tcp => TransportChoice::Tcp,
+        Transport::Quic => TransportChoice::Quic,
     }
 }
 
@@ -237,6 +250,7 @@ impl ReceiveSettings {
         };
         Ok(Self {
             endpoint,
+            transport: transport_choice(args.transport),
             trusted: trusted_peers(&args.peers, store)?,
             peer_names: store
                 .iter()

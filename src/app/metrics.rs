@@ -154,6 +154,7 @@ pub(crate) fn render_sender(c: &SenderCounters) -> String {
 /// The receiver's metrics in the text exposition format.
 pub(crate) fn render_receiver(
     report: &IntervalReport,
+    transport: Option<&str>,
     clock_offset_us: Option<i64>,
     rtt_us: Option<u64>,
 ) -> String {
@@ -249,6 +250,12 @@ pub(crate) fn render_receiver(
             );
         }
     }
+    if let Some(transport) = transport {
+        let _ = writeln!(
+            out,
+            "# HELP camview_transport The transport carrying the stream.\n# TYPE camview_transport gauge\ncamview_transport{{transport=\"{transport}\"}} 1"
+        );
+    }
     if let Some(offset) = clock_offset_us {
         metric(
             &mut out,
@@ -293,7 +300,12 @@ mod tests {
                 ..Totals::default()
             },
         };
-        insta::assert_snapshot!(render_receiver(&report, Some(-120), Some(350)));
+        insta::assert_snapshot!(render_receiver(
+            &report,
+            Some("quic"),
+            Some(-120),
+            Some(350)
+        ));
     }
 
     #[test]

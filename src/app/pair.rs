@@ -14,7 +14,7 @@ use crate::identity::pairing::{
     PairingClient, PairingCode, PairingError, PairingGuard, PairingServer, refusal,
 };
 use crate::identity::{self, Fingerprint, Identity, IdentityError, TrustStore, suggest_name};
-use crate::transport::{self, Listener, PairingChannel};
+use crate::transport::{self, PairingChannel, TlsListener};
 
 /// Runs either side of a pairing until it succeeds or fails for good.
 pub async fn run(
@@ -36,7 +36,8 @@ async fn show_code(
     config_dir: &Path,
 ) -> anyhow::Result<()> {
     let ours = identity.fingerprint();
-    let listener = Listener::bind(addr, identity::pairing_server_config(identity)?, ours).await?;
+    let listener =
+        TlsListener::bind(addr, identity::pairing_server_config(identity)?, ours).await?;
     let local = listener.local_addr().context("reading the bound address")?;
     let code = PairingCode::generate()?;
     let mut guard = PairingGuard::new(Instant::now());

@@ -5,7 +5,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -15,11 +14,11 @@ use tokio::sync::mpsc;
 use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
-use crate::identity::{self, Identity};
+use crate::identity::{Identity, Pinning};
 use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern::Numbering};
 use crate::model::{EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
-use crate::transport::{self, Connection, Listener, PeerInfo, TransportError};
+use crate::transport::{self, Connection, Listener, PeerInfo, TransportChoice, TransportError};
 use crate::viewer::{Command, ConnectionState, Link, Overlay};
 use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
 
@@ -71,6 +70,8 @@ pub struct PeerSummary {
     pub fingerprint: String,
     /// Negotiated TLS cipher suite.
     pub cipher_suite: String,
+    /// The transport: "tcp" or "quic".
+    pub transport: &'static str,
 }
 
 /// The stream, in the summary.
@@ -197,8 +198,8 @@ async fn receive(
 enum Peers {
     Dial {
         addr: String,
-        config: Arc<rustls::ClientConfig>,
-        ours: identity::Fingerprint,
+        transport: TransportChoice,
+        pinning: Pinning,
     },
     Wait(Listener),
 }
@@ -206,18 +207,19 @@ enum Peers {
 impl Peers {
     async fn new(settings: &ReceiveSettings, identity: &Identity) -> anyhow::Result<Self> {
         let ours = identity.fingerprint();
+        let pinning = Pinning::new(identity, settings.trusted.clone());
         Ok(match &settings.endpoint {
             Endpoint::Connect(addr) => Self::Dial {
                 addr: addr.clone(),
-                config: Arc::new(identity::client_config(identity, settings.trusted.clone())?),
-                ours,
+                transport: settings.transport,
+                pinning,
             },
             Endpoint::Listen(addr) => {
-                let config = identity::server_config(identity, settings.trusted.clone())?;
-                let listener = Listener::bind(addr, config, ours).await?;
+                let listener = Listener::bind(addr, settings.transport, &pinning).await?;
                 let local = listener.local_addr().context("reading the bound address")?;
                 tracing::info!(
-                    "listening on {local} as {ours}; a sender connects with `camview send --to {local}`"
+                    "listening on {local} ({}) as {ours}; a sender connects with `camview send --to {local}`",
+                    listener.transports()
                 );
                 Self::Wait(listener)
             }
@@ -227,13 +229,14 @@ impl Peers {
     /// The next authenticated connection to a sender.
     async fn next(&mut self) -> Result<Connection, TransportError> {
         match self {
-            Self::Dial { addr, config, ours } => {
-                transport::connect(addr, Arc::clone(config), *ours, new_session(Role::Receiver))
-                    .await
-            }
+            Self::Dial {
+                addr,
+                transport,
+                pinning,
+            } => transport::connect(addr, *transport, pinning, new_session(Role::Receiver)).await,
             Self::Wait(listener) => loop {
                 // Refused senders are logged and the wait goes on.
-                let (tcp, addr) = match listener.accept_tcp().await {
+                let accepted = match listener.accept().await {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         tracing::warn!("accept failed: {e}");
@@ -243,7 +246,7 @@ impl Peers {
                 };
                 match listener
                     .handshaker()
-                    .run(tcp, addr, new_session(Role::Receiver))
+                    .run(accepted, new_session(Role::Receiver))
                     .await
                 {
                     Ok(conn) => return Ok(conn),
@@ -334,8 +337,9 @@ impl<'a> Receiver<'a> {
             self.waiting_for_keyframe = true;
         }
         tracing::info!(
-            "connected to {} ({}, {})",
+            "connected to {} over {} ({}, {})",
             peer.addr,
+            peer.transport,
             peer.fingerprint,
             peer.cipher_suite
         );
@@ -368,7 +372,15 @@ impl<'a> Receiver<'a> {
                         Some(Event::Pong { sent, answered, received }) => {
                             self.clock.handle_pong(sent, answered, received);
                         }
-                        Some(Event::StreamInfo(info)) => self.handle_info(info)?,
+                        Some(Event::StreamInfo(info)) => {
+                            self.handle_info(info)?;
+                            if self.waiting_for_keyframe {
+                                // Over QUIC the first keyframe may have
+                                // raced the description and been dropped.
+                                conn.session_mut().request_keyframe(KeyframeReason::Join);
+                                conn.flush().await?;
+                            }
+                        }
                         Some(Event::Frame(frame)) => {
                             self.stats.handle_received(frame.data.len());
                             if frame.discontinuity {
@@ -567,8 +579,9 @@ impl<'a> Receiver<'a> {
             |l| format!("latency p50 {:.1} ms p95 {:.1} ms", l.p50_ms, l.p95_ms),
         );
         let t = &report.totals;
+        let transport = self.peer.as_ref().map_or("-", |p| p.transport.name());
         eprintln!(
-            "[{:6.1}s] {:5.1} fps {:7.0} kbit/s  {latency}  verified {} missing {} unreadable {} mismatched {}",
+            "[{:6.1}s] {:5.1} fps {:7.0} kbit/s  {latency}  verified {} missing {} unreadable {} mismatched {}  over {transport}",
             report.elapsed_s,
             report.fps,
             report.bitrate_kbps,
@@ -584,6 +597,7 @@ impl<'a> Receiver<'a> {
         if let Some(metrics) = &self.metrics {
             metrics.publish(metrics::render_receiver(
                 report,
+                self.peer.as_ref().map(|p| p.transport.name()),
                 self.clock.offset_us(),
                 self.clock.rtt().map(|r| r.0),
             ));
@@ -604,6 +618,7 @@ impl<'a> Receiver<'a> {
             dropped: report.totals.frames_missing + report.totals.frames_late,
             encoder: info.map_or_else(String::new, |i| i.encoder.clone()),
             decoder: self.decoder.as_ref().map_or("", Decoder::name).to_owned(),
+            transport: peer.map_or_else(String::new, |p| p.transport.to_string()),
             cipher_suite: peer.map_or_else(String::new, |p| p.cipher_suite.clone()),
             peer_name: peer.and_then(|p| self.settings.peer_names.get(&p.fingerprint).cloned()),
             peer_fingerprint: peer.map_or_else(String::new, |p| p.fingerprint.to_string()),
@@ -662,6 +677,7 @@ impl<'a> Receiver<'a> {
                 address: p.addr.to_string(),
                 fingerprint: p.fingerprint.to_string(),
                 cipher_suite: p.cipher_suite.clone(),
+                transport: p.transport.name(),
             }),
             stream: self.info.as_ref().map(|i| StreamSummary {
                 codec: i.codec.to_string(),

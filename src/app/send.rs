@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc};
+use std::collections::VecDeque;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
@@ -14,7 +15,7 @@ use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
 use crate::media::{self, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
-use crate::transport::{self, Connection, Listener, ServerHandshake, TransportError};
+use crate::transport::{self, Connection, LinkStats, Listener, TransportError};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
 /// Encoded frames waiting for the fan-out: two seconds at 30 fps. The
@@ -25,9 +26,15 @@ const ENCODER_QUEUE: usize = 64;
 /// bounds each queue in time (`fanout::MAX_QUEUE_DELAY`); this cap only
 /// bounds a burst, such as the frames a stalled source delivers at once.
 const VIEWER_QUEUE: usize = 64;
-/// TLS handshakes in progress at once; more connections are closed at once,
-/// so a flood of stalled handshakes cannot exhaust memory.
+/// Handshakes in progress at once (TCP and QUIC together). While this many
+/// run, no connection is accepted: the rest wait in the kernel's backlog
+/// (or quinn's queue of incoming connections) and are served in turn.
 const MAX_PENDING_HANDSHAKES: usize = 32;
+/// A handshake slower than this is stalled: when every slot is taken, the
+/// oldest stalled one is dropped to let the next connection in, so a flood
+/// of idle sockets cannot starve honest peers. An honest handshake takes a
+/// few round trips.
+const STALLED_HANDSHAKE: Duration = Duration::from_secs(3);
 
 /// Messages from connection tasks to the fan-out.
 #[derive(Debug)]
@@ -51,13 +58,14 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     let (control_tx, mut control_rx) = mpsc::channel(64);
     let (shutdown_tx, shutdown) = Shutdown::new();
     let ours = identity.fingerprint();
+    let pinning = identity::Pinning::new(&identity, settings.trusted.clone());
     let mut connections = match &settings.endpoint {
         Endpoint::Listen(addr) => {
-            let config = identity::server_config(&identity, settings.trusted.clone())?;
-            let listener = Listener::bind(addr, config, ours).await?;
+            let listener = Listener::bind(addr, settings.transport, &pinning).await?;
             let local = listener.local_addr().context("reading the bound address")?;
             tracing::info!(
-                "listening on {local} as {ours}; receivers connect with `camview receive {local} --peer {ours}`"
+                "listening on {local} ({}) as {ours}; receivers connect with `camview receive {local} --peer {ours}`",
+                listener.transports()
             );
             tokio::spawn(accept_loop(
                 listener,
@@ -67,9 +75,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             ))
         }
         Endpoint::Connect(addr) => {
-            let config = identity::client_config(&identity, settings.trusted.clone())?;
-            let conn =
-                transport::connect(addr, Arc::new(config), ours, new_session(Role::Sender)).await?;
+            let conn = transport::connect(
+                addr,
+                settings.transport,
+                &pinning,
+                new_session(Role::Sender),
+            )
+            .await?;
             log_connected(0, &conn);
             tokio::spawn(async move { serve_viewer(conn, 0, control_tx, shutdown).await })
         }
@@ -351,12 +363,36 @@ async fn accept_loop(
 ) -> Result<(), TransportError> {
     let viewers = Arc::new(Semaphore::new(max_viewers));
     let handshakes = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
+    // Handshakes in progress, oldest first: when each started, and how to
+    // drop it (a closed sender: it finished).
+    let mut pending: VecDeque<(Instant, oneshot::Sender<()>)> = VecDeque::new();
     let handshaker = listener.handshaker();
     let mut tasks = tokio::task::JoinSet::new();
     let mut next_id: ViewerId = 1;
-    loop {
-        let (tcp, addr) = tokio::select! {
-            accepted = listener.accept_tcp() => match accepted {
+    'accepting: loop {
+        let handshake_permit = loop {
+            if let Ok(permit) = Arc::clone(&handshakes).try_acquire_owned() {
+                break permit;
+            }
+            pending.retain(|(_, evict)| !evict.is_closed());
+            let stalled_at = pending
+                .front()
+                .map(|(started, _)| tokio::time::Instant::from_std(*started + STALLED_HANDSHAKE));
+            tokio::select! {
+                permit = Arc::clone(&handshakes).acquire_owned() => match permit {
+                    Ok(permit) => break permit,
+                    Err(_) => break 'accepting,
+                },
+                () = sleep_until_opt(stalled_at) => {
+                    if let Some((_, evict)) = pending.pop_front() {
+                        let _ = evict.send(());
+                    }
+                }
+                _ = shutdown.wait() => break 'accepting,
+            }
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, say: wait a little rather than spin.
@@ -367,10 +403,9 @@ async fn accept_loop(
             },
             _ = shutdown.wait() => break,
         };
-        let Ok(handshake_permit) = Arc::clone(&handshakes).try_acquire_owned() else {
-            tracing::warn!(%addr, "too many handshakes in progress; closing the connection");
-            continue;
-        };
+        let addr = accepted.addr();
+        let (evict_tx, evict) = oneshot::channel();
+        pending.push_back((Instant::now(), evict_tx));
         let id = next_id;
         next_id += 1;
         let viewers = Arc::clone(&viewers);
@@ -378,10 +413,17 @@ async fn accept_loop(
         let shutdown = shutdown.clone();
         let handshaker = handshaker.clone();
         tasks.spawn(async move {
-            let conn = match handshake(&handshaker, tcp, addr).await {
-                Ok(conn) => conn,
-                Err(e) => {
-                    tracing::warn!("{e}");
+            let handshake = handshaker.run(accepted, new_session(Role::Sender));
+            let conn = tokio::select! {
+                conn = handshake => match conn {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::warn!("{e}");
+                        return;
+                    }
+                },
+                Ok(()) = evict => {
+                    tracing::warn!(%addr, "dropping a stalled handshake: {MAX_PENDING_HANDSHAKES} handshakes are in progress");
                     return;
                 }
             };
@@ -409,20 +451,13 @@ async fn accept_loop(
     Ok(())
 }
 
-async fn handshake(
-    handshaker: &ServerHandshake,
-    tcp: TcpStream,
-    addr: std::net::SocketAddr,
-) -> Result<Connection, TransportError> {
-    handshaker.run(tcp, addr, new_session(Role::Sender)).await
-}
-
 fn log_connected(id: ViewerId, conn: &Connection) {
     let peer = conn.peer();
     tracing::info!(
         viewer = id,
-        "viewer {} connected ({}, {})",
+        "viewer {} connected over {} ({}, {})",
         peer.addr,
+        peer.transport,
         peer.fingerprint,
         peer.cipher_suite
     );
@@ -436,21 +471,17 @@ async fn serve_viewer(
     control_tx: mpsc::Sender<Control>,
     mut shutdown: Shutdown,
 ) -> Result<(), TransportError> {
+    // The viewer joins the fan-out once the version is agreed: no stream
+    // data before that.
     let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
-    if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
-        return close(
-            conn,
-            (GoodbyeCode::Leaving, "the sender is shutting down".into()),
-        )
-        .await;
-    }
+    let mut queue_tx = Some(queue_tx);
     let mut last_report: Option<ReceiverReport> = None;
     loop {
         tokio::select! {
             // Queued frames first: at the end of a stream they are sent
             // before the goodbye.
             biased;
-            item = queue.recv() => {
+            item = queue.recv(), if queue_tx.is_none() => {
                 let Some(item) = item else {
                     let farewell = shutdown
                         .farewell()
@@ -467,6 +498,10 @@ async fn serve_viewer(
             event = conn.next_event() => match event? {
                 Some(Event::Established { version, capabilities }) => {
                     tracing::debug!(viewer = id, version, ?capabilities, "session established");
+                    let Some(queue_tx) = queue_tx.take() else { continue };
+                    if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
+                        return close(conn, (GoodbyeCode::Leaving, "the sender is shutting down".into())).await;
+                    }
                 }
                 Some(Event::KeyframeRequested(reason)) => {
                     tracing::debug!(viewer = id, ?reason, "keyframe requested");
@@ -483,11 +518,11 @@ async fn serve_viewer(
                 }
                 Some(Event::Goodbye { code, reason }) => {
                     tracing::info!(viewer = id, ?code, "viewer said goodbye: {reason}");
-                    log_report(id, last_report);
+                    log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
                 Some(Event::StreamInfo(_) | Event::Frame(_)) | None => {
-                    log_report(id, last_report);
+                    log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
             },
@@ -498,14 +533,25 @@ async fn serve_viewer(
 
 fn queue_item(conn: &mut Connection, item: ViewerItem) {
     let session = conn.session_mut();
-    match item {
+    // The viewer joined once established, so nothing is refused here.
+    let _ = match item {
         ViewerItem::Info(info) => session.send_stream_info(&info),
         ViewerItem::Frame(frame) => session.send_frame(&frame),
-    }
+    };
 }
 
-/// The viewer's last report, when it leaves.
-fn log_report(id: ViewerId, report: Option<ReceiverReport>) {
+/// The viewer's last report and what the transport saw, when it leaves.
+fn log_report(id: ViewerId, report: Option<ReceiverReport>, link: LinkStats) {
+    if let Some(rtt) = link.rtt {
+        tracing::info!(
+            viewer = id,
+            "path: rtt {:.1} ms, {} packets lost, {} stale groups of pictures reset, {} stopped by the viewer",
+            rtt.as_secs_f64() * 1000.0,
+            link.lost_packets,
+            link.stale_gops_reset,
+            link.stale_gops_stopped
+        );
+    }
     if let Some(r) = report {
         tracing::info!(
             viewer = id,

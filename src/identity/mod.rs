@@ -14,7 +14,7 @@ pub use error::IdentityError;
 pub use fingerprint::Fingerprint;
 pub use store::{Identity, default_dir};
 pub use tls::{
-    PeerRejected, TrustedPeers, client_config, client_config_with_suite, pairing_client_config,
-    pairing_server_config, preferred_suite_name, server_config,
+    PeerRejected, Pinning, Refusals, TrustedPeers, client_config, client_config_with_suite,
+    pairing_client_config, pairing_server_config, preferred_suite_name, server_config,
 };
 pub use trust::{TRUST_FILE, TrustStore, suggest_name};

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -126,6 +126,67 @@ impl fmt::Display for PeerRejected {
 
 impl std::error::Error for PeerRejected {}
 
+/// Where a verifier notes why it refused a peer. Over TCP the reason comes
+/// back inside the rustls error; QUIC reports TLS failures only as text, so
+/// its transport gives each connection attempt its own `Refusals` and reads
+/// the reason from there.
+#[derive(Clone, Debug, Default)]
+pub struct Refusals(Arc<Mutex<Option<PeerRejected>>>);
+
+impl Refusals {
+    fn record(&self, why: PeerRejected) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(why);
+    }
+
+    /// Why the peer was refused, if it was.
+    pub fn take(&self) -> Option<PeerRejected> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// Who this node is and whom it trusts: makes the rustls configurations of
+/// session connections, a fresh one per connection where the transport
+/// needs its own [`Refusals`].
+#[derive(Clone, Debug)]
+pub struct Pinning {
+    identity: Identity,
+    trusted: TrustedPeers,
+}
+
+impl Pinning {
+    /// Present `identity`; admit only the peers in `trusted`.
+    pub fn new(identity: &Identity, trusted: TrustedPeers) -> Self {
+        Self {
+            identity: identity.clone(),
+            trusted,
+        }
+    }
+
+    /// This node's fingerprint.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.identity.fingerprint()
+    }
+
+    /// A client configuration; refusals are noted in `refusals`.
+    pub fn client_config(&self, refusals: &Refusals) -> Result<ClientConfig, IdentityError> {
+        client_with(
+            &self.identity,
+            Admit::Pinned(self.trusted.clone()),
+            provider(),
+            refusals.clone(),
+        )
+    }
+
+    /// A server configuration; refusals are noted in `refusals`.
+    pub fn server_config(&self, refusals: &Refusals) -> Result<ServerConfig, IdentityError> {
+        server_with(
+            &self.identity,
+            Admit::Pinned(self.trusted.clone()),
+            refusals.clone(),
+        )
+    }
+}
+
 /// The provider camview uses: ring, with TLS 1.3 suites only, ordered for
 /// this CPU.
 fn provider() -> Arc<CryptoProvider> {
@@ -214,21 +275,28 @@ pub fn client_config_with_suite(
 ) -> Result<ClientConfig, IdentityError> {
     let mut provider = Arc::unwrap_or_clone(provider());
     provider.cipher_suites.retain(|s| s.suite() == suite);
-    client_with(identity, Admit::Pinned(trusted), Arc::new(provider))
+    client_with(
+        identity,
+        Admit::Pinned(trusted),
+        Arc::new(provider),
+        Refusals::default(),
+    )
 }
 
 fn client(identity: &Identity, admit: Admit) -> Result<ClientConfig, IdentityError> {
-    client_with(identity, admit, provider())
+    client_with(identity, admit, provider(), Refusals::default())
 }
 
 fn client_with(
     identity: &Identity,
     admit: Admit,
     provider: Arc<CryptoProvider>,
+    refusals: Refusals,
 ) -> Result<ClientConfig, IdentityError> {
     let verifier = PinnedVerifier {
         admit,
         algorithms: provider.signature_verification_algorithms,
+        refusals,
     };
     Ok(ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -238,10 +306,19 @@ fn client_with(
 }
 
 fn server(identity: &Identity, admit: Admit) -> Result<ServerConfig, IdentityError> {
+    server_with(identity, admit, Refusals::default())
+}
+
+fn server_with(
+    identity: &Identity,
+    admit: Admit,
+    refusals: Refusals,
+) -> Result<ServerConfig, IdentityError> {
     let provider = provider();
     let verifier = PinnedVerifier {
         admit,
         algorithms: provider.signature_verification_algorithms,
+        refusals,
     };
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -269,6 +346,7 @@ enum Admit {
 struct PinnedVerifier {
     admit: Admit,
     algorithms: WebPkiSupportedAlgorithms,
+    refusals: Refusals,
 }
 
 impl PinnedVerifier {
@@ -280,6 +358,7 @@ impl PinnedVerifier {
     ) -> Result<(), rustls::Error> {
         let fingerprint = Fingerprint::of_certificate(end_entity);
         let reject = |why: PeerRejected| {
+            self.refusals.record(why);
             rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(why))))
         };
         if let Admit::Pinned(trusted) = &self.admit
@@ -425,6 +504,7 @@ mod tests {
         PinnedVerifier {
             admit,
             algorithms: provider().signature_verification_algorithms,
+            refusals: Refusals::default(),
         }
     }
 
@@ -461,6 +541,20 @@ mod tests {
             why.to_string()
                 .contains(&format!("camview trust add NAME {}", id.fingerprint()))
         );
+    }
+
+    #[test]
+    fn a_refusal_is_noted_where_its_transport_can_read_it() {
+        let id = Identity::ephemeral().unwrap();
+        let verifier = verifier(Admit::Pinned(TrustedPeers::default()));
+        let refusals = verifier.refusals.clone();
+        assert_eq!(refusals.take(), None);
+        let _ = verifier.check(&id.cert(), UnixTime::now(), webpki::KeyUsage::client_auth());
+        assert_eq!(
+            refusals.take(),
+            Some(PeerRejected::Untrusted(id.fingerprint()))
+        );
+        assert_eq!(refusals.take(), None, "taken once");
     }
 
     #[test]

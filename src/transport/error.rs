@@ -90,6 +90,12 @@ pub enum TransportError {
         /// Why.
         error: std::io::Error,
     },
+    /// A TLS configuration could not be built (a damaged identity).
+    #[error("cannot set up TLS: {detail}")]
+    Setup {
+        /// What went wrong.
+        detail: String,
+    },
     /// The peer closed the connection without saying goodbye.
     #[error("{addr} closed the connection without a goodbye")]
     ClosedAbruptly {
@@ -115,6 +121,7 @@ impl TransportError {
                 )
             }
             Self::Bind { .. }
+            | Self::Setup { .. }
             | Self::Rejected { .. }
             | Self::RefusedByPeer { .. }
             | Self::Handshake { .. } => false,

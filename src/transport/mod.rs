@@ -1,20 +1,27 @@
-//! The only network I/O in camview: TCP sockets wrapped in TLS 1.3, moving
-//! bytes between a socket and a [`crate::wire::Session`].
+//! The only network I/O in camview: TLS 1.3 over TCP, and QUIC, moving a
+//! [`crate::wire::Session`]'s messages between the network and the session.
 //!
 //! The protocol's rules live in `wire`; whom to trust lives in `identity`.
-//! This room knows only how to listen, connect, run the TLS handshake with
-//! a deadline, and pump bytes, and it turns failures into errors that say
-//! what happened and what to do.
+//! This room knows only how to listen, connect, run the handshake with a
+//! deadline, and move bytes (over QUIC: on which stream), and it turns
+//! failures into errors that say what happened and what to do. Whichever
+//! transport carries it, a connection is one [`Connection`].
 
+mod connection;
 mod error;
+mod listener;
 mod pairing;
+mod quic;
 mod tcp_tls;
 
+pub use connection::{Connection, LinkStats, PeerInfo, TransportKind};
 pub use error::TransportError;
-pub use pairing::PairingChannel;
-pub use tcp_tls::{
-    Connection, Listener, PeerInfo, ServerHandshake, TLS_HANDSHAKE_TIMEOUT, connect, connect_tls,
+pub use listener::{
+    Accepted, Listener, QUIC_HEAD_START, ServerHandshake, TransportChoice, connect,
 };
+pub use pairing::PairingChannel;
+pub use quic::{ALPN, MAX_VIDEO_STREAMS};
+pub use tcp_tls::{TLS_HANDSHAKE_TIMEOUT, TlsHandshake, TlsListener, connect_tls};
 
-/// The port camview uses when an address names none.
+/// The port camview uses when an address names none (TCP and UDP).
 pub const DEFAULT_PORT: u16 = 7447;

@@ -1,9 +1,9 @@
-//! TCP + rustls: listen, connect, handshake with a deadline, and drive a
-//! [`Session`] over the encrypted stream.
+//! TCP + rustls: listen, connect, handshake with a deadline, and move a
+//! session's bytes over the encrypted stream ([`TcpLink`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, CertificateError, ClientConfig, ServerConfig};
@@ -12,8 +12,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector, TlsStream};
 
 use super::TransportError;
+use super::connection::{PeerInfo, Received, TransportKind};
 use crate::identity::{Fingerprint, PeerRejected};
-use crate::wire::{Event, GoodbyeCode, Session};
+use crate::wire::Session;
 
 /// How long a peer has to finish the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,35 +23,23 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// records per read keeps syscalls low without holding much memory per peer.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Who is at the other end of an established connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerInfo {
-    /// The peer's socket address.
-    pub addr: SocketAddr,
-    /// The fingerprint of the certificate it presented (pinned, or the
-    /// handshake would have failed).
-    pub fingerprint: Fingerprint,
-    /// The negotiated TLS 1.3 cipher suite.
-    pub cipher_suite: String,
-}
-
-/// A bound listening socket that hands out authenticated connections.
-pub struct Listener {
+/// A bound TCP socket whose connections are authenticated with TLS.
+pub struct TlsListener {
     tcp: TcpListener,
     acceptor: TlsAcceptor,
     ours: Fingerprint,
 }
 
-impl std::fmt::Debug for Listener {
+impl std::fmt::Debug for TlsListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Listener")
+        f.debug_struct("TlsListener")
             .field("tcp", &self.tcp)
             .field("ours", &self.ours)
             .finish()
     }
 }
 
-impl Listener {
+impl TlsListener {
     /// Binds `addr` ("host:port").
     pub async fn bind(
         addr: &str,
@@ -82,8 +71,8 @@ impl Listener {
     }
 
     /// A handle that can run handshakes on accepted sockets.
-    pub fn handshaker(&self) -> ServerHandshake {
-        ServerHandshake {
+    pub fn handshaker(&self) -> TlsHandshake {
+        TlsHandshake {
             acceptor: self.acceptor.clone(),
             ours: self.ours,
         }
@@ -92,29 +81,28 @@ impl Listener {
 
 /// Runs the server side of the TLS handshake on accepted sockets.
 #[derive(Clone)]
-pub struct ServerHandshake {
+pub struct TlsHandshake {
     acceptor: TlsAcceptor,
     ours: Fingerprint,
 }
 
-impl std::fmt::Debug for ServerHandshake {
+impl std::fmt::Debug for TlsHandshake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandshake")
+        f.debug_struct("TlsHandshake")
             .field("ours", &self.ours)
             .finish()
     }
 }
 
-impl ServerHandshake {
-    /// Authenticates the peer on `tcp` and starts a camview session over it.
-    pub async fn run(
+impl TlsHandshake {
+    /// Authenticates the peer on `tcp`, for a camview session.
+    pub(super) async fn run(
         &self,
         tcp: TcpStream,
         addr: SocketAddr,
-        session: Session,
-    ) -> Result<Connection, TransportError> {
+    ) -> Result<(TcpLink, PeerInfo), TransportError> {
         let (stream, peer) = self.accept_tls(tcp, addr).await?;
-        Ok(Connection::new(stream, peer, self.ours, session))
+        Ok((TcpLink::new(stream, peer.addr, self.ours), peer))
     }
 
     /// Runs the TLS handshake only (pairing speaks its own messages).
@@ -143,16 +131,15 @@ impl ServerHandshake {
     }
 }
 
-/// Connects to `addr` ("host:port"), authenticates it, and starts a camview
-/// session over the connection.
-pub async fn connect(
+/// Connects to `addr` ("host:port") and authenticates it, for a camview
+/// session.
+pub(super) async fn connect(
     addr: &str,
     config: Arc<ClientConfig>,
     ours: Fingerprint,
-    session: Session,
-) -> Result<Connection, TransportError> {
+) -> Result<(TcpLink, PeerInfo), TransportError> {
     let (stream, peer) = connect_tls(addr, config, ours).await?;
-    Ok(Connection::new(stream, peer, ours, session))
+    Ok((TcpLink::new(stream, peer.addr, ours), peer))
 }
 
 /// Connects and runs the TLS handshake only (pairing speaks its own messages).
@@ -210,6 +197,7 @@ fn peer_info(stream: &TlsStream<TcpStream>, addr: SocketAddr) -> Result<PeerInfo
         addr,
         fingerprint,
         cipher_suite,
+        transport: TransportKind::Tcp,
     })
 }
 
@@ -235,7 +223,11 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
 /// Says what a TLS error means for the user. In TLS 1.3 a client learns that
 /// the server refused its certificate only on its first read after the
 /// handshake, so established connections use this too.
-fn tls_error(tls: &rustls::Error, addr: SocketAddr, ours: Fingerprint) -> TransportError {
+pub(super) fn tls_error(
+    tls: &rustls::Error,
+    addr: SocketAddr,
+    ours: Fingerprint,
+) -> TransportError {
     match tls {
         rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
             match other.0.downcast_ref::<PeerRejected>() {
@@ -279,115 +271,54 @@ fn tls_error(tls: &rustls::Error, addr: SocketAddr, ours: Fingerprint) -> Transp
     }
 }
 
-/// An authenticated TLS connection carrying one camview session.
-///
-/// Methods are cancel-safe where noted, so a task may `select!` between
-/// [`Self::next_event`] and its own inputs.
-pub struct Connection {
+/// A session's bytes over one TLS stream: every message in order.
+pub(super) struct TcpLink {
     stream: TlsStream<TcpStream>,
-    session: Session,
-    peer: PeerInfo,
+    addr: SocketAddr,
     ours: Fingerprint,
     read_buf: Box<[u8]>,
 }
 
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection")
-            .field("peer", &self.peer)
-            .finish()
-    }
-}
-
-impl Connection {
-    fn new(
-        stream: TlsStream<TcpStream>,
-        peer: PeerInfo,
-        ours: Fingerprint,
-        session: Session,
-    ) -> Self {
+impl TcpLink {
+    fn new(stream: TlsStream<TcpStream>, addr: SocketAddr, ours: Fingerprint) -> Self {
         Self {
             stream,
-            session,
-            peer,
+            addr,
             ours,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
         }
     }
 
-    /// Who is at the other end.
-    pub fn peer(&self) -> &PeerInfo {
-        &self.peer
+    pub(super) async fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        self.stream.write_all(bytes).await.map_err(|e| self.io(e))
     }
 
-    /// The protocol state, to queue messages on.
-    pub fn session_mut(&mut self) -> &mut Session {
-        &mut self.session
-    }
-
-    /// Writes everything the session has queued.
-    pub async fn flush(&mut self) -> Result<(), TransportError> {
-        while let Some(bytes) = self.session.poll_transmit() {
-            self.stream
-                .write_all(&bytes)
-                .await
-                .map_err(|e| self.io(e))?;
-        }
+    pub(super) async fn flush(&mut self) -> Result<(), TransportError> {
         self.stream.flush().await.map_err(|e| self.io(e))
     }
 
-    /// The next event from the peer; `Ok(None)` after its goodbye has been
-    /// returned and the stream ended. Cancel-safe: a cancelled call loses no
-    /// bytes (they are either not read yet or already in the session).
-    pub async fn next_event(&mut self) -> Result<Option<Event>, TransportError> {
-        loop {
-            if let Some(event) = self.session.poll_event() {
-                return Ok(Some(event));
-            }
-            // Our own replies (a goodbye after an error) go out first.
-            self.flush().await?;
-            let read = self.stream.read(&mut self.read_buf);
-            let n = match self.session.poll_timeout() {
-                Some(deadline) => {
-                    let wait = deadline.saturating_duration_since(Instant::now());
-                    match tokio::time::timeout(wait, read).await {
-                        Ok(result) => result,
-                        Err(_) => {
-                            let error = self.session.handle_timeout(Instant::now());
-                            let _ = self.flush().await;
-                            error.map_err(|source| self.protocol(source))?;
-                            continue;
-                        }
-                    }
-                }
-                None => read.await,
-            }
+    /// Reads once and hands the bytes to `session`. Cancel-safe.
+    pub(super) async fn receive(
+        &mut self,
+        session: &mut Session,
+    ) -> Result<Received, TransportError> {
+        let n = self
+            .stream
+            .read(&mut self.read_buf)
+            .await
             .map_err(|e| self.io(e))?;
-            if n == 0 {
-                return if self.session.is_closed() {
-                    Ok(None)
-                } else {
-                    Err(TransportError::ClosedAbruptly {
-                        addr: self.peer.addr,
-                    })
-                };
-            }
-            if let Err(source) = self
-                .session
-                .handle_bytes(Instant::now(), &self.read_buf[..n])
-            {
-                // Tell the peer why before hanging up; it may already be gone.
-                let _ = self.flush().await;
-                let _ = self.stream.shutdown().await;
-                return Err(self.protocol(source));
-            }
+        if n == 0 {
+            return Ok(Received::Eof);
         }
+        Ok(
+            match session.handle_bytes(std::time::Instant::now(), &self.read_buf[..n]) {
+                Ok(()) => Received::Fed,
+                Err(e) => Received::Broken(e),
+            },
+        )
     }
 
-    /// Says goodbye with `code` and `reason`, flushes and closes the TLS stream.
-    pub async fn close(mut self, code: GoodbyeCode, reason: &str) -> Result<(), TransportError> {
-        self.session.close(code, reason);
-        self.flush().await?;
+    pub(super) async fn shutdown(&mut self) -> Result<(), TransportError> {
         self.stream.shutdown().await.map_err(|e| self.io(e))
     }
 
@@ -396,18 +327,11 @@ impl Connection {
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
         {
-            Some(tls) => tls_error(tls, self.peer.addr, self.ours),
+            Some(tls) => tls_error(tls, self.addr, self.ours),
             None => TransportError::Io {
-                addr: self.peer.addr,
+                addr: self.addr,
                 error,
             },
-        }
-    }
-
-    fn protocol(&self, error: crate::wire::WireError) -> TransportError {
-        TransportError::Protocol {
-            addr: self.peer.addr,
-            error,
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct Overlay {
     pub encoder: String,
     /// Our decoder.
     pub decoder: String,
+    /// The transport ("tcp", "quic").
+    pub transport: String,
     /// The TLS cipher suite.
     pub cipher_suite: String,
     /// The sender's trusted name, if it has one.
@@ -91,7 +93,7 @@ impl Overlay {
             },
             format!("dropped {}", self.dropped),
             format!("{} → {}", self.encoder, self.decoder),
-            self.cipher_suite.clone(),
+            format!("{} · {}", self.transport, self.cipher_suite),
             match &self.peer_name {
                 Some(name) => format!("{name} {}", self.peer_fingerprint),
                 None => self.peer_fingerprint.clone(),
@@ -153,6 +155,7 @@ mod tests {
             dropped: 3,
             encoder: "x264enc".into(),
             decoder: "avdec_h264".into(),
+            transport: "quic".into(),
             cipher_suite: "TLS13_AES_256_GCM_SHA384".into(),
             peer_name: Some("kitchen".into()),
             peer_fingerprint: "SHA256:ab12".into(),

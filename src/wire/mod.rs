@@ -13,17 +13,19 @@
 
 mod error;
 pub mod fuzzing;
+mod media;
 mod message;
 mod reader;
 mod session;
 mod version;
 
 pub use error::WireError;
+pub use media::{MEDIA_HEADER_LEN, MediaStreamReader, encode_media_header};
 pub use message::{GoodbyeCode, KeyframeReason, Message, ReceiverReport, Role};
 pub use reader::MessageReader;
 pub use session::{
-    Event, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEYFRAME_REQUEST_INTERVAL, MAX_CONTROL_PER_SECOND,
-    PING_INTERVAL, Session,
+    Channel, Event, HANDSHAKE_TIMEOUT, IDLE_TIMEOUT, KEYFRAME_REQUEST_INTERVAL,
+    MAX_CONTROL_PER_SECOND, PING_INTERVAL, Session, Transmit,
 };
 pub use version::{Capabilities, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
 

@@ -1,11 +1,18 @@
 //! The per-connection protocol state machine, one per side.
 //!
 //! Run loop for a driver (see `transport/`): feed everything read from the
-//! socket to [`Session::handle_bytes`]; call [`Session::handle_timeout`] when
-//! the instant from [`Session::poll_timeout`] has passed; then drain
-//! [`Session::poll_event`] and write out [`Session::poll_transmit`]. Any
-//! error ends the connection; the session has then queued a `Goodbye`
-//! telling the peer why.
+//! socket (or QUIC's control stream) to [`Session::handle_bytes`], and
+//! frames read from QUIC's video streams to [`Session::handle_media`]; call
+//! [`Session::handle_timeout`] when the instant from
+//! [`Session::poll_timeout`] has passed; then drain [`Session::poll_event`]
+//! and write out [`Session::poll_transmit`] (one byte stream writes every
+//! [`Transmit`] in order; QUIC puts each on the stream its [`Channel`]
+//! names). Any error ends the connection; the session has then queued a
+//! `Goodbye` telling the peer why.
+//!
+//! Media waits for negotiation: a sender's `StreamInfo` and frames are
+//! dropped until the peer's `Hello` has been accepted, so a peer that never
+//! agrees on a version never receives a byte of video.
 //!
 //! Time comes in as `Instant`s. The wall clock that `Ping`/`Pong` carry is
 //! projected from the one wall-clock reading given to [`Session::new`], so
@@ -18,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::message::{GoodbyeCode, KeyframeReason, ReceiverReport};
 use super::version::{PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
 use super::{Capabilities, Message, MessageReader, Role, WireError};
-use crate::model::{EncodedFrame, Micros, StreamInfo};
+use crate::model::{EncodedFrame, Micros, Seq, StreamInfo};
 
 /// How long a peer has to send its `Hello` after the connection is up.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,6 +45,28 @@ pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(250);
 /// Pings awaiting their pong; older ones are forgotten, and a pong that
 /// echoes none of them is ignored.
 const MAX_OUTSTANDING_PINGS: usize = 8;
+
+/// Where a [`Transmit`] goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Every message but `Frame`: in order, never behind video.
+    Control,
+    /// Frames of one group of pictures: `gop` is the sequence number of the
+    /// keyframe that starts it. A newer group makes the older ones stale.
+    Media {
+        /// The group's first (key)frame.
+        gop: Seq,
+    },
+}
+
+/// Bytes the driver must write, and on which channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Where they go.
+    pub channel: Channel,
+    /// Whole messages in the wire encoding.
+    pub bytes: Vec<u8>,
+}
 
 /// What the peer told us, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +127,12 @@ pub struct Session {
     phase: Phase,
     reader: MessageReader,
     events: VecDeque<Event>,
-    transmit: Vec<u8>,
+    transmit: VecDeque<Transmit>,
+    /// Sender: the group of pictures frames are being added to.
+    gop: Option<Seq>,
+    /// Receiver: the newest frame delivered from a video stream; older ones
+    /// arriving later are stale.
+    last_media: Option<Seq>,
     /// `Instant` and wall clock at creation, to project wall-clock times.
     epoch: (Instant, Micros),
     handshake_deadline: Instant,
@@ -114,14 +148,19 @@ impl Session {
     /// A new session for our `role` at `now` (wall clock `wall_now`), with
     /// our `Hello` already queued.
     pub fn new(role: Role, now: Instant, wall_now: Micros) -> Self {
-        let mut transmit = Vec::new();
-        Message::hello(role).encode(&mut transmit);
+        let mut hello = Vec::new();
+        Message::hello(role).encode(&mut hello);
         Self {
             role,
             phase: Phase::AwaitingHello,
             reader: MessageReader::new(),
             events: VecDeque::new(),
-            transmit,
+            transmit: VecDeque::from([Transmit {
+                channel: Channel::Control,
+                bytes: hello,
+            }]),
+            gop: None,
+            last_media: None,
             epoch: (now, wall_now),
             handshake_deadline: now + HANDSHAKE_TIMEOUT,
             last_message_at: now,
@@ -159,7 +198,22 @@ impl Session {
 
     /// Bytes queued for the peer and not yet taken by the driver.
     pub fn transmit_len(&self) -> usize {
-        self.transmit.len()
+        self.transmit.iter().map(|t| t.bytes.len()).sum()
+    }
+
+    /// The buffer to append a message for `channel` to: the last one queued
+    /// when it goes the same way, so consecutive messages leave in one write.
+    fn out(&mut self, channel: Channel) -> &mut Vec<u8> {
+        if self.transmit.back().is_none_or(|t| t.channel != channel) {
+            self.transmit.push_back(Transmit {
+                channel,
+                bytes: Vec::new(),
+            });
+        }
+        match self.transmit.back_mut() {
+            Some(last) => &mut last.bytes,
+            None => unreachable!("a transmit was just queued"),
+        }
     }
 
     fn wall(&self, now: Instant) -> Micros {
@@ -195,6 +249,35 @@ impl Session {
                 return Ok(());
             }
         }
+    }
+
+    /// (Receiver) takes one frame read from a video stream (QUIC) at `now`.
+    /// Frames older than one already delivered are stale (their group was
+    /// overtaken by a newer keyframe) and are dropped, as are frames before
+    /// the `StreamInfo` (they raced it on another stream). Returns whether
+    /// the frame was delivered as an [`Event::Frame`].
+    pub fn handle_media(&mut self, now: Instant, frame: EncodedFrame) -> Result<bool, WireError> {
+        if self.is_closed() {
+            return Ok(false);
+        }
+        if self.role != Role::Receiver || !self.is_established() {
+            let phase = if self.role == Role::Receiver {
+                "before Hello"
+            } else {
+                "from a receiver"
+            };
+            return Err(self.fail(WireError::Unexpected {
+                got: "Frame",
+                phase,
+            }));
+        }
+        self.last_message_at = now;
+        if !self.has_stream_info || self.last_media.is_some_and(|last| frame.seq <= last) {
+            return Ok(false);
+        }
+        self.last_media = Some(frame.seq);
+        self.events.push_back(Event::Frame(frame));
+        Ok(true)
     }
 
     /// Tells the session the time: sends due pings, and fails when the peer
@@ -278,11 +361,12 @@ impl Session {
             }
             (_, Message::Hello { .. }) => return Err(unexpected("Hello", "after the handshake")),
             (_, Message::Ping { sent_us }) => {
+                let answered_us = self.wall(now).0;
                 Message::Pong {
                     ping_sent_us: sent_us,
-                    answered_us: self.wall(now).0,
+                    answered_us,
                 }
-                .encode(&mut self.transmit);
+                .encode(self.out(Channel::Control));
             }
             (
                 _,
@@ -355,30 +439,40 @@ impl Session {
 
     // --- mutators ---
 
-    /// (Sender) queues the stream description; must precede the first frame.
-    pub fn send_stream_info(&mut self, info: &StreamInfo) {
+    /// (Sender) queues the stream description; must precede the first
+    /// frame. Dropped (returning false) until the session is established:
+    /// media waits for the version to be agreed.
+    pub fn send_stream_info(&mut self, info: &StreamInfo) -> bool {
         debug_assert_eq!(self.role, Role::Sender);
-        if self.is_closed() {
-            return;
+        if !self.is_established() {
+            return false;
         }
         self.has_stream_info = true;
-        Message::StreamInfo(info.clone()).encode(&mut self.transmit);
+        Message::StreamInfo(info.clone()).encode(self.out(Channel::Control));
+        true
     }
 
-    /// (Sender) queues one frame.
-    pub fn send_frame(&mut self, frame: &EncodedFrame) {
-        debug_assert!(self.role == Role::Sender && self.has_stream_info);
-        if self.is_closed() {
-            return;
+    /// (Sender) queues one frame, on the channel of its group of pictures.
+    /// Dropped (returning false) until the session is established and has
+    /// sent a `StreamInfo`.
+    pub fn send_frame(&mut self, frame: &EncodedFrame) -> bool {
+        debug_assert_eq!(self.role, Role::Sender);
+        if !self.is_established() || !self.has_stream_info {
+            return false;
         }
-        Message::encode_frame(frame, &mut self.transmit);
+        if frame.keyframe || self.gop.is_none() {
+            self.gop = Some(frame.seq);
+        }
+        let gop = self.gop.unwrap_or(frame.seq);
+        Message::encode_frame(frame, self.out(Channel::Media { gop }));
+        true
     }
 
     /// (Receiver) asks the sender for an IDR frame.
     pub fn request_keyframe(&mut self, reason: KeyframeReason) {
         debug_assert_eq!(self.role, Role::Receiver);
         if !self.is_closed() {
-            Message::KeyframeRequest(reason).encode(&mut self.transmit);
+            Message::KeyframeRequest(reason).encode(self.out(Channel::Control));
         }
     }
 
@@ -386,14 +480,14 @@ impl Session {
     /// acts on hints.
     pub fn send_bitrate_hint(&mut self, kbps: u32) {
         if self.capabilities().contains(Capabilities::BITRATE_HINT) {
-            Message::BitrateHint { kbps }.encode(&mut self.transmit);
+            Message::BitrateHint { kbps }.encode(self.out(Channel::Control));
         }
     }
 
     /// (Receiver) sends its periodic report, if the sender takes them.
     pub fn send_receiver_stats(&mut self, report: ReceiverReport) {
         if self.capabilities().contains(Capabilities::RECEIVER_STATS) {
-            Message::ReceiverStats(report).encode(&mut self.transmit);
+            Message::ReceiverStats(report).encode(self.out(Channel::Control));
         }
     }
 
@@ -403,7 +497,7 @@ impl Session {
             self.outstanding_pings.pop_front();
         }
         self.outstanding_pings.push_back(sent_us);
-        Message::Ping { sent_us }.encode(&mut self.transmit);
+        Message::Ping { sent_us }.encode(self.out(Channel::Control));
     }
 
     /// Queues a goodbye and closes the session.
@@ -415,7 +509,7 @@ impl Session {
             code,
             reason: reason.to_owned(),
         }
-        .encode(&mut self.transmit);
+        .encode(self.out(Channel::Control));
         self.phase = Phase::Closed;
     }
 
@@ -426,13 +520,9 @@ impl Session {
         self.events.pop_front()
     }
 
-    /// Bytes to write to the peer, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        if self.transmit.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut self.transmit))
-        }
+    /// Bytes to write to the peer, if any, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmit.pop_front()
     }
 
     /// When [`Self::handle_timeout`] must next be called.
@@ -458,7 +548,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Codec, FrameRate, Seq};
+    use crate::model::{Codec, FrameRate};
 
     const WALL: Micros = Micros(1_764_000_000_000_000);
 
@@ -483,12 +573,12 @@ mod tests {
         fn drive(&mut self) {
             loop {
                 let mut moved = false;
-                if let Some(bytes) = self.sender.poll_transmit() {
-                    self.receiver.handle_bytes(self.now, &bytes).unwrap();
+                if let Some(t) = self.sender.poll_transmit() {
+                    self.receiver.handle_bytes(self.now, &t.bytes).unwrap();
                     moved = true;
                 }
-                if let Some(bytes) = self.receiver.poll_transmit() {
-                    self.sender.handle_bytes(self.now, &bytes).unwrap();
+                if let Some(t) = self.receiver.poll_transmit() {
+                    self.sender.handle_bytes(self.now, &t.bytes).unwrap();
                     moved = true;
                 }
                 if !moved {
@@ -583,10 +673,10 @@ mod tests {
         events(&mut p.receiver);
         // The first ping goes out as soon as the session is up.
         p.receiver.handle_timeout(p.now).unwrap();
-        let ping = p.receiver.poll_transmit().unwrap();
+        let ping = p.receiver.poll_transmit().unwrap().bytes;
         p.now += Duration::from_millis(3);
         p.sender.handle_bytes(p.now, &ping).unwrap();
-        let pong = p.sender.poll_transmit().unwrap();
+        let pong = p.sender.poll_transmit().unwrap().bytes;
         p.now += Duration::from_millis(2);
         p.receiver.handle_bytes(p.now, &pong).unwrap();
 
@@ -642,7 +732,7 @@ mod tests {
             Err(WireError::HandshakeTimeout(10))
         );
         assert!(sender.is_closed());
-        let goodbye = sender.poll_transmit().unwrap();
+        let goodbye = sender.poll_transmit().unwrap().bytes;
         assert!(String::from_utf8_lossy(&goodbye).contains("handshake within 10 s"));
     }
 
@@ -688,7 +778,7 @@ mod tests {
                 theirs_max: 4
             })
         );
-        let sent = sender.poll_transmit().unwrap();
+        let sent = sender.poll_transmit().unwrap().bytes;
         assert!(String::from_utf8_lossy(&sent).contains("versions 2 to 4"));
     }
 
@@ -824,5 +914,85 @@ mod tests {
             p.now += Duration::from_secs(1);
         }
         assert!(p.sender.is_established());
+    }
+
+    #[test]
+    fn no_media_leaves_before_the_version_is_agreed() {
+        let now = Instant::now();
+        let mut sender = Session::new(Role::Sender, now, WALL);
+        assert!(!sender.send_stream_info(&info()));
+        assert!(!sender.send_frame(&frame(0)));
+        let hello = sender.poll_transmit().unwrap();
+        assert_eq!(hello.bytes, Message::hello(Role::Sender).to_bytes());
+        assert_eq!(sender.poll_transmit(), None);
+        // A peer that never says hello is dropped at the deadline, having
+        // received nothing but our hello and the goodbye.
+        assert!(sender.handle_timeout(now + HANDSHAKE_TIMEOUT).is_err());
+        let goodbye = sender.poll_transmit().unwrap();
+        assert_eq!(goodbye.channel, Channel::Control);
+        let mut reader = MessageReader::new();
+        reader.handle_bytes(&goodbye.bytes);
+        let kinds: Vec<_> = std::iter::from_fn(|| reader.poll_message().unwrap())
+            .map(|m| m.kind())
+            .collect();
+        assert_eq!(kinds, vec!["Goodbye"]);
+    }
+
+    #[test]
+    fn frames_go_on_the_channel_of_their_group_of_pictures() {
+        let mut p = Pair::new();
+        p.drive();
+        p.sender.send_stream_info(&info());
+        let key = |seq| EncodedFrame {
+            keyframe: true,
+            ..frame(seq)
+        };
+        for f in [frame(0), frame(1), key(2), frame(3)] {
+            p.sender.send_frame(&f);
+        }
+        p.sender.send_bitrate_hint(5); // a sender's control message
+        p.sender.close(GoodbyeCode::EndOfStream, "end");
+        let channels: Vec<_> = std::iter::from_fn(|| p.sender.poll_transmit())
+            .map(|t| t.channel)
+            .collect();
+        assert_eq!(
+            channels,
+            vec![
+                Channel::Control,
+                Channel::Media { gop: Seq(0) },
+                Channel::Media { gop: Seq(2) },
+                Channel::Control,
+            ]
+        );
+    }
+
+    #[test]
+    fn media_older_than_what_was_delivered_is_stale() {
+        let mut p = Pair::new();
+        p.drive();
+        p.sender.send_stream_info(&info());
+        p.drive();
+        events(&mut p.receiver);
+        let r = &mut p.receiver;
+        assert_eq!(r.handle_media(p.now, frame(10)), Ok(true));
+        // The old group's retransmission arrives after the new keyframe.
+        assert_eq!(r.handle_media(p.now, frame(9)), Ok(false));
+        assert_eq!(r.handle_media(p.now, frame(10)), Ok(false));
+        assert_eq!(r.handle_media(p.now, frame(11)), Ok(true));
+        assert_eq!(
+            events(r),
+            vec![Event::Frame(frame(10)), Event::Frame(frame(11))]
+        );
+    }
+
+    #[test]
+    fn media_racing_the_stream_info_is_dropped_not_fatal() {
+        let mut p = Pair::new();
+        p.drive();
+        assert_eq!(p.receiver.handle_media(p.now, frame(0)), Ok(false));
+        assert!(p.receiver.is_established());
+        let mut early = Session::new(Role::Receiver, p.now, WALL);
+        assert!(early.handle_media(p.now, frame(0)).is_err());
+        assert!(p.sender.handle_media(p.now, frame(0)).is_err());
     }
 }

@@ -23,6 +23,7 @@ mod refusals;
 mod release;
 mod resilience;
 mod streaming;
+mod transports;
 mod trust;
 mod v4l2;
 // The window test needs the window (the default build has it).

@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::{Node, Running, Sender, receive};
+use crate::support::{Node, Running, Sender, date, permissive, receive};
 use camview::identity::{self, Identity, TrustedPeers};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 use tokio::io::AsyncReadExt;
 
 /// Starts `camview pair --listen 127.0.0.1:0`; returns it, its address and code.
@@ -150,55 +149,6 @@ fn rotating_the_identity_warns_that_peers_must_pair_again() {
     assert!(qr.lines().count() > 20 && qr.contains('█'), "{qr}");
 }
 
-/// Accepts any server certificate: the bad clients below must be refused
-/// by the sender, whatever they think of it.
-#[derive(Debug)]
-struct AcceptAnything;
-
-impl ServerCertVerifier for AcceptAnything {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::ring::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-fn permissive(
-    versions: &[&'static rustls::SupportedProtocolVersion],
-) -> rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert> {
-    ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnything))
-}
-
 /// Connects with `config` and reads until the sender hangs up.
 async fn knock(addr: &str, config: ClientConfig) {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -210,13 +160,6 @@ async fn knock(addr: &str, config: ClientConfig) {
         let mut buf = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(10), tls.read_to_end(&mut buf)).await;
     }
-}
-
-fn date(y: i32, m: u8, d: u8) -> time::OffsetDateTime {
-    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d)
-        .unwrap()
-        .midnight()
-        .assume_utc()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,623 @@
+//! QUIC with quinn: the same identity, pinning and refusals as TCP (the
+//! rustls configurations come from [`Pinning`]), and frames mapped onto
+//! streams so that a lost packet costs as little as possible.
+//!
+//! - One bidirectional **control stream**, opened by the client, at the
+//!   highest priority: the whole `wire::Session` conversation except frames.
+//!   Pings and keyframe requests never wait behind video.
+//! - One unidirectional **video stream per group of pictures**, opened by
+//!   the sender, each at a higher priority than the one before: a new
+//!   keyframe overtakes what is still queued or being retransmitted of the
+//!   old group. It starts with the header of `wire::MediaStreamReader` and
+//!   carries that group's frames in order.
+//! - A group made stale by a newer keyframe is finished; if it is not fully
+//!   delivered within two round trips it is **reset** (never retransmitted
+//!   into the past), and the receiver **stops** every older group as soon
+//!   as a frame of a newer one is delivered.
+//!
+//! Limits: one control stream, at most [`MAX_VIDEO_STREAMS`] video streams
+//! open at once (and only towards a receiver), no 0-RTT, no session tickets.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt as _;
+use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use quinn::{ConnectionError, ReadError, RecvStream, SendStream, VarInt, WriteError};
+use rustls::AlertDescription;
+use rustls::pki_types::CertificateDer;
+
+use super::TLS_HANDSHAKE_TIMEOUT;
+use super::TransportError;
+use super::connection::{LinkStats, PeerInfo, Received, TransportKind};
+use crate::identity::{Fingerprint, Pinning, Refusals};
+use crate::model::Seq;
+use crate::wire::{
+    Channel, GoodbyeCode, MEDIA_HEADER_LEN, MediaStreamReader, Session, Transmit,
+    encode_media_header,
+};
+
+/// The application protocol camview speaks inside QUIC.
+pub const ALPN: &[u8] = b"camview/1";
+/// Video streams a receiver lets the sender have open at once. A group
+/// normally ends within a round trip of the next keyframe; 16 leaves room
+/// for keyframes asked for in quick succession on a slow path.
+pub const MAX_VIDEO_STREAMS: u32 = 16;
+/// Stale groups a sender keeps trying to deliver; older ones are reset.
+const MAX_DRAINING: usize = 8;
+/// Unacknowledged bytes a sender may have in flight or queued per
+/// connection: about 0.7 s at 3 Mbit/s. More would only be delay on a
+/// narrow path; a viewer that cannot keep up skips to a keyframe instead.
+const SEND_WINDOW: u64 = 256 * 1024;
+/// How long a path may be silent before QUIC gives up on it (the session
+/// pings every second, so a live path never is).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Added to two round trips before a stale group is reset: the peer's
+/// delayed acknowledgements.
+const ACK_SLACK: Duration = Duration::from_millis(25);
+/// Connections waiting for `accept` on a listening endpoint.
+const MAX_INCOMING: usize = 256;
+/// How long a goodbye may take to be acknowledged before the connection
+/// closes anyway.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+/// Bytes read from a stream at once.
+const READ_CHUNK: usize = 64 * 1024;
+/// The control stream is sent before any video.
+const CONTROL_PRIORITY: i32 = i32::MAX;
+
+fn transport_config(server: bool) -> quinn::TransportConfig {
+    let mut config = quinn::TransportConfig::default();
+    // Only the client opens a stream of its own (the control stream); video
+    // streams are allowed once the connection knows it is the receiver.
+    config
+        .max_concurrent_bidi_streams(VarInt::from_u32(u32::from(server)))
+        .max_concurrent_uni_streams(VarInt::from_u32(0))
+        .send_window(SEND_WINDOW)
+        .datagram_receive_buffer_size(None)
+        .max_idle_timeout(quinn::IdleTimeout::try_from(IDLE_TIMEOUT).ok());
+    config
+}
+
+fn setup_error(error: impl std::fmt::Display) -> TransportError {
+    TransportError::Setup {
+        detail: error.to_string(),
+    }
+}
+
+fn server_config(
+    pinning: &Pinning,
+    refusals: &Refusals,
+) -> Result<quinn::ServerConfig, TransportError> {
+    let mut tls = pinning.server_config(refusals).map_err(setup_error)?;
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = QuicServerConfig::try_from(tls).map_err(setup_error)?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config
+        .transport_config(Arc::new(transport_config(true)))
+        .max_incoming(MAX_INCOMING);
+    Ok(config)
+}
+
+fn client_config(
+    pinning: &Pinning,
+    refusals: &Refusals,
+) -> Result<quinn::ClientConfig, TransportError> {
+    let mut tls = pinning.client_config(refusals).map_err(setup_error)?;
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    tls.resumption = rustls::client::Resumption::disabled();
+    tls.enable_early_data = false;
+    let crypto = QuicClientConfig::try_from(tls).map_err(setup_error)?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    config.transport_config(Arc::new(transport_config(false)));
+    Ok(config)
+}
+
+/// Binds a QUIC endpoint on `addr` that accepts camview connections.
+pub(super) fn bind(addr: SocketAddr, pinning: &Pinning) -> Result<quinn::Endpoint, TransportError> {
+    let config = server_config(pinning, &Refusals::default())?;
+    quinn::Endpoint::server(config, addr).map_err(|error| TransportError::Bind {
+        addr: format!("{addr} (udp)"),
+        error,
+    })
+}
+
+/// Runs the server side of the handshake on one incoming connection: TLS,
+/// then the client's control stream, both within the handshake deadline.
+pub(super) async fn accept(
+    incoming: quinn::Incoming,
+    pinning: &Pinning,
+) -> Result<(QuicLink, PeerInfo), TransportError> {
+    let addr = incoming.remote_address();
+    let ours = pinning.fingerprint();
+    // A configuration of its own, so a refusal is this connection's.
+    let refusals = Refusals::default();
+    let config = server_config(pinning, &refusals)?;
+    let failed = |e: ConnectionError| connection_error(&e, addr, ours, &refusals, true);
+    let deadline = tokio::time::Instant::now() + TLS_HANDSHAKE_TIMEOUT;
+    let timeout = || TransportError::HandshakeTimeout {
+        addr,
+        secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
+    };
+    let connecting = incoming.accept_with(Arc::new(config)).map_err(failed)?;
+    let conn = tokio::time::timeout_at(deadline, connecting)
+        .await
+        .map_err(|_| timeout())?
+        .map_err(failed)?;
+    let peer = peer_info(&conn, addr)?;
+    let (send, recv) = tokio::time::timeout_at(deadline, conn.accept_bi())
+        .await
+        .map_err(|_| timeout())?
+        .map_err(failed)?;
+    Ok((QuicLink::new(conn, None, send, recv, ours, refusals), peer))
+}
+
+/// Connects to `addr` ("host:port") over QUIC and authenticates it.
+pub(super) async fn connect(
+    addr: &str,
+    pinning: &Pinning,
+) -> Result<(QuicLink, PeerInfo), TransportError> {
+    let connect_error = |error: std::io::Error| TransportError::Connect {
+        addr: addr.to_owned(),
+        error,
+    };
+    let remote = tokio::net::lookup_host(addr)
+        .await
+        .map_err(connect_error)?
+        .next()
+        .ok_or_else(|| connect_error(std::io::Error::other("the name has no address")))?;
+    let local = if remote.is_ipv4() {
+        SocketAddr::from(([0, 0, 0, 0], 0))
+    } else {
+        SocketAddr::from(([0u16; 8], 0))
+    };
+    let endpoint = quinn::Endpoint::client(local).map_err(connect_error)?;
+    let ours = pinning.fingerprint();
+    let refusals = Refusals::default();
+    let config = client_config(pinning, &refusals)?;
+    let failed = |e: ConnectionError| connection_error(&e, remote, ours, &refusals, true);
+    // Peers are pinned by fingerprint, so the name is only a label.
+    let connecting = endpoint
+        .connect_with(config, remote, "camview")
+        .map_err(|e| connect_error(std::io::Error::other(e)))?;
+    let conn = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, connecting)
+        .await
+        .map_err(|_| TransportError::HandshakeTimeout {
+            addr: remote,
+            secs: TLS_HANDSHAKE_TIMEOUT.as_secs(),
+        })?
+        .map_err(failed)?;
+    let peer = peer_info(&conn, remote)?;
+    let (send, recv) = conn.open_bi().await.map_err(failed)?;
+    Ok((
+        QuicLink::new(conn, Some(endpoint), send, recv, ours, refusals),
+        peer,
+    ))
+}
+
+fn peer_info(conn: &quinn::Connection, addr: SocketAddr) -> Result<PeerInfo, TransportError> {
+    let fingerprint = conn
+        .peer_identity()
+        .and_then(|identity| identity.downcast::<Vec<CertificateDer<'static>>>().ok())
+        .and_then(|certs| certs.first().map(|cert| Fingerprint::of_certificate(cert)))
+        .ok_or_else(|| TransportError::Handshake {
+            addr,
+            detail: "the peer presented no certificate".to_owned(),
+        })?;
+    Ok(PeerInfo {
+        addr,
+        fingerprint,
+        // quinn does not report the negotiated suite.
+        cipher_suite: "TLS 1.3 in QUIC".to_owned(),
+        transport: TransportKind::Quic,
+    })
+}
+
+/// The TLS alert a QUIC error code carries, if it is one (0x100 + alert).
+fn crypto_alert(code: quinn::TransportErrorCode) -> Option<AlertDescription> {
+    let code = u64::from(code);
+    (0x100..0x200)
+        .contains(&code)
+        .then(|| AlertDescription::from((code - 0x100) as u8))
+}
+
+/// Says what a failed QUIC connection means for the user, in the same words
+/// as the TCP transport.
+fn connection_error(
+    error: &ConnectionError,
+    addr: SocketAddr,
+    ours: Fingerprint,
+    refusals: &Refusals,
+    handshaking: bool,
+) -> TransportError {
+    if let Some(why) = refusals.take() {
+        return TransportError::Rejected { addr, why };
+    }
+    let handshake = |detail: &str| TransportError::Handshake {
+        addr,
+        detail: detail.to_owned(),
+    };
+    let no_alpn =
+        "the peer does not speak camview over QUIC (no common application protocol `camview/1`)";
+    match error {
+        // We ended it: our TLS stack refused what the peer sent.
+        ConnectionError::TransportError(local) => match crypto_alert(local.code) {
+            Some(AlertDescription::CertificateRequired) => handshake(
+                "the peer presented no certificate; camview requires mutual authentication",
+            ),
+            Some(AlertDescription::NoApplicationProtocol) => handshake(no_alpn),
+            Some(AlertDescription::ProtocolVersion | AlertDescription::HandshakeFailure) => {
+                handshake(&format!(
+                    "the peer cannot speak TLS 1.3 as camview requires ({})",
+                    local.reason
+                ))
+            }
+            _ => handshake(&local.to_string()),
+        },
+        // The peer ended it with a TLS alert: it refused us.
+        ConnectionError::ConnectionClosed(close) => match crypto_alert(close.error_code) {
+            Some(
+                alert @ (AlertDescription::BadCertificate
+                | AlertDescription::CertificateUnknown
+                | AlertDescription::CertificateRequired
+                | AlertDescription::UnknownCA
+                | AlertDescription::AccessDenied),
+            ) => TransportError::RefusedByPeer {
+                addr,
+                alert: format!("{alert:?}"),
+                ours,
+            },
+            Some(AlertDescription::NoApplicationProtocol) => handshake(no_alpn),
+            Some(alert) => handshake(&format!("the peer ended the handshake ({alert:?})")),
+            None if handshaking => TransportError::HandshakeInterrupted {
+                addr,
+                detail: close.to_string(),
+            },
+            None => TransportError::Io {
+                addr,
+                error: std::io::Error::other(error.clone()),
+            },
+        },
+        ConnectionError::VersionMismatch => handshake("the peer speaks another QUIC version"),
+        ConnectionError::TimedOut if handshaking => TransportError::HandshakeInterrupted {
+            addr,
+            detail: "no answer over UDP (is QUIC blocked on the path?)".to_owned(),
+        },
+        ConnectionError::ApplicationClosed(_)
+        | ConnectionError::Reset
+        | ConnectionError::LocallyClosed
+        | ConnectionError::CidsExhausted
+        | ConnectionError::TimedOut
+            if handshaking =>
+        {
+            TransportError::HandshakeInterrupted {
+                addr,
+                detail: error.to_string(),
+            }
+        }
+        other => TransportError::Io {
+            addr,
+            error: std::io::Error::other(other.clone()),
+        },
+    }
+}
+
+/// A group of pictures being sent.
+struct VideoOut {
+    gop: Seq,
+    stream: SendStream,
+    /// The receiver stopped it: the rest of the group is skipped.
+    stopped: bool,
+    /// When a newer group began.
+    superseded_at: Instant,
+}
+
+/// A group of pictures being received.
+struct VideoIn {
+    stream: RecvStream,
+    reader: MediaStreamReader,
+}
+
+/// One read from a QUIC connection.
+enum Got {
+    Control(Result<Option<usize>, ReadError>),
+    Opened(Result<RecvStream, ConnectionError>),
+    Video(usize, Result<Option<quinn::Chunk>, ReadError>),
+}
+
+/// A session over QUIC: the control stream and the video streams.
+pub(super) struct QuicLink {
+    conn: quinn::Connection,
+    /// A client's own endpoint, kept until the connection closes.
+    endpoint: Option<quinn::Endpoint>,
+    control_send: SendStream,
+    control_recv: RecvStream,
+    ours: Fingerprint,
+    refusals: Refusals,
+    /// Receiver: video streams are accepted.
+    accepts_video: bool,
+    video: Option<VideoOut>,
+    draining: Vec<VideoOut>,
+    next_priority: i32,
+    incoming: Vec<VideoIn>,
+    /// The newest group a frame was delivered from.
+    newest_gop: Option<Seq>,
+    stale_reset: u64,
+    stale_stopped: u64,
+    read_buf: Box<[u8]>,
+}
+
+impl QuicLink {
+    fn new(
+        conn: quinn::Connection,
+        endpoint: Option<quinn::Endpoint>,
+        control_send: SendStream,
+        control_recv: RecvStream,
+        ours: Fingerprint,
+        refusals: Refusals,
+    ) -> Self {
+        let _ = control_send.set_priority(CONTROL_PRIORITY);
+        Self {
+            conn,
+            endpoint,
+            control_send,
+            control_recv,
+            ours,
+            refusals,
+            accepts_video: false,
+            video: None,
+            draining: Vec::new(),
+            next_priority: 0,
+            incoming: Vec::new(),
+            newest_gop: None,
+            stale_reset: 0,
+            stale_stopped: 0,
+            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+        }
+    }
+
+    /// This end receives video: let the sender open video streams.
+    pub(super) fn accept_video(&mut self) {
+        self.accepts_video = true;
+        self.conn
+            .set_max_concurrent_uni_streams(VarInt::from_u32(MAX_VIDEO_STREAMS));
+    }
+
+    pub(super) fn stats(&self) -> LinkStats {
+        LinkStats {
+            rtt: Some(self.conn.rtt()),
+            lost_packets: self.conn.stats().path.lost_packets,
+            stale_gops_reset: self.stale_reset,
+            stale_gops_stopped: self.stale_stopped,
+        }
+    }
+
+    fn error(&self, error: &ConnectionError) -> TransportError {
+        connection_error(
+            error,
+            self.conn.remote_address(),
+            self.ours,
+            &self.refusals,
+            false,
+        )
+    }
+
+    fn write_error(&self, error: WriteError) -> TransportError {
+        match error {
+            WriteError::ConnectionLost(e) => self.error(&e),
+            other => TransportError::Io {
+                addr: self.conn.remote_address(),
+                error: std::io::Error::other(other),
+            },
+        }
+    }
+
+    /// Writes one transmit on the stream its channel names.
+    pub(super) async fn send(
+        &mut self,
+        transmit: Transmit,
+        now: Instant,
+    ) -> Result<(), TransportError> {
+        let gop = match transmit.channel {
+            Channel::Control => {
+                return self
+                    .control_send
+                    .write_all(&transmit.bytes)
+                    .await
+                    .map_err(|e| self.write_error(e));
+            }
+            Channel::Media { gop } => gop,
+        };
+        if self.video.as_ref().is_none_or(|v| v.gop != gop) {
+            self.open_video(gop, now).await?;
+        }
+        let Some(video) = self.video.as_mut().filter(|v| !v.stopped) else {
+            return Ok(());
+        };
+        match video.stream.write_all(&transmit.bytes).await {
+            Ok(()) => Ok(()),
+            Err(WriteError::Stopped(_) | WriteError::ClosedStream) => {
+                video.stopped = true;
+                self.stale_stopped += 1;
+                Ok(())
+            }
+            Err(e) => Err(self.write_error(e)),
+        }
+    }
+
+    /// Starts the stream of a new group; the current one becomes stale.
+    async fn open_video(&mut self, gop: Seq, now: Instant) -> Result<(), TransportError> {
+        if let Some(mut old) = self.video.take()
+            && !old.stopped
+        {
+            let _ = old.stream.finish();
+            old.superseded_at = now;
+            self.draining.push(old);
+        }
+        while self.draining.len() > MAX_DRAINING {
+            let mut oldest = self.draining.remove(0);
+            let _ = oldest.stream.reset(VarInt::from_u32(0));
+            self.stale_reset += 1;
+        }
+        self.reap(now);
+        let mut stream = self.conn.open_uni().await.map_err(|e| self.error(&e))?;
+        let _ = stream.set_priority(self.next_priority);
+        self.next_priority = self.next_priority.saturating_add(1);
+        let mut header = Vec::with_capacity(MEDIA_HEADER_LEN);
+        encode_media_header(gop, &mut header);
+        stream
+            .write_all(&header)
+            .await
+            .map_err(|e| self.write_error(e))?;
+        self.video = Some(VideoOut {
+            gop,
+            stream,
+            stopped: false,
+            superseded_at: now,
+        });
+        Ok(())
+    }
+
+    /// Forgets stale groups that were delivered or stopped, and resets those
+    /// still undelivered two round trips after a newer group began.
+    pub(super) fn reap(&mut self, now: Instant) {
+        let grace = self.conn.rtt() * 2 + ACK_SLACK;
+        let (mut reset, mut stopped) = (0, 0);
+        self.draining
+            .retain_mut(|old| match old.stream.stopped().now_or_never() {
+                Some(Ok(Some(_))) => {
+                    stopped += 1;
+                    false
+                }
+                Some(Ok(None) | Err(_)) => false,
+                None if now.saturating_duration_since(old.superseded_at) >= grace => {
+                    let _ = old.stream.reset(VarInt::from_u32(0));
+                    reset += 1;
+                    false
+                }
+                None => true,
+            });
+        self.stale_reset += reset;
+        self.stale_stopped += stopped;
+    }
+
+    /// Reads once, from whichever stream has data, and hands it to
+    /// `session`. Cancel-safe: every read it waits on is.
+    pub(super) async fn receive(
+        &mut self,
+        session: &mut Session,
+    ) -> Result<Received, TransportError> {
+        let got = {
+            let control = self.control_recv.read(&mut self.read_buf);
+            let conn = &self.conn;
+            let accepting = self.accepts_video && self.incoming.len() < MAX_VIDEO_STREAMS as usize;
+            let incoming = &mut self.incoming;
+            let video = async move {
+                if incoming.is_empty() {
+                    return std::future::pending().await;
+                }
+                let reads = incoming
+                    .iter_mut()
+                    .map(|v| Box::pin(v.stream.read_chunk(READ_CHUNK, true)));
+                let (read, i, _) = futures_util::future::select_all(reads).await;
+                (i, read)
+            };
+            tokio::select! {
+                read = control => Got::Control(read),
+                opened = conn.accept_uni(), if accepting => Got::Opened(opened),
+                (i, read) = video => Got::Video(i, read),
+            }
+        };
+        let now = Instant::now();
+        match got {
+            Got::Control(Ok(Some(n))) => Ok(match session.handle_bytes(now, &self.read_buf[..n]) {
+                Ok(()) => Received::Fed,
+                Err(e) => Received::Broken(e),
+            }),
+            Got::Control(Ok(None)) => Ok(Received::Eof),
+            Got::Control(Err(ReadError::ConnectionLost(e))) | Got::Opened(Err(e)) => self.lost(&e),
+            Got::Control(Err(_)) => Ok(Received::Eof),
+            Got::Opened(Ok(stream)) => {
+                self.incoming.push(VideoIn {
+                    stream,
+                    reader: MediaStreamReader::new(),
+                });
+                Ok(Received::Fed)
+            }
+            Got::Video(i, Ok(Some(chunk))) => Ok(self.handle_video(i, &chunk.bytes, now, session)),
+            Got::Video(i, Ok(None)) => {
+                self.incoming.swap_remove(i);
+                Ok(Received::Fed)
+            }
+            Got::Video(_, Err(ReadError::ConnectionLost(e))) => self.lost(&e),
+            Got::Video(i, Err(_)) => {
+                // Reset by the sender: a stale group.
+                self.incoming.swap_remove(i);
+                Ok(Received::Fed)
+            }
+        }
+    }
+
+    /// A connection that ended: after a goodbye that is the end of the
+    /// stream, otherwise an error.
+    fn lost(&self, error: &ConnectionError) -> Result<Received, TransportError> {
+        match error {
+            ConnectionError::ApplicationClosed(_) | ConnectionError::LocallyClosed => {
+                Ok(Received::Eof)
+            }
+            other => Err(self.error(other)),
+        }
+    }
+
+    fn handle_video(
+        &mut self,
+        i: usize,
+        bytes: &[u8],
+        now: Instant,
+        session: &mut Session,
+    ) -> Received {
+        let video = &mut self.incoming[i];
+        let mut newest = None;
+        let result = video.reader.handle_bytes(bytes).and_then(|()| {
+            while let Some(frame) = video.reader.poll_frame()? {
+                if session.handle_media(now, frame)? {
+                    newest = video.reader.gop();
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            if !session.is_closed() {
+                session.close(GoodbyeCode::ProtocolError, &format!("protocol error: {e}"));
+            }
+            return Received::Broken(e);
+        }
+        // A frame of a newer group was delivered: older groups are stale.
+        if let Some(gop) = newest {
+            self.newest_gop = self.newest_gop.max(Some(gop));
+        }
+        if let Some(newest) = self.newest_gop {
+            let before = self.incoming.len();
+            self.incoming.retain_mut(|v| match v.reader.gop() {
+                Some(gop) if gop < newest => {
+                    let _ = v.stream.stop(VarInt::from_u32(0));
+                    false
+                }
+                _ => true,
+            });
+            self.stale_stopped += (before - self.incoming.len()) as u64;
+        }
+        Received::Fed
+    }
+
+    /// Ends the control stream, gives the goodbye a moment to be
+    /// acknowledged, and closes the connection.
+    pub(super) async fn shutdown(&mut self) {
+        let _ = self.control_send.finish();
+        let _ = tokio::time::timeout(CLOSE_LINGER, self.control_send.stopped()).await;
+        self.conn.close(VarInt::from_u32(0), b"goodbye");
+        if let Some(endpoint) = &self.endpoint {
+            let _ = tokio::time::timeout(Duration::from_millis(200), endpoint.wait_idle()).await;
+        }
+    }
+}
