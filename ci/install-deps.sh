@@ -37,6 +37,9 @@ group_test=(
   gstreamer1.0-tools ffmpeg xvfb xauth x11-apps imagemagick xdotool
   # ci/check-deps.sh: which files the suite opened (fanotify)
   fatrace
+  # the network lab (tests/e2e/lab.rs): namespaces, and UDP blocked by a
+  # firewall rule for the fallback test
+  iproute2 iptables
 )
 group_vm=(
   # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through

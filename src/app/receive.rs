@@ -233,7 +233,10 @@ impl Peers {
                 addr,
                 transport,
                 pinning,
-            } => transport::connect(addr, *transport, pinning, new_session(Role::Receiver)).await,
+            } => {
+                tracing::info!("connecting to {addr} ({})", transport.describe());
+                transport::connect(addr, *transport, pinning, new_session(Role::Receiver)).await
+            }
             Self::Wait(listener) => loop {
                 // Refused senders are logged and the wait goes on.
                 let accepted = match listener.accept().await {

@@ -495,7 +495,7 @@ async fn serve_viewer(
                 }
                 conn.flush().await?;
             }
-            event = conn.next_event() => match event? {
+            event = conn.next_event() => match event.inspect_err(|_| log_report(id, last_report, conn.stats()))? {
                 Some(Event::Established { version, capabilities }) => {
                     tracing::debug!(viewer = id, version, ?capabilities, "session established");
                     let Some(queue_tx) = queue_tx.take() else { continue };

@@ -30,6 +30,15 @@ pub enum TransportChoice {
 }
 
 impl TransportChoice {
+    /// How a connection is tried, for logs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Auto => "QUIC, and TCP if QUIC has no answer within 300 ms",
+            Self::Tcp => "TCP",
+            Self::Quic => "QUIC",
+        }
+    }
+
     fn tcp(self) -> bool {
         self != Self::Quic
     }

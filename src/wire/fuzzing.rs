@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{Event, MessageReader, Role, Session};
+use super::{Event, MediaStreamReader, MessageReader, Role, Session};
 use crate::model::Micros;
 
 /// Feeds arbitrary bytes to a [`MessageReader`] in arbitrary chunks and
@@ -28,6 +28,38 @@ pub fn decode(data: &[u8]) {
                         Ok(Some(message)),
                         "re-encoding changed a message"
                     );
+                }
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        assert!(
+            reader.buffered_len() <= super::MAX_BODY_LEN + 5 + 255,
+            "reader buffered too much"
+        );
+    }
+}
+
+/// Feeds arbitrary bytes to a QUIC video stream's [`MediaStreamReader`]
+/// in arbitrary chunks: it may refuse them, but must not panic, buffer
+/// without bound, or return frames out of order.
+pub fn media_stream(data: &[u8]) {
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
+    let chunk = usize::from(chunk).max(1);
+    let mut reader = MediaStreamReader::new();
+    let mut last = None;
+    for piece in data.chunks(chunk) {
+        if reader.handle_bytes(piece).is_err() {
+            return;
+        }
+        loop {
+            match reader.poll_frame() {
+                Ok(Some(frame)) => {
+                    assert!(last < Some(frame.seq), "frames out of order");
+                    assert!(reader.gop() <= Some(frame.seq), "a frame before its group");
+                    last = Some(frame.seq);
                 }
                 Ok(None) => break,
                 Err(_) => return,
@@ -96,6 +128,7 @@ mod tests {
         for (target, run) in [
             ("decode", super::decode as fn(&[u8])),
             ("session", super::session),
+            ("media_stream", super::media_stream),
         ] {
             let Ok(entries) = std::fs::read_dir(root.join(target)) else {
                 continue;

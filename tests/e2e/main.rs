@@ -15,6 +15,7 @@ mod support;
 mod cli;
 mod codecs;
 mod hostile;
+mod lab;
 mod recording;
 mod refusals;
 // The release archives are tested from an x86_64 host (a Docker container,
