@@ -163,9 +163,15 @@ pub struct SendArgs {
     #[arg(long, value_name = "NAME")]
     pub encoder: Option<String>,
 
-    /// Encoder target bitrate in kbit/s
+    /// Encoder target bitrate in kbit/s: the most it uses when every
+    /// viewer's path keeps up
     #[arg(long, default_value_t = 2000, value_name = "KBPS")]
     pub bitrate: u32,
+
+    /// The least the bitrate drops to when a viewer's path is narrower;
+    /// below it that viewer skips to keyframes instead
+    #[arg(long, default_value_t = 300, value_name = "KBPS")]
+    pub min_bitrate: u32,
 
     /// Frames between periodic keyframes [default: two seconds' worth]
     #[arg(long, value_name = "FRAMES")]

@@ -82,6 +82,8 @@ pub struct SendSettings {
     pub trusted: TrustedPeers,
     /// Encoder knobs.
     pub encoder: EncoderSettings,
+    /// The least the bitrate may drop to, kbit/s.
+    pub min_bitrate_kbps: u32,
     /// Most receivers at once.
     pub max_viewers: usize,
     /// Where to serve Prometheus metrics.
@@ -214,6 +216,7 @@ impl SendSettings {
                 bitrate_kbps: args.bitrate,
                 keyframe_interval,
             },
+            min_bitrate_kbps: args.min_bitrate.min(args.bitrate),
             max_viewers: args.max_viewers,
             metrics: args
                 .metrics

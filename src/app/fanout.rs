@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::rate::ViewerPath;
+
 use crate::model::{EncodedFrame, StreamInfo};
 
 /// What a viewer's connection task receives, in order.
@@ -48,10 +50,16 @@ pub(crate) const MAX_QUEUE_DELAY: Duration = Duration::from_millis(250);
 struct Viewer {
     id: ViewerId,
     queue: mpsc::Sender<ViewerItem>,
-    /// When each item still in `queue` was put there, oldest first (the
-    /// front is dropped as the queue shrinks: its length is what the
-    /// channel holds).
-    enqueued: VecDeque<Instant>,
+    /// When each item still in `queue` was put there and its size, oldest
+    /// first (the front is dropped as the queue shrinks: its length is what
+    /// the channel holds).
+    enqueued: VecDeque<(Instant, u64)>,
+    /// Bytes the connection took from the queue since the last report.
+    drained_bytes: u64,
+    /// Frames skipped since the last report.
+    skipped_since: u64,
+    /// It has had a frame (skips before that are its wait for a keyframe).
+    started: bool,
     waiting_for_keyframe: bool,
     /// A keyframe was requested for this viewer and has not reached it yet.
     asked: bool,
@@ -68,23 +76,37 @@ impl Viewer {
         item: ViewerItem,
         now: Instant,
     ) -> Result<(), mpsc::error::TrySendError<ViewerItem>> {
+        let size = match &item {
+            ViewerItem::Frame(frame) => frame.data.len() as u64,
+            ViewerItem::Info(_) => 0,
+        };
         self.queue.try_send(item)?;
-        self.enqueued.push_back(now);
+        self.enqueued.push_back((now, size));
         Ok(())
+    }
+
+    /// Forgets what the connection has taken from the queue.
+    fn account(&mut self) {
+        let queued = self.queue.max_capacity() - self.queue.capacity();
+        while self.enqueued.len() > queued {
+            if let Some((_, size)) = self.enqueued.pop_front() {
+                self.drained_bytes += size;
+            }
+        }
+    }
+
+    /// How long the oldest queued item has waited at `now`.
+    fn backlog(&mut self, now: Instant) -> Duration {
+        self.account();
+        self.enqueued.front().map_or(Duration::ZERO, |(oldest, _)| {
+            now.saturating_duration_since(*oldest)
+        })
     }
 
     /// Whether the viewer is behind at `now`: its queue is full, or its
     /// oldest item has waited longer than [`MAX_QUEUE_DELAY`].
     fn behind(&mut self, now: Instant) -> bool {
-        let queued = self.queue.max_capacity() - self.queue.capacity();
-        while self.enqueued.len() > queued {
-            self.enqueued.pop_front();
-        }
-        self.queue.capacity() == 0
-            || self
-                .enqueued
-                .front()
-                .is_some_and(|&oldest| now.saturating_duration_since(oldest) > MAX_QUEUE_DELAY)
+        self.queue.capacity() == 0 || self.backlog(now) > MAX_QUEUE_DELAY
     }
 }
 
@@ -140,6 +162,9 @@ impl FanOut {
             id,
             queue,
             enqueued: VecDeque::new(),
+            drained_bytes: 0,
+            skipped_since: 0,
+            started: false,
             waiting_for_keyframe: true,
             asked: true,
             dropped: 0,
@@ -188,6 +213,8 @@ impl FanOut {
             if v.waiting_for_keyframe && !frame.keyframe {
                 v.owes_discontinuity |= frame.discontinuity;
                 v.dropped += 1;
+                // Waiting for its first keyframe is not loss.
+                v.skipped_since += u64::from(v.started);
                 *skipped += 1;
                 if !v.asked && !v.behind(now) {
                     // It caught up: now a keyframe helps it.
@@ -211,6 +238,7 @@ impl FanOut {
             };
             match offered {
                 Ok(()) => {
+                    v.started = true;
                     v.owes_discontinuity = false;
                     if frame.keyframe {
                         v.asked = false;
@@ -226,6 +254,7 @@ impl FanOut {
                     v.asked = false;
                     v.owes_discontinuity |= frame.discontinuity;
                     v.dropped += 1;
+                    v.skipped_since += 1;
                     *skipped += 1;
                     true
                 }
@@ -236,6 +265,21 @@ impl FanOut {
             }
         });
         outcome
+    }
+
+    /// What each viewer's queue showed since the last call, for rate
+    /// control.
+    pub(crate) fn paths(&mut self, now: Instant) -> Vec<ViewerPath> {
+        self.viewers
+            .iter_mut()
+            .map(|v| ViewerPath {
+                id: v.id,
+                backlog: v.backlog(now),
+                drained_bytes: std::mem::take(&mut v.drained_bytes),
+                skipped: std::mem::take(&mut v.skipped_since),
+                latency: None,
+            })
+            .collect()
     }
 
     /// A viewer asked for a keyframe (after a decode error, say): it will

@@ -92,6 +92,7 @@ pub(crate) struct SenderCounters {
     pub(crate) bytes: u64,
     pub(crate) viewers: usize,
     pub(crate) frames_skipped: u64,
+    pub(crate) bitrate_kbps: u32,
 }
 
 impl SenderCounters {
@@ -113,6 +114,13 @@ fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std:
 /// The sender's metrics in the text exposition format.
 pub(crate) fn render_sender(c: &SenderCounters) -> String {
     let mut out = String::new();
+    metric(
+        &mut out,
+        "encoder_bitrate_bits_per_second",
+        "gauge",
+        "The encoder's target bitrate now (it follows the slowest viewer's path).",
+        u64::from(c.bitrate_kbps) * 1000,
+    );
     metric(
         &mut out,
         "viewers",
@@ -321,6 +329,7 @@ mod tests {
             });
         }
         counters.viewers = 2;
+        counters.bitrate_kbps = 1500;
         counters.frames_skipped = 5;
         insta::assert_snapshot!(render_sender(&counters));
     }

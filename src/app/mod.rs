@@ -5,6 +5,7 @@ pub mod devices;
 mod fanout;
 mod metrics;
 pub mod pair;
+mod rate;
 pub mod receive;
 pub mod send;
 pub mod trust;

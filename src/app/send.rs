@@ -10,6 +10,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
+use super::rate::{self, RateControl};
 use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, SendSettings};
 use crate::identity::{self, Identity};
@@ -41,6 +42,8 @@ const STALLED_HANDSHAKE: Duration = Duration::from_secs(3);
 enum Control {
     Join(ViewerId, mpsc::Sender<ViewerItem>),
     KeyframeRequest,
+    /// A viewer's latency report: median and 95th percentile.
+    Latency(ViewerId, Duration, Duration),
 }
 
 /// Runs the sender until the source ends, the pushed-to receiver leaves, or
@@ -88,8 +91,15 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     };
 
     let mut fan = FanOut::default();
-    let mut counters = SenderCounters::default();
+    let mut rate = RateControl::new(settings.min_bitrate_kbps, settings.encoder.bitrate_kbps);
+    let mut counters = SenderCounters {
+        bitrate_kbps: rate.current_kbps(),
+        ..SenderCounters::default()
+    };
     let mut publish = tokio::time::interval(Duration::from_secs(1));
+    let mut rate_tick = tokio::time::interval(rate::TICK);
+    let mut latencies: std::collections::HashMap<ViewerId, (Duration, Duration)> =
+        std::collections::HashMap::new();
     let apply = |source: &Watchdog<'_>, outcome: Outcome| {
         if outcome.request_keyframe {
             source.request_keyframe();
@@ -129,6 +139,9 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
+                Some(Control::Latency(id, p50, p95)) => {
+                    latencies.insert(id, (p50, p95));
+                }
                 None => {}
             },
             ended = &mut connections => {
@@ -149,6 +162,19 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             () = sleep_until_opt(restart_at) => {
                 if let Err(e) = source.restart() {
                     break Stop::Failed(e);
+                }
+            }
+            _ = rate_tick.tick() => {
+                let mut paths = fan.paths(Instant::now());
+                for path in &mut paths {
+                    path.latency = latencies.remove(&path.id);
+                }
+                latencies.clear();
+                if let Some(kbps) = rate.handle_paths(&paths, Instant::now()) {
+                    counters.bitrate_kbps = kbps;
+                    if source.set_bitrate(kbps) {
+                        tracing::info!(kbps, "encoder bitrate now {kbps} kbit/s (following the slowest viewer's path)");
+                    }
                 }
             }
             _ = publish.tick(), if metrics.is_some() => {
@@ -216,6 +242,8 @@ struct Watchdog<'a> {
     running_since: Instant,
     restart_at: Option<Instant>,
     backoff: Duration,
+    /// The bitrate rate control asked for last.
+    bitrate_kbps: u32,
 }
 
 impl<'a> Watchdog<'a> {
@@ -233,6 +261,7 @@ impl<'a> Watchdog<'a> {
             running_since: now,
             restart_at: None,
             backoff: FIRST_RESTART_BACKOFF,
+            bitrate_kbps: settings.encoder.bitrate_kbps,
         })
     }
 
@@ -297,6 +326,7 @@ impl<'a> Watchdog<'a> {
                 if self.playing {
                     pipeline.play()?;
                 }
+                pipeline.set_bitrate(self.bitrate_kbps);
                 tracing::info!("the video source restarted at frame {}", self.next_seq.0);
                 let now = Instant::now();
                 self.pipeline = Some(pipeline);
@@ -326,6 +356,15 @@ impl<'a> Watchdog<'a> {
         if let Some(pipeline) = &self.pipeline {
             pipeline.request_keyframe();
         }
+    }
+
+    /// Sets the encoder's bitrate, now and for every restart; false when
+    /// the source cannot change it (a recording, a camera's own H.264).
+    fn set_bitrate(&mut self, kbps: u32) -> bool {
+        self.bitrate_kbps = kbps;
+        self.pipeline
+            .as_ref()
+            .is_some_and(|pipeline| pipeline.set_bitrate(kbps))
     }
 
     /// When a running live source counts as stalled.
@@ -512,7 +551,15 @@ async fn serve_viewer(
                     // rate-control work still to come; they are logged.
                     tracing::info!(viewer = id, "viewer asks for at most {kbps} kbit/s");
                 }
-                Some(Event::ReceiverStats(report)) => last_report = Some(report),
+                Some(Event::ReceiverStats(report)) => {
+                    let latency = |us| Duration::from_micros(u64::from(us));
+                    let _ = control_tx.try_send(Control::Latency(
+                        id,
+                        latency(report.latency_p50_us),
+                        latency(report.latency_p95_us),
+                    ));
+                    last_report = Some(report);
+                }
                 Some(Event::Pong { sent, received, .. }) => {
                     tracing::trace!(viewer = id, rtt_us = received.saturating_sub(sent).0, "pong");
                 }

@@ -122,9 +122,43 @@ pub fn encoder_fragment(element: &str, settings: &EncoderSettings, deterministic
         }
         other => other.to_owned(),
     };
+    // Named, so that its bitrate can follow the path (`bitrate_setting`).
+    let encoder = match encoder.split_once(' ') {
+        Some((name, rest)) => format!("{name} name={ENCODER_NAME} {rest}"),
+        None => format!("{encoder} name={ENCODER_NAME}"),
+    };
     format!(
         "{encoder} ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au"
     )
+}
+
+/// The encoder element's name in the pipeline.
+pub const ENCODER_NAME: &str = "enc";
+
+/// How to set an encoder's bitrate while it runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BitrateSetting {
+    /// A `u32` property in kbit/s.
+    Kbps(&'static str, u32),
+    /// A `u32` property in bit/s.
+    Bps(&'static str, u32),
+    /// V4L2 encoders: the `extra-controls` structure.
+    V4l2Controls(String),
+}
+
+/// The property that sets `element`'s bitrate to `kbps` while it plays, or
+/// `None` for an encoder camview does not know how to change.
+pub fn bitrate_setting(element: &str, kbps: u32) -> Option<BitrateSetting> {
+    let kbps = kbps.max(1);
+    let bps = kbps.saturating_mul(1000);
+    Some(match element {
+        "x264enc" | "vah264enc" | "vaapih264enc" | "nvh264enc" => {
+            BitrateSetting::Kbps("bitrate", kbps)
+        }
+        "openh264enc" | "nvv4l2h264enc" => BitrateSetting::Bps("bitrate", bps),
+        "v4l2h264enc" => BitrateSetting::V4l2Controls(format!("controls,video_bitrate={bps}")),
+        _ => return None,
+    })
 }
 
 /// The decoder element, configured for latency.
@@ -175,6 +209,29 @@ mod tests {
             choose_decoder(None, only(&["openh264dec"])).unwrap(),
             "openh264dec"
         );
+    }
+
+    #[test]
+    fn every_known_encoder_can_follow_the_path() {
+        for (name, _) in ENCODERS {
+            let setting = bitrate_setting(name, 800);
+            assert!(setting.is_some(), "{name}");
+        }
+        assert_eq!(
+            bitrate_setting("x264enc", 800),
+            Some(BitrateSetting::Kbps("bitrate", 800))
+        );
+        assert_eq!(
+            bitrate_setting("openh264enc", 800),
+            Some(BitrateSetting::Bps("bitrate", 800_000))
+        );
+        assert_eq!(bitrate_setting("somethingenc", 800), None);
+        let settings = EncoderSettings {
+            encoder: None,
+            bitrate_kbps: 2000,
+            keyframe_interval: 60,
+        };
+        assert!(encoder_fragment("x264enc", &settings, false).starts_with("x264enc name=enc "));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! a parser for a recorded file), and an appsink that hands out access units.
 
 use std::path::PathBuf;
+use std::str::FromStr as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -161,6 +162,38 @@ impl EncoderPipeline {
             .set_state(gst::State::Playing)
             .map(|_| ())
             .map_err(|_| MediaError::Start("encoder"))
+    }
+
+    /// Sets the encoder's target bitrate while it runs; false when there is
+    /// no encoder to change (a recording or a camera's own H.264 passed
+    /// through) or camview does not know how to change it.
+    pub fn set_bitrate(&self, kbps: u32) -> bool {
+        let Some(encoder) = self.pipeline.by_name(codecs::ENCODER_NAME) else {
+            return false;
+        };
+        let Some(factory) = encoder.factory() else {
+            return false;
+        };
+        let Some(setting) = codecs::bitrate_setting(factory.name().as_str(), kbps) else {
+            return false;
+        };
+        let (property, value) = match setting {
+            codecs::BitrateSetting::Kbps(property, value)
+            | codecs::BitrateSetting::Bps(property, value) => (property, value.to_value()),
+            codecs::BitrateSetting::V4l2Controls(controls) => {
+                match gst::Structure::from_str(&controls) {
+                    Ok(structure) => ("extra-controls", structure.to_value()),
+                    Err(_) => return false,
+                }
+            }
+        };
+        match encoder.find_property(property) {
+            Some(spec) if spec.value_type() == value.type_() => {
+                encoder.set_property_from_value(property, &value);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Asks the encoder for an IDR frame as soon as possible (a new viewer,

@@ -47,9 +47,9 @@ pub const MAX_VIDEO_STREAMS: u32 = 16;
 /// Stale groups a sender keeps trying to deliver; older ones are reset.
 const MAX_DRAINING: usize = 8;
 /// Unacknowledged bytes a sender may have in flight or queued per
-/// connection: about 0.7 s at 3 Mbit/s. More would only be delay on a
+/// connection: a quarter second at 3 Mbit/s. More would only be delay on a
 /// narrow path; a viewer that cannot keep up skips to a keyframe instead.
-const SEND_WINDOW: u64 = 256 * 1024;
+const SEND_WINDOW: u64 = 96 * 1024;
 /// How long a path may be silent before QUIC gives up on it: three missed
 /// pings (the session pings every second). Over TCP a peer that died is
 /// announced by the kernel's reset; over UDP only silence tells, and the

@@ -19,6 +19,19 @@ use crate::wire::Session;
 /// How long a peer has to finish the TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Unsent bytes the kernel may hold for a connection. Without a bound the
+/// send buffer grows to megabytes: seconds of video queued where nothing
+/// can drop it. With it, a path narrower than the stream fills camview's
+/// own queue within a few frames, where rate control sees it and a viewer
+/// that stays behind skips to a keyframe.
+const NOTSENT_LOWAT: u32 = 32 * 1024;
+
+/// Bounds the kernel's send queue and turns off Nagle.
+fn tune(tcp: &TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    let _ = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(NOTSENT_LOWAT);
+}
+
 /// Bytes read from the socket at once. TLS records are at most 16 KiB; a few
 /// records per read keeps syscalls low without holding much memory per peer.
 const READ_CHUNK: usize = 64 * 1024;
@@ -111,7 +124,7 @@ impl TlsHandshake {
         tcp: TcpStream,
         addr: SocketAddr,
     ) -> Result<(TlsStream<TcpStream>, PeerInfo), TransportError> {
-        let _ = tcp.set_nodelay(true);
+        tune(&tcp);
         let handshake = self.acceptor.accept(tcp);
         let stream = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake)
             .await
@@ -154,7 +167,7 @@ pub async fn connect_tls(
             addr: addr.to_owned(),
             error,
         })?;
-    let _ = tcp.set_nodelay(true);
+    tune(&tcp);
     let peer_addr = tcp.peer_addr().map_err(|error| TransportError::Connect {
         addr: addr.to_owned(),
         error,

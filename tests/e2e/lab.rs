@@ -104,15 +104,7 @@ impl Lab {
     }
 
     fn start_sender(&self, camera: &Node, laptop: &Node, extra: &[&str]) -> Running {
-        let mut args = vec![
-            "send",
-            "--listen",
-            SENDER,
-            "--peer",
-            &laptop.fingerprint,
-            "--size",
-            "320x240",
-        ];
+        let mut args = vec!["send", "--listen", SENDER, "--peer", &laptop.fingerprint];
         args.extend(extra);
         let mut sender = Running::spawn(Self::command(&self.sender_ns, camera, &args));
         sender.listening_addr(Duration::from_secs(20));
@@ -204,16 +196,23 @@ fn assert_clean_and_live(name: &str, received: &Received, intervals: &[serde_jso
 /// Runs the same scenario over TCP and QUIC at once, each in its own lab.
 fn over_each_transport(
     impairment: &[&str],
+    sender_args: &[&str],
     receive_for: &str,
     check: impl Fn(&str, &Received, &[serde_json::Value], &str) + Sync,
 ) {
+    // One scenario at a time: its two labs share the machine's two cores
+    // already, and the latency checks need them.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     std::thread::scope(|s| {
         for transport in ["tcp", "quic"] {
             let check = &check;
             s.spawn(move || {
                 let (camera, laptop) = (Node::new(), Node::new());
                 let lab = Lab::new(impairment);
-                let mut sender = lab.start_sender(&camera, &laptop, &["--keyframe-interval", "15"]);
+                let mut sender = lab.start_sender(&camera, &laptop, sender_args);
                 let (received, lines) = lab.receive(
                     &laptop,
                     &camera,
@@ -233,6 +232,7 @@ fn over_each_transport(
 fn five_percent_loss_and_50ms_rtt_leave_no_corrupt_picture() {
     over_each_transport(
         &["--delay-ms", "25", "--loss", "0.05"],
+        &["--size", "320x240", "--keyframe-interval", "15"],
         "20",
         |transport, received, lines, sender_log| {
             assert_clean_and_live(transport, received, lines);
@@ -264,6 +264,7 @@ fn five_percent_loss_and_50ms_rtt_leave_no_corrupt_picture() {
 fn the_picture_resumes_after_a_two_second_blackout() {
     over_each_transport(
         &["--delay-ms", "10", "--blackout", "5,2"],
+        &["--size", "320x240", "--keyframe-interval", "15"],
         "12",
         |transport, received, lines, _| {
             assert_clean_and_live(transport, received, lines);
@@ -272,6 +273,47 @@ fn the_picture_resumes_after_a_two_second_blackout() {
                 "{transport}: the blackout is reported as a freeze: {}",
                 received.summary
             );
+        },
+    );
+}
+
+#[test]
+fn a_narrow_uplink_lowers_the_bitrate_and_latency_comes_back() {
+    // 3 Mbit/s asked for, 1 Mbit/s available (a 100 ms queue at the
+    // bottleneck, as a home router has).
+    over_each_transport(
+        &[
+            "--delay-ms",
+            "10",
+            "--rate-kbps",
+            "1000",
+            "--queue-ms",
+            "100",
+        ],
+        &["--size", "640x480", "--bitrate", "3000"],
+        "20",
+        |transport, received, lines, sender_log| {
+            assert_clean_and_live(transport, received, lines);
+            let lowest = sender_log
+                .lines()
+                .filter_map(|l| l.split("encoder bitrate now ").nth(1))
+                .filter_map(|rest| rest.split_whitespace().next()?.parse::<u32>().ok())
+                .min();
+            assert!(
+                lowest.is_some_and(|kbps| kbps < 1000),
+                "{transport}: the bitrate never went under the link's ({lowest:?})\n{sender_log}"
+            );
+            // A behaviour check with wide margins: from 10 s on, no second's
+            // 95th percentile is above half a second.
+            for line in lines.iter().filter(|l| l["type"] == "interval") {
+                let at = line["elapsed_s"].as_f64().unwrap_or(0.0);
+                let p95 = line["latency"]["p95_ms"].as_f64().unwrap_or(0.0);
+                assert!(
+                    at < 10.0 || p95 < 500.0,
+                    "{transport}: {line}\n{}",
+                    received.log
+                );
+            }
         },
     );
 }
@@ -302,7 +344,7 @@ fn auto_falls_back_to_tcp_when_udp_is_blocked() {
         "iptables: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _sender = lab.start_sender(&camera, &laptop, &[]);
+    let _sender = lab.start_sender(&camera, &laptop, &["--size", "320x240"]);
     let (received, lines) = lab.receive(&laptop, &camera, &["--frames", "30"]);
     received.assert_all_verified(30);
     assert!(!lines.is_empty());
