@@ -100,6 +100,17 @@ bench *args: deps
 bench-e2e: (deps "build" "test")
     cargo bench --locked --bench e2e
 
+# The network lab's trade-off table: camview over TCP and over QUIC, and
+# GStreamer's SRT, across impaired links (clean, 50 ms RTT, loss, bursts,
+# jitter, a 1 Mbit/s cap, a blackout): latency, freezes, skips, bitrate,
+# first picture. Writes docs/benchmarks.md and docs/bench-net.png. Root
+# (network namespaces). CAMVIEW_BENCH_SECONDS (20), CAMVIEW_BENCH_PROFILES
+# (a comma list of name parts) narrow it.
+bench-net: (deps "build" "test")
+    cargo build --release --locked --example linkem
+    cargo bench --locked --bench net
+    bash ci/bench-net-plot.sh
+
 # Each installed H.264 encoder: CPU per frame and capture-to-encoded time
 # at 640x480, 1280x720, 1920x1080 (target/bench-encoders.md).
 bench-encoders: deps

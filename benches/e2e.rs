@@ -16,24 +16,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+#[path = "support/srt.rs"]
+mod srt;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use camview::media::{self, EncoderSettings, pattern};
-use camview::model::{FrameRate, Micros};
-use gstreamer as gst;
-use gstreamer::prelude::*;
-use gstreamer_app as gst_app;
-use gstreamer_video as gst_video;
-use gstreamer_video::prelude::*;
+use camview::media::{self, EncoderSettings};
 
 const FPS: u32 = 30;
 const BITRATE_KBPS: u32 = 2000;
-const SRT_PASSPHRASE: &str = "camview-bench-passphrase";
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -41,8 +35,8 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     match args.first().map(String::as_str) {
-        Some("srt-send") => srt_send(&args[1..]),
-        Some("srt-recv") => srt_recv(&args[1..]),
+        Some("srt-send") => srt::send(&args[1..], &settings()),
+        Some("srt-recv") => srt::recv(&args[1..]),
         _ => bench(),
     }
 }
@@ -71,13 +65,14 @@ impl Config {
                 .collect(),
         }
     }
+}
 
-    fn settings(&self) -> EncoderSettings {
-        EncoderSettings {
-            bitrate_kbps: BITRATE_KBPS,
-            keyframe_interval: FPS * 2,
-            encoder: Some("x264enc".into()),
-        }
+/// camview's and SRT's encoder settings alike.
+fn settings() -> EncoderSettings {
+    EncoderSettings {
+        bitrate_kbps: BITRATE_KBPS,
+        keyframe_interval: FPS * 2,
+        encoder: Some("x264enc".into()),
     }
 }
 
@@ -328,26 +323,31 @@ fn run_camview(config: &Config, viewers: usize) -> Row {
 fn run_srt(config: &Config, latency_ms: u32) -> Row {
     let port = free_port();
     let me = std::env::current_exe().unwrap();
-    let run_for = (config.seconds + 2).to_string();
-    let common = [
-        port.to_string(),
-        latency_ms.to_string(),
-        config.width.to_string(),
-        config.height.to_string(),
-    ];
-    let spawn = |role: &str, seconds: &str| {
+    let run_for = config.seconds + 2;
+    let args = |seconds: u64| {
+        srt::SrtArgs {
+            host: "127.0.0.1".into(),
+            port,
+            latency_ms,
+            width: config.width,
+            height: config.height,
+            fps: FPS,
+            seconds,
+        }
+        .to_args()
+    };
+    let spawn = |role: &str, seconds: u64| {
         Command::new(&me)
             .arg(role)
-            .args(&common)
-            .arg(seconds)
+            .args(args(seconds))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap()
     };
-    let mut children = vec![spawn("srt-send", &run_for)];
+    let mut children = vec![spawn("srt-send", run_for)];
     std::thread::sleep(Duration::from_millis(500));
-    children.push(spawn("srt-recv", &config.seconds.to_string()));
+    children.push(spawn("srt-recv", config.seconds));
     let started = Instant::now();
     let outputs: Vec<_> = children
         .iter_mut()
@@ -355,7 +355,7 @@ fn run_srt(config: &Config, latency_ms: u32) -> Row {
         .collect();
     let readers: Vec<_> = outputs
         .into_iter()
-        .map(|out| std::thread::spawn(move || read_times(out)))
+        .map(|out| std::thread::spawn(move || srt::read_times(out)))
         .collect();
     let usage = watch(&mut children, Duration::from_secs(config.seconds + 30));
     let wall = started.elapsed().as_secs_f64();
@@ -390,133 +390,4 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// "NUMBER MICROS" lines from a child.
-fn read_times(out: impl std::io::Read) -> HashMap<u32, u64> {
-    BufReader::new(out)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|l| {
-            let (n, t) = l.split_once(' ')?;
-            Some((n.parse().ok()?, t.parse().ok()?))
-        })
-        .collect()
-}
-
-struct SrtArgs {
-    port: u16,
-    latency_ms: u32,
-    width: u32,
-    height: u32,
-    seconds: u64,
-}
-
-fn srt_args(args: &[String]) -> SrtArgs {
-    SrtArgs {
-        port: args[0].parse().unwrap(),
-        latency_ms: args[1].parse().unwrap(),
-        width: args[2].parse().unwrap(),
-        height: args[3].parse().unwrap(),
-        seconds: args[4].parse().unwrap(),
-    }
-}
-
-fn run_pipeline(description: &str, seconds: u64, setup: impl FnOnce(&gst::Pipeline)) {
-    let pipeline = gst::parse::launch(description)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    setup(&pipeline);
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
-    let error = bus.timed_pop_filtered(
-        gst::ClockTime::from_seconds(seconds),
-        &[gst::MessageType::Error],
-    );
-    if let Some(message) = error
-        && let gst::MessageView::Error(e) = message.view()
-    {
-        eprintln!("SRT pipeline error: {} ({:?})", e.error(), e.debug());
-    }
-    let _ = pipeline.set_state(gst::State::Null);
-}
-
-/// Child process: the test pattern, camview's x264 settings, MPEG-TS, SRT.
-fn srt_send(args: &[String]) {
-    let a = srt_args(args);
-    media::init().unwrap();
-    let config = Config {
-        seconds: a.seconds,
-        width: a.width,
-        height: a.height,
-        viewers: vec![],
-    };
-    let description = format!(
-        "{} ! {} ! mpegtsmux alignment=7 ! srtsink uri=srt://127.0.0.1:{}?mode=listener latency={} passphrase={SRT_PASSPHRASE} pbkeylen=16",
-        media::test_pattern_fragment(a.width, a.height, FrameRate::per_second(FPS), None),
-        media::x264_fragment(&config.settings(), false),
-        a.port,
-        a.latency_ms,
-    );
-    let painted = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&painted);
-    run_pipeline(&description, a.seconds, |pipeline| {
-        let raw = pipeline.by_name("raw").unwrap();
-        media::burn_frame_numbers(&raw, 0, move |n| {
-            sink.lock().unwrap().push((n, Micros::now_unix().0))
-        })
-        .unwrap();
-    });
-    let mut out = std::io::stdout().lock();
-    for (n, t) in painted.lock().unwrap().iter() {
-        writeln!(out, "{n} {t}").unwrap();
-    }
-}
-
-/// Child process: SRT, MPEG-TS, camview's decoding chain, frame numbers read.
-fn srt_recv(args: &[String]) {
-    let a = srt_args(args);
-    media::init().unwrap();
-    let description = format!(
-        "srtsrc uri=srt://127.0.0.1:{}?mode=caller latency={} passphrase={SRT_PASSPHRASE} pbkeylen=16 \
-         ! tsdemux ! {} ! appsink name=sink sync=false",
-        a.port,
-        a.latency_ms,
-        media::decode_fragment("avdec_h264"),
-    );
-    let decoded = Arc::new(Mutex::new(Vec::new()));
-    let sink_times = Arc::clone(&decoded);
-    run_pipeline(&description, a.seconds, |pipeline| {
-        let sink = pipeline
-            .by_name("sink")
-            .unwrap()
-            .downcast::<gst_app::AppSink>()
-            .unwrap();
-        sink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |sink| {
-                    let now = Micros::now_unix().0;
-                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
-                        return Ok(gst::FlowSuccess::Ok);
-                    };
-                    let info =
-                        gst_video::VideoInfo::from_caps(caps).map_err(|_| gst::FlowError::Error)?;
-                    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
-                        .map_err(|_| gst::FlowError::Error)?;
-                    let stride = usize::try_from(frame.plane_stride()[0]).unwrap_or(0);
-                    let luma = frame.plane_data(0).map_err(|_| gst::FlowError::Error)?;
-                    if let Some(n) = pattern::read(luma, stride, info.width(), info.height()) {
-                        sink_times.lock().unwrap().push((n, now));
-                    }
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
-    });
-    let mut out = std::io::stdout().lock();
-    for (n, t) in decoded.lock().unwrap().iter() {
-        writeln!(out, "{n} {t}").unwrap();
-    }
 }

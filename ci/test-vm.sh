@@ -3,7 +3,11 @@
 # device: builds the test binary and camview on the host, then runs them
 # inside the VM of ci/vm/run.sh with a v4l2loopback camera at /dev/video10.
 #
-#   ci/test-vm.sh [TEST-FILTER]      # default: v4l2::, all of them
+#   ci/test-vm.sh [TEST-FILTER...]   # default: v4l2:: and the netem
+#                                    # cross-check of the network lab
+#
+# Besides the camera, the VM's kernel has `sch_netem`: the network lab's
+# emulator (examples/linkem.rs) is compared with it there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +22,7 @@ for line in sys.stdin:
 # One device, so one test at a time, each with the module freshly loaded
 # (ci/vm/each-test.sh); the tests are `#[ignore]`d for a plain `cargo test`
 # on the host, which has no camera.
+if [ $# -gt 0 ]; then filters=("$@"); else filters=(v4l2:: lab::linkem_matches_the_kernels_netem); fi
 bash ci/vm/run.sh --modules v4l2loopback -- \
   env CAMVIEW_TEST_V4L2=/dev/video10 CAMVIEW_TEST_LOG="${CAMVIEW_TEST_LOG:-camview=info}" RUST_BACKTRACE=1 \
-  ci/vm/each-test.sh "$exe" "${1:-v4l2::}"
+  ci/vm/each-test.sh "$exe" "${filters[@]}"

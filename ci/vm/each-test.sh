@@ -3,11 +3,16 @@
 # with the VM's modules reloaded before each, so that no test sees a
 # device in the state the one before left it.
 #
-#   ci/vm/each-test.sh TEST-BINARY [FILTER]
+#   ci/vm/each-test.sh TEST-BINARY [FILTER...]
 set -u
-exe=$1 filter=${2:-}
-mapfile -t tests < <("$exe" --ignored --list --format terse $filter | sed -n 's/: test$//p')
-[ ${#tests[@]} -gt 0 ] || { echo "each-test: no tests in $exe${filter:+ matching $filter}"; exit 1; }
+exe=$1; shift
+filters=("$@"); [ ${#filters[@]} -gt 0 ] || filters=("")
+tests=()
+for filter in "${filters[@]}"; do
+  mapfile -t found < <("$exe" --ignored --list --format terse $filter | sed -n 's/: test$//p')
+  [ ${#found[@]} -gt 0 ] || { echo "each-test: no tests in $exe${filter:+ matching $filter}"; exit 1; }
+  tests+=("${found[@]}")
+done
 failed=()
 for t in "${tests[@]}"; do
   vm-reload-modules || { echo "each-test: could not reload the modules"; exit 1; }

@@ -301,6 +301,7 @@ mod tests {
                 p95_ms: 6.0,
                 p99_ms: 9.0,
                 max_ms: 12.0,
+                within_150ms: 1.0,
             }),
             totals: Totals {
                 frames_decoded: 90,

@@ -59,6 +59,8 @@ pub struct Summary {
     pub clock_offset_us: Option<i64>,
     /// The shortest round trip seen recently, ms.
     pub rtt_ms: Option<f64>,
+    /// From the receiver's start to its first picture, ms.
+    pub first_picture_ms: Option<f64>,
 }
 
 /// The sender, in the summary.
@@ -697,6 +699,7 @@ impl<'a> Receiver<'a> {
             latency: self.stats.latency(),
             clock_offset_us: self.clock.offset_us(),
             rtt_ms: self.clock.rtt().map(Micros::as_millis_f64),
+            first_picture_ms: self.stats.first_picture().map(|d| d.as_secs_f64() * 1000.0),
             totals,
         };
         let t = &summary.totals;

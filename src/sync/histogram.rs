@@ -54,6 +54,16 @@ impl LatencyHistogram {
         self.max
     }
 
+    /// The share (0 to 1) of samples at most `limit`, to its bucket's
+    /// precision; 0 when empty.
+    pub fn share_at_most(&self, limit: Micros) -> f64 {
+        if self.total == 0 {
+            return 0.0;
+        }
+        let within: u64 = self.counts[..=bucket(limit.0)].iter().sum();
+        within as f64 / self.total as f64
+    }
+
     /// The value below which `p` (0 to 1) of the samples fall, as the upper
     /// edge of its bucket (never above the maximum seen); `None` when empty.
     pub fn percentile(&self, p: f64) -> Option<Micros> {

@@ -61,7 +61,13 @@ pub struct LatencySummary {
     pub p99_ms: f64,
     /// Largest.
     pub max_ms: f64,
+    /// The share (0 to 1) of pictures shown within [`PROMPT`] of capture.
+    pub within_150ms: f64,
 }
+
+/// What counts as shown promptly: a delay people notice in a conversation
+/// starts around here.
+pub(crate) const PROMPT: Duration = Duration::from_millis(150);
 
 impl LatencySummary {
     fn of(h: &LatencyHistogram) -> Option<Self> {
@@ -70,6 +76,7 @@ impl LatencySummary {
             p95_ms: h.percentile(0.95)?.as_millis_f64(),
             p99_ms: h.percentile(0.99)?.as_millis_f64(),
             max_ms: h.max().as_millis_f64(),
+            within_150ms: h.share_at_most(Micros::from_duration(PROMPT)),
         })
     }
 }
@@ -122,6 +129,7 @@ pub struct ReceiverStats {
     /// Missing frames of streams that ended.
     missing_before: u64,
     last_picture_at: Option<Instant>,
+    first_picture_at: Option<Instant>,
     totals: Totals,
 }
 
@@ -138,6 +146,7 @@ impl ReceiverStats {
             epoch: Epoch::default(),
             missing_before: 0,
             last_picture_at: None,
+            first_picture_at: None,
             totals: Totals::default(),
         }
     }
@@ -216,6 +225,13 @@ impl ReceiverStats {
             }
         }
         self.last_picture_at = Some(now);
+        self.first_picture_at.get_or_insert(now);
+    }
+
+    /// From the start of counting to the first picture shown.
+    pub fn first_picture(&self) -> Option<Duration> {
+        self.first_picture_at
+            .map(|at| at.saturating_duration_since(self.started))
     }
 
     /// The report for the interval that ended, once a second.

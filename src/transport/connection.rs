@@ -209,6 +209,13 @@ impl Connection {
 
     /// Says goodbye with `code` and `reason`, flushes and closes.
     pub async fn close(mut self, code: GoodbyeCode, reason: &str) -> Result<(), TransportError> {
+        // What is already queued (the last frames of a stream) goes first;
+        // over QUIC it travels beside the control stream, so it must have
+        // arrived before the goodbye is sent.
+        self.flush().await?;
+        if let Link::Quic(quic) = &mut self.link {
+            quic.deliver_video().await;
+        }
         self.session.close(code, reason);
         self.flush().await?;
         match &mut self.link {

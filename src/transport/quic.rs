@@ -55,6 +55,8 @@ const SEND_WINDOW: u64 = 96 * 1024;
 /// announced by the kernel's reset; over UDP only silence tells, and the
 /// receiver should reconnect soon after. A shorter blackout is survived.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often QUIC proves the path alive when nothing else is sent.
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
 /// Added to two round trips before a stale group is reset: the peer's
 /// delayed acknowledgements.
 const ACK_SLACK: Duration = Duration::from_millis(25);
@@ -78,6 +80,9 @@ fn transport_config(server: bool) -> quinn::TransportConfig {
         .send_window(SEND_WINDOW)
         .datagram_receive_buffer_size(None)
         .max_idle_timeout(quinn::IdleTimeout::try_from(IDLE_TIMEOUT).ok())
+        // Keep-alives make "idle" mean a silent path, not a quiet peer (one
+        // that has not said hello yet is held to the session's deadline).
+        .keep_alive_interval(Some(KEEP_ALIVE))
         // BBR paces to the measured bottleneck and does not read random
         // loss as congestion; with Cubic, 5% loss held a 2 Mbit/s stream
         // to under 1 Mbit/s in the lab while TCP kept up.
@@ -536,10 +541,17 @@ impl QuicLink {
         };
         let now = Instant::now();
         match got {
-            Got::Control(Ok(Some(n))) => Ok(match session.handle_bytes(now, &self.read_buf[..n]) {
-                Ok(()) => Received::Fed,
-                Err(e) => Received::Broken(e),
-            }),
+            Got::Control(Ok(Some(n))) => {
+                // Video that has already arrived comes first: a goodbye on the
+                // control stream must not overtake the last frames.
+                if let Received::Broken(e) = self.drain_video(now, session) {
+                    return Ok(Received::Broken(e));
+                }
+                Ok(match session.handle_bytes(now, &self.read_buf[..n]) {
+                    Ok(()) => Received::Fed,
+                    Err(e) => Received::Broken(e),
+                })
+            }
             Got::Control(Ok(None)) => Ok(Received::Eof),
             Got::Control(Err(ReadError::ConnectionLost(e))) | Got::Opened(Err(e)) => self.lost(&e),
             Got::Control(Err(_)) => Ok(Received::Eof),
@@ -562,6 +574,42 @@ impl QuicLink {
                 Ok(Received::Fed)
             }
         }
+    }
+
+    /// Takes whatever video is readable now, without waiting: streams the
+    /// sender opened and data already received.
+    fn drain_video(&mut self, now: Instant, session: &mut Session) -> Received {
+        while self.accepts_video && self.incoming.len() < MAX_VIDEO_STREAMS as usize {
+            match self.conn.accept_uni().now_or_never() {
+                Some(Ok(stream)) => self.incoming.push(VideoIn {
+                    stream,
+                    reader: MediaStreamReader::new(),
+                }),
+                _ => break,
+            }
+        }
+        let mut i = 0;
+        while i < self.incoming.len() {
+            match self.incoming[i]
+                .stream
+                .read_chunk(READ_CHUNK, true)
+                .now_or_never()
+            {
+                Some(Ok(Some(chunk))) => {
+                    if let Received::Broken(e) = self.handle_video(i, &chunk.bytes, now, session) {
+                        return Received::Broken(e);
+                    }
+                    // The same stream may have more; `handle_video` may also
+                    // have removed older streams, so start over.
+                    i = 0;
+                }
+                Some(Ok(None) | Err(_)) => {
+                    self.incoming.swap_remove(i);
+                }
+                None => i += 1,
+            }
+        }
+        Received::Fed
     }
 
     /// A connection that ended: after a goodbye that is the end of the
@@ -614,6 +662,15 @@ impl QuicLink {
             self.stale_stopped += (before - self.incoming.len()) as u64;
         }
         Received::Fed
+    }
+
+    /// Finishes the current group and waits (up to [`CLOSE_LINGER`]) until
+    /// the peer has it all: a goodbye sent after it cannot overtake it.
+    pub(super) async fn deliver_video(&mut self) {
+        if let Some(video) = self.video.as_mut().filter(|v| !v.stopped) {
+            let _ = video.stream.finish();
+            let _ = tokio::time::timeout(CLOSE_LINGER, video.stream.stopped()).await;
+        }
     }
 
     /// Ends the control stream, gives the goodbye a moment to be

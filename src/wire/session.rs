@@ -45,6 +45,10 @@ pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(250);
 /// Pings awaiting their pong; older ones are forgotten, and a pong that
 /// echoes none of them is ignored.
 const MAX_OUTSTANDING_PINGS: usize = 8;
+/// Frames from video streams held until the `StreamInfo` they raced (over
+/// QUIC they travel on different streams): a group of pictures at 30 fps.
+/// Older ones are dropped when more arrive.
+const MAX_EARLY_FRAMES: usize = 64;
 
 /// Where a [`Transmit`] goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +137,9 @@ pub struct Session {
     /// Receiver: the newest frame delivered from a video stream; older ones
     /// arriving later are stale.
     last_media: Option<Seq>,
+    /// Receiver: frames from video streams that came before the
+    /// `StreamInfo`, oldest first.
+    early_media: VecDeque<EncodedFrame>,
     /// `Instant` and wall clock at creation, to project wall-clock times.
     epoch: (Instant, Micros),
     handshake_deadline: Instant,
@@ -161,6 +168,7 @@ impl Session {
             }]),
             gop: None,
             last_media: None,
+            early_media: VecDeque::new(),
             epoch: (now, wall_now),
             handshake_deadline: now + HANDSHAKE_TIMEOUT,
             last_message_at: now,
@@ -253,9 +261,10 @@ impl Session {
 
     /// (Receiver) takes one frame read from a video stream (QUIC) at `now`.
     /// Frames older than one already delivered are stale (their group was
-    /// overtaken by a newer keyframe) and are dropped, as are frames before
-    /// the `StreamInfo` (they raced it on another stream). Returns whether
-    /// the frame was delivered as an [`Event::Frame`].
+    /// overtaken by a newer keyframe) and are dropped. Frames before the
+    /// `StreamInfo` (they raced it on another stream) wait for it, up to
+    /// [`MAX_EARLY_FRAMES`]. Returns whether the frame was taken (delivered
+    /// as an [`Event::Frame`], now or with the `StreamInfo`).
     pub fn handle_media(&mut self, now: Instant, frame: EncodedFrame) -> Result<bool, WireError> {
         if self.is_closed() {
             return Ok(false);
@@ -272,11 +281,18 @@ impl Session {
             }));
         }
         self.last_message_at = now;
-        if !self.has_stream_info || self.last_media.is_some_and(|last| frame.seq <= last) {
+        if self.last_media.is_some_and(|last| frame.seq <= last) {
             return Ok(false);
         }
         self.last_media = Some(frame.seq);
-        self.events.push_back(Event::Frame(frame));
+        if self.has_stream_info {
+            self.events.push_back(Event::Frame(frame));
+        } else {
+            if self.early_media.len() == MAX_EARLY_FRAMES {
+                self.early_media.pop_front();
+            }
+            self.early_media.push_back(frame);
+        }
         Ok(true)
     }
 
@@ -392,6 +408,8 @@ impl Session {
             (_, Message::StreamInfo(info)) if self.role == Role::Receiver => {
                 self.has_stream_info = true;
                 self.events.push_back(Event::StreamInfo(info));
+                let early = std::mem::take(&mut self.early_media);
+                self.events.extend(early.into_iter().map(Event::Frame));
             }
             (_, Message::Frame(frame)) if self.role == Role::Receiver => {
                 if !self.has_stream_info {
@@ -986,11 +1004,23 @@ mod tests {
     }
 
     #[test]
-    fn media_racing_the_stream_info_is_dropped_not_fatal() {
+    fn media_racing_the_stream_info_waits_for_it() {
         let mut p = Pair::new();
         p.drive();
-        assert_eq!(p.receiver.handle_media(p.now, frame(0)), Ok(false));
-        assert!(p.receiver.is_established());
+        events(&mut p.receiver);
+        assert_eq!(p.receiver.handle_media(p.now, frame(0)), Ok(true));
+        assert_eq!(p.receiver.handle_media(p.now, frame(1)), Ok(true));
+        assert_eq!(events(&mut p.receiver), vec![]);
+        p.sender.send_stream_info(&info());
+        p.drive();
+        assert_eq!(
+            events(&mut p.receiver),
+            vec![
+                Event::StreamInfo(info()),
+                Event::Frame(frame(0)),
+                Event::Frame(frame(1))
+            ]
+        );
         let mut early = Session::new(Role::Receiver, p.now, WALL);
         assert!(early.handle_media(p.now, frame(0)).is_err());
         assert!(p.sender.handle_media(p.now, frame(0)).is_err());

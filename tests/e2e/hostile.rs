@@ -129,8 +129,9 @@ async fn hostile_peers_are_dropped_and_the_good_viewer_loses_nothing() {
             (name, expected, goodbye, took)
         }));
     }
-    // A crowd of TCP connections that never start TLS: the ones over the
-    // handshake limit are closed at once, the rest when their deadline passes.
+    // A crowd of TCP connections that never start TLS: 32 hold the
+    // handshake slots, the rest wait in the backlog; each is dropped once
+    // it has stalled for 3 s and a newer connection waits for its slot.
     let mut stalled = Vec::new();
     for _ in 0..64 {
         stalled.push(TcpStream::connect(&addr).await.unwrap());

@@ -4,109 +4,34 @@
 //! QUIC cross the same bad link. Needs root (namespaces, TUN, iptables),
 //! as CI has; without it these tests fail rather than skip.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Command;
 use std::time::Duration;
 
+use crate::netlab::{Lab, SENDER_IP, ip, linkem_path};
 use crate::support::{Node, Received, Running};
 
 /// The sender's address inside the lab.
-const SENDER: &str = "10.99.0.1:7447";
-
-/// Two namespaces and the emulator between them; removed on drop.
-struct Lab {
-    sender_ns: String,
-    receiver_ns: String,
-    linkem: Child,
+fn sender_addr() -> String {
+    format!("{SENDER_IP}:7447")
 }
 
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("running ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Starting camview inside the lab.
+trait LabCamview {
+    fn start_sender(&self, camera: &Node, laptop: &Node, extra: &[&str]) -> Running;
+    fn receive(
+        &self,
+        laptop: &Node,
+        camera: &Node,
+        extra: &[&str],
+    ) -> (Received, Vec<serde_json::Value>);
 }
 
-fn linkem_path() -> PathBuf {
-    // target/debug/deps/e2e-… → target/debug/examples/linkem
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/linkem");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo test` (it is an example)",
-        path.display()
-    );
-    path
-}
-
-impl Lab {
-    /// A lab whose link applies `impairment` (linkem's options).
-    fn new(impairment: &[&str]) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}-{n}", std::process::id());
-        let (sender_ns, receiver_ns) = (format!("cvlab-s-{id}"), format!("cvlab-r-{id}"));
-        for ns in [&sender_ns, &receiver_ns] {
-            ip(&["netns", "add", ns]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-        }
-        let mut linkem = Command::new(linkem_path())
-            .args([
-                "--netns-a",
-                &sender_ns,
-                "--netns-b",
-                &receiver_ns,
-                "--seed",
-                "7",
-            ])
-            .args(impairment)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut ready = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(linkem.stdout.take().unwrap()),
-            &mut ready,
-        )
-        .unwrap();
-        assert_eq!(ready.trim(), "ready", "linkem did not start (are we root?)");
-        Self {
-            sender_ns,
-            receiver_ns,
-            linkem,
-        }
-    }
-
-    /// `camview …` run inside namespace `ns`.
-    fn command(ns: &str, node: &Node, args: &[&str]) -> Command {
-        let inner = node.command(args);
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns])
-            .arg(inner.get_program())
-            .args(inner.get_args());
-        for (key, value) in inner.get_envs() {
-            match value {
-                Some(value) => cmd.env(key, value),
-                None => cmd.env_remove(key),
-            };
-        }
-        cmd
-    }
-
+impl LabCamview for Lab {
     fn start_sender(&self, camera: &Node, laptop: &Node, extra: &[&str]) -> Running {
-        let mut args = vec!["send", "--listen", SENDER, "--peer", &laptop.fingerprint];
+        let addr = sender_addr();
+        let mut args = vec!["send", "--listen", &addr, "--peer", &laptop.fingerprint];
         args.extend(extra);
-        let mut sender = Running::spawn(Self::command(&self.sender_ns, camera, &args));
+        let mut sender = Running::spawn(Lab::wrap(&self.sender_ns, &camera.command(&args)));
         sender.listening_addr(Duration::from_secs(20));
         sender
     }
@@ -122,9 +47,10 @@ impl Lab {
             .config_dir()
             .join(format!("lab-{}.json", self.receiver_ns));
         let json_arg = json.to_str().unwrap().to_owned();
+        let addr = sender_addr();
         let mut args = vec![
             "receive",
-            SENDER,
+            &addr,
             "--peer",
             &camera.fingerprint,
             "--headless",
@@ -132,7 +58,7 @@ impl Lab {
             &json_arg,
         ];
         args.extend(extra);
-        let mut process = Running::spawn(Self::command(&self.receiver_ns, laptop, &args));
+        let mut process = Running::spawn(Lab::wrap(&self.receiver_ns, &laptop.command(&args)));
         let status = process.wait(crate::support::PROCESS_TIMEOUT);
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(&json)
             .unwrap_or_default()
@@ -148,16 +74,6 @@ impl Lab {
             },
             lines,
         )
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.linkem.kill();
-        let _ = self.linkem.wait();
-        for ns in [&self.sender_ns, &self.receiver_ns] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
     }
 }
 
@@ -369,4 +285,90 @@ fn auto_falls_back_to_tcp_when_udp_is_blocked() {
     };
     let took = at(" connected to ") - at(" connecting to ");
     assert!((0.0..1.0).contains(&took), "fallback took {took:.3} s");
+}
+
+/// Sends 2000 probes from namespace `from` to `to` (one every 2 ms) across
+/// whatever joins them, and returns what the receiver saw.
+fn probe(from: &str, to_ns: &str, to: &str) -> serde_json::Value {
+    let linkem = linkem_path();
+    let receiver = Command::new("ip")
+        .args(["netns", "exec", to_ns])
+        .arg(&linkem)
+        .args(["probe-recv", to, "8", "2000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("ip")
+        .args(["netns", "exec", from])
+        .arg(&linkem)
+        .args(["probe-send", to, "2000", "2000"])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "probe-send failed");
+    let out = receiver.wait_with_output().unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("probe-recv: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Two namespaces joined by a veth pair; removed on drop.
+struct Veth(&'static str, &'static str);
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        for ns in [self.0, self.1] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+    }
+}
+
+/// The emulator shown to do what the kernel's netem does: the same profile
+/// (25 ms one way, 5% random loss) through both, measured by the same
+/// probe. Runs in the VM (`just test-vm`), whose kernel has `sch_netem`.
+#[test]
+#[ignore = "needs a kernel with netem: runs in the VM (just test-vm)"]
+fn linkem_matches_the_kernels_netem() {
+    let veth = Veth("cvnetem-a", "cvnetem-b");
+    for ns in [veth.0, veth.1] {
+        ip(&["netns", "add", ns]);
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+    }
+    ip(&[
+        "-n", veth.0, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", veth.1,
+    ]);
+    ip(&["-n", veth.0, "addr", "add", "10.98.0.1/24", "dev", "va"]);
+    ip(&["-n", veth.1, "addr", "add", "10.98.0.2/24", "dev", "vb"]);
+    ip(&["-n", veth.0, "link", "set", "va", "up"]);
+    ip(&["-n", veth.1, "link", "set", "vb", "up"]);
+    let tc = Command::new("ip")
+        .args([
+            "netns", "exec", veth.0, "tc", "qdisc", "add", "dev", "va", "root",
+        ])
+        .args(["netem", "delay", "25ms", "loss", "5%"])
+        .output()
+        .unwrap();
+    assert!(
+        tc.status.success(),
+        "tc netem: {}",
+        String::from_utf8_lossy(&tc.stderr)
+    );
+    let netem = probe(veth.0, veth.1, "10.98.0.2:9000");
+
+    let lab = Lab::new(&["--delay-ms", "25", "--loss", "0.05"]);
+    let linkem = probe(&lab.sender_ns, &lab.receiver_ns, "10.99.0.2:9000");
+    eprintln!("netem:  {netem}\nlinkem: {linkem}");
+
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+    // 2000 probes: 5% loss has a standard deviation near 0.5 points.
+    assert!(
+        (f(&netem, "loss") - f(&linkem, "loss")).abs() < 0.02,
+        "loss: netem {netem}, linkem {linkem}"
+    );
+    for (key, margin) in [("delay_p50_ms", 5.0), ("delay_p95_ms", 15.0)] {
+        assert!(
+            (f(&netem, key) - f(&linkem, key)).abs() < margin,
+            "{key}: netem {netem}, linkem {linkem}"
+        );
+    }
+    assert!((0.02..0.08).contains(&f(&linkem, "loss")), "{linkem}");
 }

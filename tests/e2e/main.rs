@@ -16,6 +16,12 @@ mod cli;
 mod codecs;
 mod hostile;
 mod lab;
+// The link emulator's impairment model (examples/linkem), tested here:
+// an example's own tests would replace its binary in `cargo test`.
+#[path = "../../examples/linkem/model.rs"]
+#[allow(dead_code)]
+mod linkem_model;
+mod netlab;
 mod recording;
 mod refusals;
 // The release archives are tested from an x86_64 host (a Docker container,

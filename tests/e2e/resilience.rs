@@ -66,7 +66,9 @@ async fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
     let (camera, laptop) = (Node::new(), Node::new());
     let sluggard = Identity::ephemeral().unwrap();
     let sluggard_fp = sluggard.fingerprint().to_string();
-    // Big frames fill the stalled connection's buffers within seconds.
+    // Big frames fill the stalled connection's buffers within seconds. The
+    // floor is the bitrate: rate control would otherwise follow the
+    // sluggard down (as it should), and this test is about skipping.
     let sender = Sender::start(
         &camera,
         &[&laptop],
@@ -74,6 +76,8 @@ async fn a_stalled_viewer_skips_to_a_keyframe_and_the_others_lose_nothing() {
             "--size",
             "1280x720",
             "--bitrate",
+            "8000",
+            "--min-bitrate",
             "8000",
             "--peer",
             &sluggard_fp,

@@ -254,7 +254,7 @@ async fn a_trusted_peer_that_never_says_hello_gets_no_video_on_either_transport(
     let name = rustls::pki_types::ServerName::try_from("camview").unwrap();
     let mut tls = connector.connect(name, tcp).await.unwrap();
     let mut bytes = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(15), tls.read_to_end(&mut bytes)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(25), tls.read_to_end(&mut bytes)).await;
     let mut reader = MessageReader::new();
     reader.handle_bytes(&bytes);
     let kinds: Vec<_> = std::iter::from_fn(|| reader.poll_message().ok().flatten())
@@ -274,8 +274,8 @@ async fn a_trusted_peer_that_never_says_hello_gets_no_video_on_either_transport(
     // Read the control stream while waiting for a video stream: once the
     // sender closes the connection, what was not read is gone.
     let (video, control) = tokio::join!(
-        tokio::time::timeout(Duration::from_secs(12), conn.accept_uni()),
-        tokio::time::timeout(Duration::from_secs(12), recv.read_to_end(64 * 1024)),
+        tokio::time::timeout(Duration::from_secs(25), conn.accept_uni()),
+        tokio::time::timeout(Duration::from_secs(25), recv.read_to_end(64 * 1024)),
     );
     assert!(
         !matches!(video, Ok(Ok(_))),
@@ -295,4 +295,72 @@ async fn a_trusted_peer_that_never_says_hello_gets_no_video_on_either_transport(
         sender.process.log()
     );
     let _ = send.shutdown().await;
+}
+
+/// Reads messages from `tls` until a `StreamInfo` arrives (the viewer was
+/// served) or the stream ends; returns whether it came.
+async fn joined(tls: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> bool {
+    let mut reader = MessageReader::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        while let Ok(Some(message)) = reader.poll_message() {
+            if matches!(message, Message::StreamInfo(_)) {
+                return true;
+            }
+        }
+        match tls.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => reader.handle_bytes(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_viewers_connecting_at_once_are_all_served() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let viewer = Identity::ephemeral().unwrap();
+    let viewer_fp = viewer.fingerprint().to_string();
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &[
+            "--size",
+            "320x240",
+            "--max-viewers",
+            "108",
+            "--peer",
+            &viewer_fp,
+        ],
+    );
+    let camera_fp = camera.fingerprint.parse().unwrap();
+    let config = Arc::new(
+        Pinning::new(&viewer, TrustedPeers::new([camera_fp]))
+            .client_config(&Refusals::default())
+            .unwrap(),
+    );
+    // More at once than the 32 handshake slots: the rest wait their turn.
+    let mut viewers = Vec::new();
+    for _ in 0..100 {
+        let (addr, config) = (sender.addr.clone(), Arc::clone(&config));
+        viewers.push(tokio::spawn(async move {
+            let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let name = rustls::pki_types::ServerName::try_from("camview").unwrap();
+            let connector = tokio_rustls::TlsConnector::from(config);
+            let Ok(mut tls) = connector.connect(name, tcp).await else {
+                return false;
+            };
+            let hello = Message::hello(camview::wire::Role::Receiver).to_bytes();
+            if tls.write_all(&hello).await.is_err() {
+                return false;
+            }
+            tokio::time::timeout(Duration::from_secs(30), joined(&mut tls))
+                .await
+                .unwrap_or(false)
+        }));
+    }
+    let mut served = 0;
+    for viewer in viewers {
+        served += usize::from(viewer.await.unwrap());
+    }
+    assert_eq!(served, 100, "{}", sender.process.log());
 }
