@@ -1,9 +1,11 @@
 //! Bitrate that follows the path: one encode serves every viewer, so the
 //! encoder's bitrate follows the slowest viewer down to a floor
 //! (`--min-bitrate`), and probes back up to `--bitrate` once every viewer
-//! keeps up. Below the floor a viewer that still cannot keep up skips to
-//! keyframes (the fan-out's rule); the floor keeps one bad link from
-//! degrading everybody's picture to nothing.
+//! keeps up. A viewer whose path carries less than the floor (a dead link,
+//! a blackout) does not pull the encoder at all: it skips to keyframes (the
+//! fan-out's rule) and the others keep their quality. Each step down at
+//! most halves the rate, so the picture degrades gradually rather than at
+//! once.
 //!
 //! A viewer is *congested* when the oldest frame in its queue has waited
 //! [`BACKLOG_LIMIT`] (its transport stopped taking data as fast as the
@@ -61,6 +63,9 @@ struct ViewerRate {
     /// The last change raised the target: congestion now means the probe
     /// failed, and is answered at once.
     probing: bool,
+    /// Congested while draining less than the floor: it skips to keyframes
+    /// instead of setting the rate.
+    below_floor: bool,
     /// The lowest median latency it reported: the path without queues.
     base_latency: Option<Duration>,
     /// Bytes drained, by when, over the last second.
@@ -70,11 +75,12 @@ struct ViewerRate {
 impl ViewerRate {
     fn drained_kbps(&self, now: Instant) -> u32 {
         let bytes: u64 = self.drained.iter().map(|(_, b)| b).sum();
+        // Each entry is what drained in the look before it was taken.
         let span = self
             .drained
             .front()
             .map_or(Duration::ZERO, |(t, _)| now.saturating_duration_since(*t))
-            .max(TICK);
+            + TICK;
         (bytes as f64 * 8.0 / 1000.0 / span.as_secs_f64()) as u32
     }
 }
@@ -117,6 +123,7 @@ impl RateControl {
                 changed_at: now,
                 congested_at: None,
                 probing: false,
+                below_floor: false,
                 base_latency: None,
                 drained: VecDeque::new(),
             });
@@ -138,17 +145,20 @@ impl RateControl {
             if congested {
                 viewer.congested_at = Some(now);
                 if since_change >= HOLD || viewer.probing || viewer.target_kbps == ceiling {
-                    let drained = (f64::from(viewer.drained_kbps(now)) * BELOW_DRAINED) as u32;
-                    let lower = drained
+                    let drained = viewer.drained_kbps(now);
+                    viewer.below_floor = drained < self.floor_kbps;
+                    let lower = ((f64::from(drained) * BELOW_DRAINED) as u32)
                         .min(viewer.target_kbps * 9 / 10)
+                        .max(viewer.target_kbps / 2)
                         .max(self.floor_kbps);
-                    if lower < viewer.target_kbps {
+                    if !viewer.below_floor && lower < viewer.target_kbps {
                         viewer.target_kbps = lower;
                         viewer.changed_at = now;
                         viewer.probing = false;
                     }
                 }
             } else {
+                viewer.below_floor = false;
                 let calm_since = viewer
                     .congested_at
                     .unwrap_or(viewer.changed_at)
@@ -166,6 +176,7 @@ impl RateControl {
         let wanted = self
             .viewers
             .values()
+            .filter(|v| !v.below_floor)
             .map(|v| v.target_kbps)
             .min()
             .unwrap_or(self.ceiling_kbps);
@@ -223,11 +234,28 @@ mod tests {
     fn the_slowest_viewer_sets_the_rate_down_to_the_floor_only() {
         let mut now = Instant::now();
         let mut rate = RateControl::new(500, 3000);
-        run(&mut rate, &mut now, 10, &[(1, 3000), (2, 100)]);
-        assert_eq!(rate.current_kbps(), 500);
+        run(&mut rate, &mut now, 10, &[(1, 3000), (2, 600)]);
+        assert!(
+            (500..=600).contains(&rate.current_kbps()),
+            "{}",
+            rate.current_kbps()
+        );
         // The slow viewer leaves: the rate climbs back to the ceiling.
-        run(&mut rate, &mut now, 60, &[(1, 3000)]);
+        run(&mut rate, &mut now, 80, &[(1, 3000)]);
         assert_eq!(rate.current_kbps(), 3000);
+    }
+
+    #[test]
+    fn a_viewer_below_the_floor_skips_and_the_others_keep_their_quality() {
+        let mut now = Instant::now();
+        let mut rate = RateControl::new(500, 3000);
+        run(&mut rate, &mut now, 10, &[(1, 3000), (2, 100)]);
+        assert!(rate.current_kbps() >= 1500, "{}", rate.current_kbps());
+        // A blackout (nothing drains) does not crash the rate either.
+        let mut rate = RateControl::new(300, 2000);
+        run(&mut rate, &mut now, 2, &[(1, 2000)]);
+        run(&mut rate, &mut now, 3, &[(1, 0)]);
+        assert!(rate.current_kbps() >= 1000, "{}", rate.current_kbps());
     }
 
     #[test]

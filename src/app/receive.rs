@@ -372,7 +372,7 @@ impl<'a> Receiver<'a> {
                             // Ask at once, so the first picture does not wait
                             // for the next periodic keyframe.
                             conn.session_mut().request_keyframe(KeyframeReason::Join);
-                            conn.flush().await?;
+                            flush_soon(&mut conn).await;
                         }
                         Some(Event::Pong { sent, answered, received }) => {
                             self.clock.handle_pong(sent, answered, received);
@@ -383,7 +383,7 @@ impl<'a> Receiver<'a> {
                                 // Over QUIC the first keyframe may have
                                 // raced the description and been dropped.
                                 conn.session_mut().request_keyframe(KeyframeReason::Join);
-                                conn.flush().await?;
+                                flush_soon(&mut conn).await;
                             }
                         }
                         Some(Event::Frame(frame)) => {
@@ -436,7 +436,7 @@ impl<'a> Receiver<'a> {
                             self.handle_info(info)?;
                         }
                         conn.session_mut().request_keyframe(KeyframeReason::DecodeError);
-                        conn.flush().await?;
+                        flush_soon(&mut conn).await;
                     }
                 },
                 () = sleep_until_opt(present_at) => self.present_due(),
@@ -445,7 +445,7 @@ impl<'a> Receiver<'a> {
                     if let Some(report) = self.stats.poll_report(Instant::now()) {
                         self.report(&report)?;
                         conn.session_mut().send_receiver_stats(receiver_report(&report));
-                        conn.flush().await?;
+                        flush_soon(&mut conn).await;
                     }
                 }
                 why = &mut stop => {
@@ -650,7 +650,7 @@ impl<'a> Receiver<'a> {
                         self.record_pending = Some(PathBuf::from(format!("camview-{ms}.mkv")));
                         // Recording starts at a keyframe; ask for one now.
                         conn.session_mut().request_keyframe(KeyframeReason::Join);
-                        conn.flush().await?;
+                        flush_soon(conn).await;
                     }
                 },
             }
@@ -765,4 +765,13 @@ pub fn read_summary(path: &Path) -> anyhow::Result<serde_json::Value> {
         .last()
         .context("the statistics file is empty")?;
     serde_json::from_str(last).context("the last statistics line is not JSON")
+}
+
+/// Sends what the session queued. A failure here is the connection's, and
+/// the next `next_event` reports it (a dropped connection is then a
+/// reconnection, not the end of the run), so it is not returned here.
+async fn flush_soon(conn: &mut Connection) {
+    if let Err(e) = conn.flush().await {
+        tracing::debug!("sending failed ({e}); the connection will report it");
+    }
 }

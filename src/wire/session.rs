@@ -49,6 +49,8 @@ const MAX_OUTSTANDING_PINGS: usize = 8;
 /// QUIC they travel on different streams): a group of pictures at 30 fps.
 /// Older ones are dropped when more arrive.
 const MAX_EARLY_FRAMES: usize = 64;
+/// And at most this many bytes of them: two frames of the largest size.
+const MAX_EARLY_BYTES: usize = 2 * super::MAX_BODY_LEN;
 
 /// Where a [`Transmit`] goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,15 +271,10 @@ impl Session {
         if self.is_closed() {
             return Ok(false);
         }
-        if self.role != Role::Receiver || !self.is_established() {
-            let phase = if self.role == Role::Receiver {
-                "before Hello"
-            } else {
-                "from a receiver"
-            };
+        if self.role != Role::Receiver {
             return Err(self.fail(WireError::Unexpected {
                 got: "Frame",
-                phase,
+                phase: "from a receiver",
             }));
         }
         self.last_message_at = now;
@@ -288,7 +285,14 @@ impl Session {
         if self.has_stream_info {
             self.events.push_back(Event::Frame(frame));
         } else {
-            if self.early_media.len() == MAX_EARLY_FRAMES {
+            // It raced the peer's Hello or StreamInfo on another stream.
+            let held = |early: &VecDeque<EncodedFrame>| -> usize {
+                early.iter().map(|f| f.data.len()).sum()
+            };
+            while self.early_media.len() == MAX_EARLY_FRAMES
+                || (!self.early_media.is_empty()
+                    && held(&self.early_media) + frame.data.len() > MAX_EARLY_BYTES)
+            {
                 self.early_media.pop_front();
             }
             self.early_media.push_back(frame);
@@ -1021,8 +1025,9 @@ mod tests {
                 Event::Frame(frame(1))
             ]
         );
+        // Even before the sender's Hello (it travels on the control stream).
         let mut early = Session::new(Role::Receiver, p.now, WALL);
-        assert!(early.handle_media(p.now, frame(0)).is_err());
+        assert_eq!(early.handle_media(p.now, frame(0)), Ok(true));
         assert!(p.sender.handle_media(p.now, frame(0)).is_err());
     }
 }

@@ -354,6 +354,11 @@ fn linkem_matches_the_kernels_netem() {
     );
     let netem = probe(veth.0, veth.1, "10.98.0.2:9000");
 
+    // A kernel booted for tests has its TUN driver as a module, loaded on
+    // demand only where /dev/net/tun already exists.
+    if !std::path::Path::new("/dev/net/tun").exists() {
+        let _ = Command::new("modprobe").arg("tun").status();
+    }
     let lab = Lab::new(&["--delay-ms", "25", "--loss", "0.05"]);
     let linkem = probe(&lab.sender_ns, &lab.receiver_ns, "10.99.0.2:9000");
     eprintln!("netem:  {netem}\nlinkem: {linkem}");

@@ -69,13 +69,23 @@ impl Lab {
             ])
             .args(impairment)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting linkem");
         let mut ready = String::new();
         let stdout = linkem.stdout.take().expect("linkem's stdout");
         let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut ready);
-        assert_eq!(ready.trim(), "ready", "linkem did not start (are we root?)");
+        if ready.trim() != "ready" {
+            let mut why = String::new();
+            if let Some(mut stderr) = linkem.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
+            }
+            panic!("linkem did not start: {why}");
+        }
+        // Its per-second counts are not needed; a full pipe must not stop it.
+        if let Some(stderr) = linkem.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut { stderr }, &mut std::io::sink()));
+        }
         Self {
             sender_ns,
             receiver_ns,
