@@ -9,6 +9,8 @@
 #
 #   ci/cargo-test.sh lint        # build every target (lib, bins, tests, benches,
 #                                # examples) for testing; fail on any warning
+#   ci/cargo-test.sh build ARGS  # cargo build --locked ARGS (an example the
+#                                # tests run, say), sharing that build
 #   ci/cargo-test.sh [ARGS...]   # cargo test --locked ARGS
 #
 # `cargo clippy --all-targets -- -D warnings` still works by hand and
@@ -33,5 +35,9 @@ if [ "${1:-}" = lint ]; then
     exit 1
   fi
   exit 0
+fi
+if [ "${1:-}" = build ]; then
+  shift
+  exec cargo build --locked "$@"
 fi
 exec cargo test --locked "$@"

@@ -19,6 +19,9 @@ for line in sys.stdin:
         print(m["executable"])' || true)
 [ -x "$exe" ] || { bash ci/cargo-test.sh --no-run --test e2e; echo "ci/test-vm.sh: no test binary" >&2; exit 1; }
 
+# The network lab's emulator, for the netem cross-check.
+bash ci/cargo-test.sh build --example linkem
+
 # One device, so one test at a time, each with the module freshly loaded
 # (ci/vm/each-test.sh); the tests are `#[ignore]`d for a plain `cargo test`
 # on the host, which has no camera.

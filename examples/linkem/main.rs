@@ -22,8 +22,8 @@
 //! `linkem probe-send ADDR COUNT INTERVAL_US` and `linkem probe-recv BIND
 //! SECONDS COUNT` measure a link (this one, or the kernel's `netem` for the
 //! cross-check in `tests/e2e/lab.rs`): numbered, timestamped UDP datagrams
-//! one way; the receiver prints loss, one-way delay and reordering as one
-//! JSON line.
+//! one way; the receiver prints `ready` once it listens, then loss, one-way
+//! delay and reordering as one JSON line.
 
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -227,6 +227,8 @@ fn wall_us() -> u64 {
 /// `count` sent ones.
 fn probe_recv(bind: &str, seconds: u64, count: u32) -> std::io::Result<()> {
     let socket = std::net::UdpSocket::bind(bind)?;
+    println!("ready");
+    std::io::stdout().flush()?;
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut buf = [0u8; 2048];
     let mut arrivals: Vec<(u32, f64)> = Vec::new();

@@ -354,6 +354,11 @@ impl<'a> Receiver<'a> {
     /// Receives from one connection until it ends or the run is over.
     async fn serve(&mut self, mut conn: Connection, mut stop: Stop<'_>) -> anyhow::Result<Outcome> {
         self.start_stream(conn.peer().clone());
+        // The decoder starts now, before our Hello lets the sender send:
+        // starting it takes a moment (long on a slow machine), and while
+        // it did nothing was read, so the sender saw a viewer falling
+        // behind and skipped the first pictures.
+        self.start_decoder()?;
         // How often the window's key commands are looked at.
         let mut commands = tokio::time::interval(Duration::from_millis(100));
         loop {
@@ -491,13 +496,19 @@ impl<'a> Receiver<'a> {
             "stream: {}x{} at {} fps, {} from {}",
             info.width, info.height, info.frame_rate, info.codec, info.encoder
         );
+        self.start_decoder()?;
+        self.info = Some(info);
+        Ok(())
+    }
+
+    /// Starts a decoder unless one is running.
+    fn start_decoder(&mut self) -> anyhow::Result<()> {
         if self.decoder.is_none() {
             self.decoder = Some(Decoder::start(
                 self.decoded_tx.clone(),
                 self.settings.decoder.as_deref(),
             )?);
         }
-        self.info = Some(info);
         Ok(())
     }
 

@@ -291,14 +291,17 @@ fn auto_falls_back_to_tcp_when_udp_is_blocked() {
 /// whatever joins them, and returns what the receiver saw.
 fn probe(from: &str, to_ns: &str, to: &str) -> serde_json::Value {
     let linkem = linkem_path();
-    let receiver = Command::new("ip")
+    let mut receiver = Command::new("ip")
         .args(["netns", "exec", to_ns])
         .arg(&linkem)
         .args(["probe-recv", to, "8", "2000"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(receiver.stdout.take().unwrap()));
+    let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(ready, "ready", "probe-recv did not start");
     let sent = Command::new("ip")
         .args(["netns", "exec", from])
         .arg(&linkem)
@@ -306,9 +309,9 @@ fn probe(from: &str, to_ns: &str, to: &str) -> serde_json::Value {
         .status()
         .unwrap();
     assert!(sent.success(), "probe-send failed");
-    let out = receiver.wait_with_output().unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("probe-recv: {e}: {}", String::from_utf8_lossy(&out.stdout)))
+    let report = lines.next().and_then(Result::ok).unwrap_or_default();
+    let _ = receiver.wait();
+    serde_json::from_str(&report).unwrap_or_else(|e| panic!("probe-recv: {e}: {report}"))
 }
 
 /// Two namespaces joined by a veth pair; removed on drop.
