@@ -1,11 +1,10 @@
 //! `camview send`: one pipeline, one encode, shared by every viewer.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use std::collections::VecDeque;
-
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
@@ -98,8 +97,8 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     };
     let mut publish = tokio::time::interval(Duration::from_secs(1));
     let mut rate_tick = tokio::time::interval(rate::TICK);
-    let mut latencies: std::collections::HashMap<ViewerId, (Duration, Duration)> =
-        std::collections::HashMap::new();
+    // Each viewer's latest latency report, until rate control looks.
+    let mut latencies: HashMap<ViewerId, (Duration, Duration)> = HashMap::new();
     let apply = |source: &Watchdog<'_>, outcome: Outcome| {
         if outcome.request_keyframe {
             source.request_keyframe();

@@ -62,8 +62,8 @@ const KEEP_ALIVE: Duration = Duration::from_secs(1);
 const ACK_SLACK: Duration = Duration::from_millis(25);
 /// Connections waiting for `accept` on a listening endpoint.
 const MAX_INCOMING: usize = 256;
-/// How long a goodbye may take to be acknowledged before the connection
-/// closes anyway.
+/// How long a side that said goodbye waits for the peer to close (or for
+/// its last group to be acknowledged) before it closes anyway.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
 /// Bytes read from a stream at once.
 const READ_CHUNK: usize = 64 * 1024;
@@ -677,7 +677,9 @@ impl QuicLink {
     /// acknowledged, and closes the connection.
     pub(super) async fn shutdown(&mut self) {
         let _ = self.control_send.finish();
-        let _ = tokio::time::timeout(CLOSE_LINGER, self.control_send.stopped()).await;
+        // The peer closes once it has read our goodbye: closing first would
+        // discard whatever it has received but not read yet.
+        let _ = tokio::time::timeout(CLOSE_LINGER, self.conn.closed()).await;
         self.conn.close(VarInt::from_u32(0), b"goodbye");
         if let Some(endpoint) = &self.endpoint {
             let _ = tokio::time::timeout(Duration::from_millis(200), endpoint.wait_idle()).await;

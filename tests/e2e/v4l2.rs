@@ -128,11 +128,8 @@ fn camera_sender(device: &Path, camera: &Node, laptop: &Node) -> Sender {
 
 /// The fixture goes into the camera as `fourcc`; camview captures it in
 /// that format and every picture the receiver decodes carries the number
-/// These tests are about capture, in a VM that emulates every instruction
-/// (no KVM). There camview over QUIC (user-space crypto and packet
-/// handling) showed its first picture about three seconds late and the
-/// viewer skipped to a keyframe; over TCP it does not. The transports are
-/// tested on the host (`transports.rs`, `lab.rs`).
+/// These tests are about capture, so they use one fixed transport; both
+/// transports are tested on the host (`transports.rs`, `lab.rs`).
 const VM_TRANSPORT: &str = "tcp";
 
 /// it should.
