@@ -31,6 +31,7 @@ use rustls::pki_types::CertificateDer;
 use super::TLS_HANDSHAKE_TIMEOUT;
 use super::TransportError;
 use super::connection::{LinkStats, PeerInfo, Received, TransportKind};
+use super::tcp_tls::{NO_CLIENT_CERTIFICATE, is_refusal};
 use crate::identity::{Fingerprint, Pinning, Refusals};
 use crate::model::Seq;
 use crate::wire::{
@@ -253,9 +254,7 @@ fn connection_error(
     match error {
         // We ended it: our TLS stack refused what the peer sent.
         ConnectionError::TransportError(local) => match crypto_alert(local.code) {
-            Some(AlertDescription::CertificateRequired) => handshake(
-                "the peer presented no certificate; camview requires mutual authentication",
-            ),
+            Some(AlertDescription::CertificateRequired) => handshake(NO_CLIENT_CERTIFICATE),
             Some(AlertDescription::NoApplicationProtocol) => handshake(no_alpn),
             Some(AlertDescription::ProtocolVersion | AlertDescription::HandshakeFailure) => {
                 handshake(&format!(
@@ -267,13 +266,7 @@ fn connection_error(
         },
         // The peer ended it with a TLS alert: it refused us.
         ConnectionError::ConnectionClosed(close) => match crypto_alert(close.error_code) {
-            Some(
-                alert @ (AlertDescription::BadCertificate
-                | AlertDescription::CertificateUnknown
-                | AlertDescription::CertificateRequired
-                | AlertDescription::UnknownCA
-                | AlertDescription::AccessDenied),
-            ) => TransportError::RefusedByPeer {
+            Some(alert) if is_refusal(alert) => TransportError::RefusedByPeer {
                 addr,
                 alert: format!("{alert:?}"),
                 ours,

@@ -233,6 +233,22 @@ fn handshake_error(error: std::io::Error, addr: SocketAddr, ours: Fingerprint) -
     tls_error(tls, addr, ours)
 }
 
+/// What a peer that sent no certificate is told it did wrong.
+pub(super) const NO_CLIENT_CERTIFICATE: &str =
+    "the peer presented no certificate; camview requires mutual authentication";
+
+/// Whether a TLS alert from the peer means it refused our certificate.
+pub(super) fn is_refusal(alert: AlertDescription) -> bool {
+    matches!(
+        alert,
+        AlertDescription::BadCertificate
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::CertificateRequired
+            | AlertDescription::UnknownCA
+            | AlertDescription::AccessDenied
+    )
+}
+
 /// Says what a TLS error means for the user. In TLS 1.3 a client learns that
 /// the server refused its certificate only on its first read after the
 /// handshake, so established connections use this too.
@@ -251,21 +267,16 @@ pub(super) fn tls_error(
                 },
             }
         }
-        rustls::Error::AlertReceived(
-            alert @ (AlertDescription::BadCertificate
-            | AlertDescription::CertificateUnknown
-            | AlertDescription::CertificateRequired
-            | AlertDescription::UnknownCA
-            | AlertDescription::AccessDenied),
-        ) => TransportError::RefusedByPeer {
-            addr,
-            alert: format!("{alert:?}"),
-            ours,
-        },
+        rustls::Error::AlertReceived(alert) if is_refusal(*alert) => {
+            TransportError::RefusedByPeer {
+                addr,
+                alert: format!("{alert:?}"),
+                ours,
+            }
+        }
         rustls::Error::NoCertificatesPresented => TransportError::Handshake {
             addr,
-            detail: "the peer presented no certificate; camview requires mutual authentication"
-                .to_owned(),
+            detail: NO_CLIENT_CERTIFICATE.to_owned(),
         },
         rustls::Error::InvalidMessage(_) => TransportError::Handshake {
             addr,
