@@ -19,15 +19,14 @@
 #[path = "support/srt.rs"]
 mod srt;
 
+use srt::{BITRATE_KBPS, FPS};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use camview::media::{self, EncoderSettings};
-
-const FPS: u32 = 30;
-const BITRATE_KBPS: u32 = 2000;
+use camview::media;
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -35,7 +34,7 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     match args.first().map(String::as_str) {
-        Some("srt-send") => srt::send(&args[1..], &settings()),
+        Some("srt-send") => srt::send(&args[1..], &srt::settings()),
         Some("srt-recv") => srt::recv(&args[1..]),
         _ => bench(),
     }
@@ -64,15 +63,6 @@ impl Config {
                 .map(|n| n.trim().parse().unwrap())
                 .collect(),
         }
-    }
-}
-
-/// camview's and SRT's encoder settings alike.
-fn settings() -> EncoderSettings {
-    EncoderSettings {
-        bitrate_kbps: BITRATE_KBPS,
-        keyframe_interval: FPS * 2,
-        encoder: Some("x264enc".into()),
     }
 }
 

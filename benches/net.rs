@@ -20,17 +20,16 @@ mod netlab;
 #[path = "support/srt.rs"]
 mod srt;
 
+use srt::{BITRATE_KBPS, FPS};
+
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use camview::media::EncoderSettings;
 use netlab::{Lab, SENDER_IP};
 
-const FPS: u32 = 30;
-const BITRATE_KBPS: u32 = 2000;
 const SIZE: (u32, u32) = (640, 480);
 
 /// One link: its name, linkem's options, its round trip, and a blackout's
@@ -114,17 +113,9 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     match args.first().map(String::as_str) {
-        Some("srt-send") => srt::send(&args[1..], &settings()),
+        Some("srt-send") => srt::send(&args[1..], &srt::settings()),
         Some("srt-recv") => srt::recv(&args[1..]),
         _ => bench(),
-    }
-}
-
-fn settings() -> EncoderSettings {
-    EncoderSettings {
-        bitrate_kbps: BITRATE_KBPS,
-        keyframe_interval: FPS * 2,
-        encoder: Some("x264enc".into()),
     }
 }
 

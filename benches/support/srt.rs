@@ -17,6 +17,21 @@ use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 
+/// The frame rate every benchmark streams at.
+pub(crate) const FPS: u32 = 30;
+/// The bitrate every benchmark asks for, kbit/s.
+pub(crate) const BITRATE_KBPS: u32 = 2000;
+
+/// camview's and SRT's encoder settings alike: x264 at [`BITRATE_KBPS`],
+/// a keyframe every two seconds.
+pub(crate) fn settings() -> EncoderSettings {
+    EncoderSettings {
+        bitrate_kbps: BITRATE_KBPS,
+        keyframe_interval: FPS * 2,
+        encoder: Some("x264enc".into()),
+    }
+}
+
 /// The pre-shared key both ends use.
 const PASSPHRASE: &str = "camview-bench-passphrase";
 

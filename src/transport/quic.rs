@@ -322,6 +322,15 @@ struct VideoIn {
     reader: MediaStreamReader,
 }
 
+impl VideoIn {
+    fn new(stream: RecvStream) -> Self {
+        Self {
+            stream,
+            reader: MediaStreamReader::new(),
+        }
+    }
+}
+
 /// One read from a QUIC connection.
 enum Got {
     Control(Result<Option<usize>, ReadError>),
@@ -385,6 +394,11 @@ impl QuicLink {
         self.accepts_video = true;
         self.conn
             .set_max_concurrent_uni_streams(VarInt::from_u32(MAX_VIDEO_STREAMS));
+    }
+
+    /// Whether another video stream may be taken now.
+    fn may_accept_video(&self) -> bool {
+        self.accepts_video && self.incoming.len() < MAX_VIDEO_STREAMS as usize
     }
 
     pub(super) fn stats(&self) -> LinkStats {
@@ -512,9 +526,9 @@ impl QuicLink {
         session: &mut Session,
     ) -> Result<Received, TransportError> {
         let got = {
+            let accepting = self.may_accept_video();
             let control = self.control_recv.read(&mut self.read_buf);
             let conn = &self.conn;
-            let accepting = self.accepts_video && self.incoming.len() < MAX_VIDEO_STREAMS as usize;
             let incoming = &mut self.incoming;
             let video = async move {
                 if incoming.is_empty() {
@@ -549,10 +563,7 @@ impl QuicLink {
             Got::Control(Err(ReadError::ConnectionLost(e))) | Got::Opened(Err(e)) => self.lost(&e),
             Got::Control(Err(_)) => Ok(Received::Eof),
             Got::Opened(Ok(stream)) => {
-                self.incoming.push(VideoIn {
-                    stream,
-                    reader: MediaStreamReader::new(),
-                });
+                self.incoming.push(VideoIn::new(stream));
                 Ok(Received::Fed)
             }
             Got::Video(i, Ok(Some(chunk))) => Ok(self.handle_video(i, &chunk.bytes, now, session)),
@@ -572,12 +583,9 @@ impl QuicLink {
     /// Takes whatever video is readable now, without waiting: streams the
     /// sender opened and data already received.
     fn drain_video(&mut self, now: Instant, session: &mut Session) -> Received {
-        while self.accepts_video && self.incoming.len() < MAX_VIDEO_STREAMS as usize {
+        while self.may_accept_video() {
             match self.conn.accept_uni().now_or_never() {
-                Some(Ok(stream)) => self.incoming.push(VideoIn {
-                    stream,
-                    reader: MediaStreamReader::new(),
-                }),
+                Some(Ok(stream)) => self.incoming.push(VideoIn::new(stream)),
                 _ => break,
             }
         }
