@@ -13,10 +13,26 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "camview", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
-    /// Directory holding this node's key and certificate [default:
-    /// $CAMVIEW_CONFIG_DIR, $XDG_CONFIG_HOME/camview or ~/.config/camview]
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Directory holding this node's key, certificate and trusted peers
+    /// [default: $XDG_CONFIG_HOME/camview or ~/.config/camview]
+    #[arg(long, global = true, value_name = "DIR", env = "CAMVIEW_CONFIG_DIR")]
     pub config_dir: Option<PathBuf>,
+
+    /// Configuration file: options for `send` and `receive`, under the
+    /// command line and the environment [default:
+    /// $XDG_CONFIG_HOME/camview/camview.toml, else /etc/camview/camview.toml]
+    #[arg(long, global = true, value_name = "FILE", env = "CAMVIEW_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no configuration file
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "config",
+        env = "CAMVIEW_NO_CONFIG",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub no_config: bool,
 
     /// More log output (-v: debug, -vv: trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -46,6 +62,9 @@ pub enum Command {
     Trust(TrustArgs),
     /// Pair with another machine using a one-time code, so each trusts the other
     Pair(PairArgs),
+    /// Print the effective options of `send` and `receive` (as TOML) and
+    /// where each comes from: file, environment or default
+    Config,
 }
 
 /// `camview id`.
@@ -96,7 +115,8 @@ pub struct PairArgs {
     #[arg(value_name = "ADDR", conflicts_with = "listen")]
     pub addr: Option<String>,
 
-    /// Where to wait for the other machine [default: 0.0.0.0:7447]
+    /// Where to wait for the other machine [default: 0.0.0.0:7448, pairing's own
+    /// port, so a running sender keeps 7447]
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
 
@@ -154,7 +174,8 @@ pub struct SendArgs {
     pub size: String,
 
     /// Frame rate (cameras: one the camera offers at that size)
-    #[arg(long, default_value_t = 30, value_name = "FPS")]
+    #[arg(long, default_value_t = 30, value_name = "FPS",
+          value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: u32,
 
     /// H.264 encoder element [default: the best installed: hardware
@@ -165,21 +186,24 @@ pub struct SendArgs {
 
     /// Encoder target bitrate in kbit/s: the most it uses when every
     /// viewer's path keeps up
-    #[arg(long, default_value_t = 2000, value_name = "KBPS")]
+    #[arg(long, default_value_t = 2000, value_name = "KBPS",
+          value_parser = clap::value_parser!(u32).range(50..=100_000))]
     pub bitrate: u32,
 
     /// The least the bitrate drops to when a viewer's path is narrower;
     /// below it that viewer skips to keyframes instead
-    #[arg(long, default_value_t = 300, value_name = "KBPS")]
+    #[arg(long, default_value_t = 300, value_name = "KBPS",
+          value_parser = clap::value_parser!(u32).range(50..=100_000))]
     pub min_bitrate: u32,
 
     /// Frames between periodic keyframes [default: two seconds' worth]
-    #[arg(long, value_name = "FRAMES")]
+    #[arg(long, value_name = "FRAMES", value_parser = clap::value_parser!(u32).range(1..))]
     pub keyframe_interval: Option<u32>,
 
     /// Most receivers served at once; more are refused with a goodbye
-    #[arg(long, default_value_t = 16, value_name = "N")]
-    pub max_viewers: usize,
+    #[arg(long, default_value_t = 16, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_viewers: u32,
 
     /// Make the test source fail at this frame, as an unplugged camera
     /// does (for testing the watchdog)
@@ -227,7 +251,7 @@ pub struct ReceiveArgs {
     pub stats_json: Option<PathBuf>,
 
     /// Stop after this many decoded frames
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
 
     /// Stop after this many seconds

@@ -5,21 +5,28 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use tracing_subscriber::EnvFilter;
 
 use camview::app::receive;
 use camview::cli::{Cli, Command, TrustCommand};
+use camview::config::layers::{LayerError, Layered};
 use camview::config::{PairSettings, ReceiveSettings, SendSettings};
-use camview::identity::{self, Identity, TrustStore};
+use camview::identity::{self, Identity};
 use camview::viewer;
 #[cfg(feature = "viewer")]
 use camview::viewer::Link;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(&cli);
-    match run(cli) {
+    let layered = match Layered::parse(std::env::args_os()) {
+        Ok(layered) => layered,
+        Err(LayerError::Cli(e)) => e.exit(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&layered.cli);
+    match run(layered) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -46,7 +53,8 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(layered: Layered) -> anyhow::Result<()> {
+    let Layered { cli, .. } = &layered;
     let config_dir = cli.config_dir.clone().unwrap_or_else(identity::default_dir);
     let load_identity = || -> anyhow::Result<Identity> {
         let (identity, created) = Identity::load_or_create(&config_dir)?;
@@ -59,28 +67,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Ok(identity)
     };
-    match cli.command {
+    match &cli.command {
         Command::Devices => camview::app::devices::run(),
         Command::Id(args) => camview::app::trust::id(&config_dir, args.qr, args.rotate),
-        Command::Trust(args) => match args.command {
+        Command::Config => camview::app::config::show(layered.file.as_ref()),
+        Command::Trust(args) => match &args.command {
             TrustCommand::Add { name, fingerprint } => {
-                camview::app::trust::add(&config_dir, &name, &fingerprint)
+                camview::app::trust::add(&config_dir, name, fingerprint)
             }
             TrustCommand::List => camview::app::trust::list(&config_dir),
-            TrustCommand::Remove { name } => camview::app::trust::remove(&config_dir, &name),
+            TrustCommand::Remove { name } => camview::app::trust::remove(&config_dir, name),
         },
         Command::Pair(args) => {
-            let settings = PairSettings::from_args(&args)?;
+            let settings = PairSettings::from_args(args)?;
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::pair::run(settings, identity, &config_dir))
         }
         Command::Send(args) => {
-            let settings = SendSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
+            let settings =
+                SendSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::send::run(settings, identity))
         }
         Command::Receive(args) => {
-            let settings = ReceiveSettings::from_args(&args, &TrustStore::load(&config_dir)?)?;
+            let settings =
+                ReceiveSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
             if settings.headless || !viewer::display_available() {
                 if !settings.headless {

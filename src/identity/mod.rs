@@ -17,4 +17,4 @@ pub use tls::{
     PeerRejected, Pinning, Refusals, TrustedPeers, client_config, client_config_with_suite,
     pairing_client_config, pairing_server_config, preferred_suite_name, server_config,
 };
-pub use trust::{TRUST_FILE, TrustStore, suggest_name};
+pub use trust::{TRUST_FILE, Trust, TrustStore, suggest_name};

@@ -18,7 +18,7 @@ use rustls::{
     ServerConfig, SignatureScheme,
 };
 
-use super::{Fingerprint, Identity, IdentityError};
+use super::{Fingerprint, Identity, IdentityError, Trust};
 
 /// The set of peer fingerprints this node accepts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -150,15 +150,16 @@ impl Refusals {
 #[derive(Clone, Debug)]
 pub struct Pinning {
     identity: Identity,
-    trusted: TrustedPeers,
+    trust: Trust,
 }
 
 impl Pinning {
-    /// Present `identity`; admit only the peers in `trusted`.
-    pub fn new(identity: &Identity, trusted: TrustedPeers) -> Self {
+    /// Present `identity`; admit only the peers `trust` names when each
+    /// connection starts.
+    pub fn new(identity: &Identity, trust: impl Into<Trust>) -> Self {
         Self {
             identity: identity.clone(),
-            trusted,
+            trust: trust.into(),
         }
     }
 
@@ -171,7 +172,7 @@ impl Pinning {
     pub fn client_config(&self, refusals: &Refusals) -> Result<ClientConfig, IdentityError> {
         client_with(
             &self.identity,
-            Admit::Pinned(self.trusted.clone()),
+            Admit::Pinned(self.trust.current()),
             provider(),
             refusals.clone(),
         )
@@ -181,7 +182,7 @@ impl Pinning {
     pub fn server_config(&self, refusals: &Refusals) -> Result<ServerConfig, IdentityError> {
         server_with(
             &self.identity,
-            Admit::Pinned(self.trusted.clone()),
+            Admit::Pinned(self.trust.current()),
             refusals.clone(),
         )
     }

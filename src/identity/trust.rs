@@ -20,6 +20,40 @@ pub const TRUST_FILE: &str = "trusted_peers";
 /// The longest peer name accepted.
 const MAX_NAME_LEN: usize = 64;
 
+/// Whom a node admits, looked up for each new connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Exactly these peers, for the whole run (`--peer`).
+    Fixed(TrustedPeers),
+    /// Everyone in the trusted-peers file in this directory, read afresh
+    /// for each connection: a peer paired or added while camview runs is
+    /// admitted from its next connection, one removed is refused.
+    File(PathBuf),
+}
+
+impl Trust {
+    /// The peers admitted now. A trusted-peers file that cannot be read
+    /// admits nobody (and says why in the log).
+    pub fn current(&self) -> TrustedPeers {
+        match self {
+            Self::Fixed(peers) => peers.clone(),
+            Self::File(dir) => TrustStore::load(dir).map_or_else(
+                |e| {
+                    tracing::warn!("admitting nobody until this is mended: {e}");
+                    TrustedPeers::default()
+                },
+                |store| store.trusted(),
+            ),
+        }
+    }
+}
+
+impl From<TrustedPeers> for Trust {
+    fn from(peers: TrustedPeers) -> Self {
+        Self::Fixed(peers)
+    }
+}
+
 /// Peers trusted by name, as kept in the trusted-peers file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustStore {

@@ -117,14 +117,13 @@ impl Listener {
         } else {
             None
         };
-        let tls = tcp.as_ref().map(TlsListener::handshaker);
         Ok(Self {
-            tcp,
-            quic,
             handshake: ServerHandshake {
-                tls,
+                tcp: tcp.is_some(),
                 pinning: Arc::new(pinning.clone()),
             },
+            tcp,
+            quic,
         })
     }
 
@@ -179,7 +178,7 @@ impl Listener {
 /// Runs the server side of the handshake on accepted connections.
 #[derive(Clone, Debug)]
 pub struct ServerHandshake {
-    tls: Option<TlsHandshake>,
+    tcp: bool,
     pinning: Arc<Pinning>,
 }
 
@@ -193,9 +192,20 @@ impl ServerHandshake {
     ) -> Result<Connection, TransportError> {
         let (link, peer) = match accepted {
             Accepted::Tcp(tcp, addr) => {
-                let tls = self.tls.as_ref().ok_or_else(|| TransportError::Setup {
-                    detail: "a TCP connection on a QUIC-only listener".to_owned(),
-                })?;
+                if !self.tcp {
+                    return Err(TransportError::Setup {
+                        detail: "a TCP connection on a QUIC-only listener".to_owned(),
+                    });
+                }
+                // A configuration per connection, so it admits whom the
+                // trusted-peers file names now.
+                let config = self
+                    .pinning
+                    .server_config(&Refusals::default())
+                    .map_err(|e| TransportError::Setup {
+                        detail: e.to_string(),
+                    })?;
+                let tls = TlsHandshake::new(config, self.pinning.fingerprint());
                 let (link, peer) = tls.run(tcp, addr).await?;
                 (Link::Tcp(Box::new(link)), peer)
             }

@@ -25,3 +25,8 @@ pub use tcp_tls::{TLS_HANDSHAKE_TIMEOUT, TlsHandshake, TlsListener, connect_tls}
 
 /// The port camview uses when an address names none (TCP and UDP).
 pub const DEFAULT_PORT: u16 = 7447;
+
+/// The port `camview pair` uses when an address names none: its own, so
+/// that a camera can pair while its sender (a service, say) holds
+/// [`DEFAULT_PORT`].
+pub const PAIRING_PORT: u16 = 7448;

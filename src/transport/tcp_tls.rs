@@ -108,6 +108,14 @@ impl std::fmt::Debug for TlsHandshake {
 }
 
 impl TlsHandshake {
+    /// Handshakes with `config`, presenting `ours`.
+    pub(super) fn new(config: ServerConfig, ours: Fingerprint) -> Self {
+        Self {
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            ours,
+        }
+    }
+
     /// Authenticates the peer on `tcp`, for a camview session.
     pub(super) async fn run(
         &self,

@@ -14,6 +14,7 @@ mod support;
 
 mod cli;
 mod codecs;
+mod config;
 mod hostile;
 mod lab;
 // The link emulator's impairment model (examples/linkem), tested here:

@@ -48,9 +48,16 @@ pub fn camview() -> Command {
         None => Command::new(binary),
     };
     let level = std::env::var("CAMVIEW_TEST_LOG").unwrap_or_else(|_| "camview=info".to_owned());
+    // No configuration file of this machine's (tests/e2e/config.rs takes
+    // this away to test the file), and no CAMVIEW_* of the caller's.
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("CAMVIEW_") && var != "CAMVIEW_TEST_LOG" {
+            cmd.env_remove(var);
+        }
+    }
     cmd.env("NO_COLOR", "1")
         .env("RUST_LOG", level)
-        .env_remove("CAMVIEW_CONFIG_DIR");
+        .env("CAMVIEW_NO_CONFIG", "1");
     cmd
 }
 

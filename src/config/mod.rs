@@ -1,19 +1,24 @@
 //! Turns the command line into validated settings: addresses get their
 //! default port, fingerprints are parsed, sizes and rates checked. A value
-//! of these types is valid; `app/` does not check again.
+//! of these types is valid; `app/` does not check again. Below the command
+//! line lie the environment and the configuration file (`layers.rs`,
+//! `file.rs`).
+
+pub mod file;
+pub mod layers;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::cli::{PairArgs, ReceiveArgs, SendArgs, Transport};
 use crate::identity::pairing::{PairingCode, PairingError};
-use crate::identity::{Fingerprint, IdentityError, TrustStore, TrustedPeers};
+use crate::identity::{Fingerprint, IdentityError, Trust, TrustStore, TrustedPeers};
 use crate::media::{EncoderSettings, SourceSpec, pattern};
 use crate::model::FrameRate;
-use crate::transport::{DEFAULT_PORT, TransportChoice};
+use crate::transport::{DEFAULT_PORT, PAIRING_PORT, TransportChoice};
 
 /// A value on the command line that cannot be used.
 #[derive(Debug, Error)]
@@ -40,15 +45,6 @@ pub enum ConfigError {
         min_w = pattern::MIN_WIDTH
     )]
     Size(String),
-    /// A frame rate out of range.
-    #[error("{0} fps is out of range; use 1 to 240")]
-    FrameRate(u32),
-    /// A bitrate out of range.
-    #[error("{0} kbit/s is out of range; use 50 to 100000")]
-    Bitrate(u32),
-    /// A zero count.
-    #[error("--{0} must be at least 1")]
-    Zero(&'static str),
     /// A duration that is not a positive number of seconds.
     #[error("--duration must be a positive number of seconds, not {0}")]
     Duration(f64),
@@ -58,6 +54,20 @@ pub enum ConfigError {
     /// An address that is empty.
     #[error("`{0}` is not an address; give HOST[:PORT], e.g. camera.local:7447 or 0.0.0.0:7447")]
     Address(String),
+}
+
+impl ConfigError {
+    /// The option (its long name) whose value is wrong, when it is one.
+    pub fn option(&self) -> Option<&'static str> {
+        match self {
+            Self::Source(_) => Some("source"),
+            Self::Size(_) => Some("size"),
+            Self::Duration(_) => Some("duration"),
+            Self::Latency(_) => Some("latency"),
+            Self::NoTrustedPeers | Self::Peer(_) => Some("peer"),
+            Self::Code(_) | Self::Address(_) => None,
+        }
+    }
 }
 
 /// Which way the TCP connection goes (media always flows sender → receiver).
@@ -79,7 +89,7 @@ pub struct SendSettings {
     /// Over which transports.
     pub transport: TransportChoice,
     /// Receivers allowed to watch.
-    pub trusted: TrustedPeers,
+    pub trusted: Trust,
     /// Encoder knobs.
     pub encoder: EncoderSettings,
     /// The least the bitrate may drop to, kbit/s.
@@ -98,7 +108,7 @@ pub struct ReceiveSettings {
     /// Over which transports.
     pub transport: TransportChoice,
     /// Senders trusted.
-    pub trusted: TrustedPeers,
+    pub trusted: Trust,
     /// Names of trusted peers, to show in the window.
     pub peer_names: BTreeMap<Fingerprint, String>,
     /// No window.
@@ -138,9 +148,9 @@ impl PairSettings {
     /// Validates `camview pair`'s arguments.
     pub fn from_args(args: &PairArgs) -> Result<Self, ConfigError> {
         let endpoint = match (&args.addr, &args.listen) {
-            (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
-            (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
-            (None, None) => Endpoint::Listen(format!("0.0.0.0:{DEFAULT_PORT}")),
+            (Some(addr), _) => Endpoint::Connect(with_port(addr, "", PAIRING_PORT)?),
+            (None, Some(listen)) => Endpoint::Listen(with_port(listen, "0.0.0.0", PAIRING_PORT)?),
+            (None, None) => Endpoint::Listen(format!("0.0.0.0:{PAIRING_PORT}")),
         };
         Ok(Self {
             endpoint,
@@ -151,21 +161,12 @@ impl PairSettings {
 }
 
 impl SendSettings {
-    /// Validates `camview send`'s arguments; `store` is the trusted-peers file.
-    pub fn from_args(args: &SendArgs, store: &TrustStore) -> Result<Self, ConfigError> {
-        if !(1..=240).contains(&args.fps) {
-            return Err(ConfigError::FrameRate(args.fps));
-        }
-        if !(50..=100_000).contains(&args.bitrate) {
-            return Err(ConfigError::Bitrate(args.bitrate));
-        }
-        if args.max_viewers == 0 {
-            return Err(ConfigError::Zero("max-viewers"));
-        }
+    /// Validates `camview send`'s arguments; `config_dir` holds the
+    /// trusted-peers file.
+    pub fn from_args(args: &SendArgs, config_dir: &Path) -> Result<Self, ConfigError> {
+        let store = TrustStore::load(config_dir)?;
+        // Ranges (fps, bitrates, counts) are the command line's value parsers'.
         let keyframe_interval = args.keyframe_interval.unwrap_or(args.fps * 2);
-        if keyframe_interval == 0 {
-            return Err(ConfigError::Zero("keyframe-interval"));
-        }
         let (width, height) = parse_size(&args.size)?;
         let source = match args.source.as_str() {
             "test" => SourceSpec::Test {
@@ -206,18 +207,21 @@ impl SendSettings {
             (Some(listen), None) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
             (None, None) => Endpoint::Listen(format!("0.0.0.0:{DEFAULT_PORT}")),
         };
+        // A listening sender (a service, say) may start before anyone is
+        // paired: it admits peers as they are trusted.
+        let waits_for_pairing = matches!(endpoint, Endpoint::Listen(_));
         Ok(Self {
             source,
             endpoint,
             transport: transport_choice(args.transport),
-            trusted: trusted_peers(&args.peers, store)?,
+            trusted: trust(&args.peers, &store, config_dir, waits_for_pairing)?,
             encoder: EncoderSettings {
                 encoder: args.encoder.clone(),
                 bitrate_kbps: args.bitrate,
                 keyframe_interval,
             },
             min_bitrate_kbps: args.min_bitrate.min(args.bitrate),
-            max_viewers: args.max_viewers,
+            max_viewers: args.max_viewers as usize,
             metrics: args
                 .metrics
                 .as_deref()
@@ -236,16 +240,15 @@ fn transport_choice(transport: Transport) -> TransportChoice {
 }
 
 impl ReceiveSettings {
-    /// Validates `camview receive`'s arguments; `store` is the trusted-peers file.
-    pub fn from_args(args: &ReceiveArgs, store: &TrustStore) -> Result<Self, ConfigError> {
+    /// Validates `camview receive`'s arguments; `config_dir` holds the
+    /// trusted-peers file.
+    pub fn from_args(args: &ReceiveArgs, config_dir: &Path) -> Result<Self, ConfigError> {
+        let store = TrustStore::load(config_dir)?;
         let endpoint = match (&args.addr, &args.listen) {
             (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
             (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
             (None, None) => return Err(ConfigError::Address(String::new())),
         };
-        if args.frames == Some(0) {
-            return Err(ConfigError::Zero("frames"));
-        }
         let duration = match args.duration {
             None => None,
             Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
@@ -254,7 +257,7 @@ impl ReceiveSettings {
         Ok(Self {
             endpoint,
             transport: transport_choice(args.transport),
-            trusted: trusted_peers(&args.peers, store)?,
+            trusted: trust(&args.peers, &store, config_dir, false)?,
             peer_names: store
                 .iter()
                 .map(|(name, fp)| (*fp, name.to_owned()))
@@ -277,22 +280,32 @@ impl ReceiveSettings {
     }
 }
 
-/// The peers named with `--peer` (names or fingerprints), or, without
-/// `--peer`, everyone in the trusted-peers file.
-fn trusted_peers(peers: &[String], store: &TrustStore) -> Result<TrustedPeers, ConfigError> {
-    let trusted = if peers.is_empty() {
-        store.trusted()
-    } else {
-        let resolved = peers
-            .iter()
-            .map(|p| store.resolve(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        TrustedPeers::new(resolved)
-    };
-    if trusted.is_empty() {
-        return Err(ConfigError::NoTrustedPeers);
+/// The peers named with `--peer` (names or fingerprints, fixed for the
+/// run), or, without `--peer`, everyone in the trusted-peers file in
+/// `dir`, read afresh for each connection. Nobody trusted is an error
+/// unless `may_wait` (a listening sender waits for peers to be paired).
+fn trust(
+    peers: &[String],
+    store: &TrustStore,
+    dir: &Path,
+    may_wait: bool,
+) -> Result<Trust, ConfigError> {
+    if peers.is_empty() {
+        if store.trusted().is_empty() {
+            if !may_wait {
+                return Err(ConfigError::NoTrustedPeers);
+            }
+            tracing::warn!(
+                "nobody is trusted yet: pair with a viewer (`camview pair`) or trust one (`camview trust add`); it is admitted without a restart"
+            );
+        }
+        return Ok(Trust::File(dir.to_owned()));
     }
-    Ok(trusted)
+    let resolved = peers
+        .iter()
+        .map(|p| store.resolve(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Trust::Fixed(TrustedPeers::new(resolved)))
 }
 
 /// "120ms", "0.5s" or a bare number of milliseconds, up to the jitter
@@ -333,6 +346,11 @@ fn parse_size(size: &str) -> Result<(u32, u32), ConfigError> {
 /// "host:port" from "host", "host:port", ":port", "[v6]" or "[v6]:port";
 /// an empty host becomes `default_host`.
 fn with_default_port(addr: &str, default_host: &str) -> Result<String, ConfigError> {
+    with_port(addr, default_host, DEFAULT_PORT)
+}
+
+/// As [`with_default_port`], with `port` where none is given.
+fn with_port(addr: &str, default_host: &str, port: u16) -> Result<String, ConfigError> {
     let addr = addr.trim();
     let bad = || ConfigError::Address(addr.to_owned());
     if addr.is_empty() {
@@ -342,16 +360,16 @@ fn with_default_port(addr: &str, default_host: &str) -> Result<String, ConfigErr
     if let Some(rest) = addr.strip_prefix('[') {
         let (_, after) = rest.split_once(']').ok_or_else(bad)?;
         return Ok(if after.is_empty() {
-            format!("{addr}:{DEFAULT_PORT}")
+            format!("{addr}:{port}")
         } else {
             addr.to_owned()
         });
     }
     if addr.matches(':').count() > 1 {
-        return Ok(format!("[{addr}]:{DEFAULT_PORT}"));
+        return Ok(format!("[{addr}]:{port}"));
     }
     match addr.split_once(':') {
-        None => Ok(format!("{addr}:{DEFAULT_PORT}")),
+        None => Ok(format!("{addr}:{port}")),
         Some((host, port)) => {
             port.parse::<u16>().map_err(|_| bad())?;
             let host = if host.is_empty() { default_host } else { host };
@@ -394,24 +412,30 @@ mod tests {
         let (a, b) = (Fingerprint([1; 32]), Fingerprint([2; 32]));
         store.add("a", a).unwrap();
         store.add("b", b).unwrap();
+        let dir = Path::new("/nonexistent");
         assert_eq!(
-            trusted_peers(&[], &store).unwrap(),
-            TrustedPeers::new([a, b])
+            trust(&[], &store, dir, false).unwrap(),
+            Trust::File(dir.to_owned())
         );
         assert_eq!(
-            trusted_peers(&["b".into()], &store).unwrap(),
-            TrustedPeers::new([b])
+            trust(&["b".into()], &store, dir, false).unwrap(),
+            Trust::Fixed(TrustedPeers::new([b]))
         );
         let c = Fingerprint([3; 32]);
         assert_eq!(
-            trusted_peers(&[c.to_string()], &store).unwrap(),
-            TrustedPeers::new([c])
+            trust(&[c.to_string()], &store, dir, false).unwrap(),
+            Trust::Fixed(TrustedPeers::new([c]))
         );
         assert!(matches!(
-            trusted_peers(&[], &TrustStore::default()),
+            trust(&[], &TrustStore::default(), dir, false),
             Err(ConfigError::NoTrustedPeers)
         ));
-        assert!(trusted_peers(&["nobody".into()], &store).is_err());
+        // A listening sender waits for its first peer.
+        assert_eq!(
+            trust(&[], &TrustStore::default(), dir, true).unwrap(),
+            Trust::File(dir.to_owned())
+        );
+        assert!(trust(&["nobody".into()], &store, dir, false).is_err());
     }
 
     #[test]
