@@ -69,6 +69,8 @@ group_release=(
   # one runs in the aarch64 group's root
   xz-utils debootstrap docker.io
   "${group_aarch64[@]}"
+  # the systemd unit's check (systemd-analyze verify, ci/deb.sh)
+  systemd
 )
 group_flake=(
   # ci/nix-check: nix evaluates the flake offline; bc compares versions
@@ -138,10 +140,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Cargo tools: the task runner (always), the fuzzing driver for `just fuzz`.
+# Cargo tools: the task runner (always), the fuzzing driver for `just fuzz`,
+# the Debian packager for the release stage (ci/deb.sh).
 if ! command -v just >/dev/null 2>&1; then
   echo "ci/install-deps.sh: installing just" >&2
   cargo install --locked just
+fi
+cargo_deb=3.8.0
+if [[ " ${wanted[*]} " == *" release "* ]] && ! cargo deb --version 2>/dev/null | grep -qF "$cargo_deb"; then
+  echo "ci/install-deps.sh: installing cargo-deb $cargo_deb" >&2
+  cargo install --locked cargo-deb --version "$cargo_deb"
 fi
 if [[ " ${wanted[*]} " == *" fuzz "* ]] && ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "ci/install-deps.sh: installing cargo-fuzz" >&2

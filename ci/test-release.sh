@@ -5,7 +5,10 @@
 #   ci/runtime-packages.txt (ci/docker-image.sh);
 # - aarch64 under qemu-user inside a Debian bullseye arm64 root (glibc 2.31
 #   as on JetPack 5, GStreamer 1.18; ci/old-root.sh), after checking the
-#   binary it unpacks needs no newer glibc (ci/glibc-floor.sh).
+#   binary it unpacks needs no newer glibc (ci/glibc-floor.sh);
+# - the Debian packages (ci/deb.sh, from the same binaries; the unit checked
+#   by systemd-analyze): the amd64 one installed with apt in that bookworm
+#   container, then streaming.
 # The aarch64 archive is the one `just test-aarch64` built and tested, when
 # it ran first: cargo finds nothing to rebuild.
 set -euo pipefail
@@ -18,10 +21,14 @@ for archive in "$x86_64" "$aarch64"; do
   echo "ci/test-release.sh: testing $archive ($(du -h "$archive" | cut -f1))" >&2
 done
 
+deb=$(bash ci/deb.sh x86_64-unknown-linux-gnu)
+deb_arm64=$(bash ci/deb.sh aarch64-unknown-linux-gnu)
+echo "ci/test-release.sh: testing $deb (and made $deb_arm64)" >&2
+
 image=$(bash ci/docker-image.sh)
 old_root=$(bash ci/old-root.sh)
 runner=$(bash ci/arm64-runner.sh "$old_root")
 
-CAMVIEW_RELEASE_ARCHIVE=$x86_64 CAMVIEW_RELEASE_IMAGE=$image \
+CAMVIEW_RELEASE_ARCHIVE=$x86_64 CAMVIEW_RELEASE_IMAGE=$image CAMVIEW_RELEASE_DEB=$deb \
 CAMVIEW_RELEASE_ARCHIVE_AARCH64=$aarch64 CAMVIEW_RELEASE_RUNNER_AARCH64=$runner \
   bash ci/cargo-test.sh --test e2e -- release:: --include-ignored

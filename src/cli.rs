@@ -62,9 +62,19 @@ pub enum Command {
     Trust(TrustArgs),
     /// Pair with another machine using a one-time code, so each trusts the other
     Pair(PairArgs),
+    /// List the cameras announcing themselves on the LAN (mDNS): name,
+    /// address, fingerprint, and whether it is trusted
+    Discover(DiscoverArgs),
     /// Print the effective options of `send` and `receive` (as TOML) and
     /// where each comes from: file, environment or default
     Config,
+    /// Write the man pages and the bash, zsh and fish completions into DIR
+    /// (for packagers)
+    #[command(hide = true)]
+    Generate {
+        /// Where `man/` and `completions/` are made
+        dir: PathBuf,
+    },
 }
 
 /// `camview id`.
@@ -107,11 +117,20 @@ pub enum TrustCommand {
     },
 }
 
+/// `camview discover`.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// How long to listen for announcements, in seconds
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    pub wait: f64,
+}
+
 /// `camview pair`.
 #[derive(Debug, Args)]
 pub struct PairArgs {
-    /// The machine showing a code, HOST[:PORT]; without it, this machine
-    /// shows a code and waits
+    /// The machine showing a code, HOST[:PORT] (port 7448 by default) or a
+    /// camera's name from `camview discover`; without it, this machine shows
+    /// a code and waits
     #[arg(value_name = "ADDR", conflicts_with = "listen")]
     pub addr: Option<String>,
 
@@ -214,12 +233,22 @@ pub struct SendArgs {
     /// 127.0.0.1:9448)
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
+
+    /// The name announced on the LAN (mDNS), which `camview discover` lists
+    /// and `camview receive NAME` takes [default: this machine's host name]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Do not announce this camera on the LAN
+    #[arg(long)]
+    pub no_announce: bool,
 }
 
 /// `camview receive`.
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
-    /// Sender to connect to, HOST[:PORT] (port 7447 by default)
+    /// Sender to connect to: HOST[:PORT] (port 7447 by default), or a
+    /// camera's name from `camview discover`
     #[arg(
         value_name = "ADDR",
         required_unless_present = "listen",

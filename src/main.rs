@@ -45,12 +45,17 @@ fn init_logging(cli: &Cli) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("camview={level}")));
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    // Under systemd the journal stamps each line itself.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        logs.without_time().init();
+    } else {
+        logs.init();
+    }
 }
 
 fn run(layered: Layered) -> anyhow::Result<()> {
@@ -71,6 +76,14 @@ fn run(layered: Layered) -> anyhow::Result<()> {
         Command::Devices => camview::app::devices::run(),
         Command::Id(args) => camview::app::trust::id(&config_dir, args.qr, args.rotate),
         Command::Config => camview::app::config::show(layered.file.as_ref()),
+        Command::Discover(args) => {
+            let wait = std::time::Duration::try_from_secs_f64(args.wait)
+                .ok()
+                .filter(|w| !w.is_zero())
+                .ok_or_else(|| anyhow::anyhow!("--wait takes a positive number of seconds"))?;
+            runtime()?.block_on(camview::app::discover::run(wait, &config_dir))
+        }
+        Command::Generate { dir } => camview::app::config::generate(dir),
         Command::Trust(args) => match &args.command {
             TrustCommand::Add { name, fingerprint } => {
                 camview::app::trust::add(&config_dir, name, fingerprint)

@@ -1,8 +1,13 @@
 //! `camview config`: every option of `send` and `receive` as it would be
 //! used now, written as a configuration file with where each value comes
-//! from beside it.
+//! from beside it. And `camview generate`: the man pages and shell
+//! completions, from the same clap definitions, for packages.
 
 use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use clap_complete::Shell;
 
 use crate::config::file::{ConfigFile, Section};
 use crate::config::layers::{self, Origin, Setting};
@@ -10,6 +15,25 @@ use crate::config::layers::{self, Origin, Setting};
 /// Prints the effective configuration.
 pub fn show(file: Option<&ConfigFile>) -> anyhow::Result<()> {
     print!("{}", render(file, &layers::effective(file)?));
+    Ok(())
+}
+
+/// Writes `DIR/man/camview*.1` (a page per command) and
+/// `DIR/completions/{camview.bash,_camview,camview.fish}`.
+pub fn generate(dir: &Path) -> anyhow::Result<()> {
+    let (man, completions) = (dir.join("man"), dir.join("completions"));
+    for made in [&man, &completions] {
+        std::fs::create_dir_all(made).with_context(|| format!("creating {}", made.display()))?;
+    }
+    let cmd = layers::command();
+    clap_mangen::generate_to(cmd.clone(), &man)
+        .with_context(|| format!("writing man pages into {}", man.display()))?;
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        clap_complete::generate_to(shell, &mut cmd.clone(), "camview", &completions).with_context(
+            || format!("writing {shell} completions into {}", completions.display()),
+        )?;
+    }
+    println!("{}", dir.display());
     Ok(())
 }
 

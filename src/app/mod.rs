@@ -3,12 +3,14 @@
 
 pub mod config;
 pub mod devices;
+pub mod discover;
 mod fanout;
 mod metrics;
 pub mod pair;
 mod rate;
 pub mod receive;
 pub mod send;
+mod service;
 pub mod trust;
 
 use std::time::Duration;

@@ -14,7 +14,7 @@ use crate::identity::pairing::{
     PairingClient, PairingCode, PairingError, PairingGuard, PairingServer, refusal,
 };
 use crate::identity::{self, Fingerprint, Identity, IdentityError, TrustStore, suggest_name};
-use crate::transport::{self, PairingChannel, TlsListener};
+use crate::transport::{self, PAIRING_PORT, PairingChannel, TlsListener};
 
 /// Runs either side of a pairing until it succeeds or fails for good.
 pub async fn run(
@@ -25,6 +25,10 @@ pub async fn run(
     match &settings.endpoint {
         Endpoint::Listen(addr) => show_code(addr, &settings, &identity, config_dir).await,
         Endpoint::Connect(addr) => enter_code(addr, &settings, &identity, config_dir).await,
+        Endpoint::Named(name) => {
+            let addr = super::discover::locate(name, Some(PAIRING_PORT)).await;
+            enter_code(&addr, &settings, &identity, config_dir).await
+        }
     }
 }
 

@@ -147,7 +147,9 @@ async fn receive(
     let mut peers = Peers::new(settings, &identity).await?;
     if let Some(link) = &link {
         let to = match &settings.endpoint {
-            Endpoint::Connect(addr) | Endpoint::Listen(addr) => addr.clone(),
+            Endpoint::Connect(addr) | Endpoint::Listen(addr) | Endpoint::Named(addr) => {
+                addr.clone()
+            }
         };
         link.set_state(ConnectionState::Connecting { to });
     }
@@ -200,6 +202,8 @@ async fn receive(
 enum Peers {
     Dial {
         addr: String,
+        /// `addr` is a name announced on the LAN, looked up each time.
+        named: bool,
         transport: TransportChoice,
         pinning: Pinning,
     },
@@ -213,6 +217,13 @@ impl Peers {
         Ok(match &settings.endpoint {
             Endpoint::Connect(addr) => Self::Dial {
                 addr: addr.clone(),
+                named: false,
+                transport: settings.transport,
+                pinning,
+            },
+            Endpoint::Named(name) => Self::Dial {
+                addr: name.clone(),
+                named: true,
                 transport: settings.transport,
                 pinning,
             },
@@ -233,11 +244,17 @@ impl Peers {
         match self {
             Self::Dial {
                 addr,
+                named,
                 transport,
                 pinning,
             } => {
+                let addr = if *named {
+                    super::discover::locate(addr, None).await
+                } else {
+                    addr.clone()
+                };
                 tracing::info!("connecting to {addr} ({})", transport.describe());
-                transport::connect(addr, *transport, pinning, new_session(Role::Receiver)).await
+                transport::connect(&addr, *transport, pinning, new_session(Role::Receiver)).await
             }
             Self::Wait(listener) => loop {
                 // Refused senders are logged and the wait goes on.

@@ -10,8 +10,11 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
 use super::rate::{self, RateControl};
-use super::{Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, sleep_until_opt};
+use super::{
+    Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, service, sleep_until_opt,
+};
 use crate::config::{Endpoint, SendSettings};
+use crate::discovery::Announcer;
 use crate::identity::{self, Identity};
 use crate::media::{self, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
@@ -61,6 +64,8 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     let (shutdown_tx, shutdown) = Shutdown::new();
     let ours = identity.fingerprint();
     let pinning = identity::Pinning::new(&identity, settings.trusted.clone());
+    // Withdrawn when the sender stops.
+    let mut announcement = None;
     let mut connections = match &settings.endpoint {
         Endpoint::Listen(addr) => {
             let listener = Listener::bind(addr, settings.transport, &pinning).await?;
@@ -69,6 +74,18 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 "listening on {local} ({}) as {ours}; receivers connect with `camview receive {local} --peer {ours}`",
                 listener.transports()
             );
+            service::ready(&format!("listening on {local} as {ours}"));
+            if let Some(name) = &settings.announce {
+                match Announcer::start(name, local.port(), ours) {
+                    Ok(announcer) => {
+                        tracing::info!(
+                            "announced on the LAN as `{name}` (mDNS; --no-announce turns it off)"
+                        );
+                        announcement = Some(announcer);
+                    }
+                    Err(e) => tracing::warn!("not announced on the LAN: {e}"),
+                }
+            }
             tokio::spawn(accept_loop(
                 listener,
                 settings.max_viewers,
@@ -76,6 +93,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 shutdown,
             ))
         }
+        Endpoint::Named(name) => anyhow::bail!("`{name}`: --to takes HOST[:PORT]"),
         Endpoint::Connect(addr) => {
             let conn = transport::connect(
                 addr,
@@ -85,6 +103,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             )
             .await?;
             log_connected(0, &conn);
+            service::ready(&format!("streaming to {addr}"));
             tokio::spawn(async move { serve_viewer(conn, 0, control_tx, shutdown).await })
         }
     };
@@ -97,6 +116,8 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     };
     let mut publish = tokio::time::interval(Duration::from_secs(1));
     let mut rate_tick = tokio::time::interval(rate::TICK);
+    let watchdog_period = service::watchdog_period();
+    let mut watchdog = tokio::time::interval(watchdog_period.unwrap_or(Duration::from_secs(3600)));
     // Each viewer's latest latency report, until rate control looks.
     let mut latencies: HashMap<ViewerId, (Duration, Duration)> = HashMap::new();
     let apply = |source: &Watchdog<'_>, outcome: Outcome| {
@@ -183,12 +204,15 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     metrics.publish(metrics::render_sender(&counters));
                 }
             }
+            _ = watchdog.tick(), if watchdog_period.is_some() => service::alive(),
             () = interrupted() => {
                 tracing::info!("interrupted; saying goodbye to viewers");
                 break Stop::Interrupted;
             }
         }
     };
+    service::stopping();
+    drop(announcement);
 
     // At the end of the stream, close the viewer queues first: each viewer
     // sends what is still queued, then says goodbye. Otherwise tell viewers

@@ -14,6 +14,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::cli::{PairArgs, ReceiveArgs, SendArgs, Transport};
+use crate::discovery;
 use crate::identity::pairing::{PairingCode, PairingError};
 use crate::identity::{Fingerprint, IdentityError, Trust, TrustStore, TrustedPeers};
 use crate::media::{EncoderSettings, SourceSpec, pattern};
@@ -77,6 +78,10 @@ pub enum Endpoint {
     Listen(String),
     /// Connect to the peer at this "host:port".
     Connect(String),
+    /// Connect to the camera announced on the LAN under this name, on its
+    /// announced port (or, for pairing, the pairing port); a name nobody
+    /// announces is tried as a host name.
+    Named(String),
 }
 
 /// Everything `camview send` needs.
@@ -98,6 +103,8 @@ pub struct SendSettings {
     pub max_viewers: usize,
     /// Where to serve Prometheus metrics.
     pub metrics: Option<String>,
+    /// The name to announce on the LAN, unless `--no-announce` (or `--to`).
+    pub announce: Option<String>,
 }
 
 /// Everything `camview receive` needs.
@@ -148,6 +155,9 @@ impl PairSettings {
     /// Validates `camview pair`'s arguments.
     pub fn from_args(args: &PairArgs) -> Result<Self, ConfigError> {
         let endpoint = match (&args.addr, &args.listen) {
+            (Some(addr), _) if discovery::may_be_announced(addr.trim()) => {
+                Endpoint::Named(addr.trim().to_owned())
+            }
             (Some(addr), _) => Endpoint::Connect(with_port(addr, "", PAIRING_PORT)?),
             (None, Some(listen)) => Endpoint::Listen(with_port(listen, "0.0.0.0", PAIRING_PORT)?),
             (None, None) => Endpoint::Listen(format!("0.0.0.0:{PAIRING_PORT}")),
@@ -210,6 +220,8 @@ impl SendSettings {
         // A listening sender (a service, say) may start before anyone is
         // paired: it admits peers as they are trusted.
         let waits_for_pairing = matches!(endpoint, Endpoint::Listen(_));
+        let announce = (waits_for_pairing && !args.no_announce)
+            .then(|| args.name.clone().unwrap_or_else(discovery::host_name));
         Ok(Self {
             source,
             endpoint,
@@ -222,6 +234,7 @@ impl SendSettings {
             },
             min_bitrate_kbps: args.min_bitrate.min(args.bitrate),
             max_viewers: args.max_viewers as usize,
+            announce,
             metrics: args
                 .metrics
                 .as_deref()
@@ -245,6 +258,9 @@ impl ReceiveSettings {
     pub fn from_args(args: &ReceiveArgs, config_dir: &Path) -> Result<Self, ConfigError> {
         let store = TrustStore::load(config_dir)?;
         let endpoint = match (&args.addr, &args.listen) {
+            (Some(addr), _) if discovery::may_be_announced(addr.trim()) => {
+                Endpoint::Named(addr.trim().to_owned())
+            }
             (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
             (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
             (None, None) => return Err(ConfigError::Address(String::new())),

@@ -15,8 +15,10 @@ mod support;
 mod cli;
 mod codecs;
 mod config;
+mod discovery;
 mod hostile;
 mod lab;
+mod lan;
 // The link emulator's impairment model (examples/linkem), tested here:
 // an example's own tests would replace its binary in `cargo test`.
 #[path = "../../examples/linkem/model.rs"]
@@ -30,6 +32,7 @@ mod refusals;
 #[cfg(target_arch = "x86_64")]
 mod release;
 mod resilience;
+mod service;
 mod streaming;
 mod transports;
 mod trust;

@@ -133,6 +133,83 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
     assert_streams(&received);
 }
 
+/// What the container checks after `apt install`, before it streams: the
+/// binary runs, and the man pages, completions, unit, configuration file and
+/// service user are in place.
+const INSTALLED: &str = r#"set -e
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "/deb/$DEB" >/dev/null
+camview --version
+ls /usr/share/man/man1/camview.1* /usr/share/man/man1/camview-send.1*
+ls /usr/share/bash-completion/completions/camview /usr/share/zsh/vendor-completions/_camview /usr/share/fish/vendor_completions.d/camview.fish
+ls /usr/lib/systemd/system/camview.service /etc/camview/camview.toml
+id camview
+camview config | grep -q 'config-dir = "/var/lib/camview"'
+echo "installed and checked" >&2
+exec camview --config-dir /camera send --source file:/testdata/pattern-320x240-30fps.h264 --listen "$ADDR" --peer "$PEER"
+"#;
+
+#[test]
+#[ignore = "needs the .deb and Docker: just test-release"]
+fn the_deb_installs_with_apt_and_streams_in_a_clean_bookworm_container() {
+    let deb = std::env::var("CAMVIEW_RELEASE_DEB")
+        .expect("CAMVIEW_RELEASE_DEB names the amd64 .deb to test: run `just test-release`");
+    let image = std::env::var("CAMVIEW_RELEASE_IMAGE")
+        .expect("CAMVIEW_RELEASE_IMAGE names the runtime image: run `just test-release`");
+    let (name, tag) = image.split_once(':').expect("IMAGE:TAG");
+    let deb = Path::new(&deb);
+
+    let (camera, laptop) = (Node::new(), Node::new());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let container = GenericImage::new(name, tag)
+        .with_wait_for(WaitFor::message_on_stderr("listening on"))
+        .with_network("host")
+        .with_mount(Mount::bind_mount(
+            deb.parent().unwrap().to_str().unwrap(),
+            "/deb",
+        ))
+        .with_mount(Mount::bind_mount(
+            camera.config_dir().to_str().unwrap(),
+            "/camera",
+        ))
+        .with_mount(Mount::bind_mount(
+            crate::support::fixture("").to_str().unwrap(),
+            "/testdata",
+        ))
+        .with_env_var("NO_COLOR", "1")
+        .with_env_var("DEB", deb.file_name().unwrap().to_str().unwrap())
+        .with_env_var("ADDR", &addr)
+        .with_env_var("PEER", &laptop.fingerprint)
+        .with_cmd(["sh", "-c", INSTALLED])
+        .with_startup_timeout(Duration::from_secs(180))
+        .start()
+        .expect("the package installs and its camview starts in the container");
+
+    let received = crate::support::receive(&laptop, &addr, &camera.fingerprint, &[]);
+    let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
+    println!("the container's log:\n{logs}");
+    assert!(logs.contains("installed and checked"), "{logs}");
+    assert_streams(&received);
+}
+
+#[test]
+fn the_packages_depend_on_every_runtime_package() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let depends = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("depends = "))
+        .expect("[package.metadata.deb] has depends");
+    for package in runtime_packages() {
+        assert!(
+            depends
+                .split(',')
+                .any(|d| d.trim().trim_matches('"').split(' ').next() == Some(package.as_str())),
+            "the .deb does not depend on {package}"
+        );
+    }
+}
+
 #[test]
 #[ignore = "needs the aarch64 release archive and an old arm64 root: just test-release"]
 fn the_aarch64_release_archive_streams_on_jetpack5s_glibc() {

@@ -371,6 +371,18 @@ pub fn spawn_receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> R
 /// Runs `camview receive <addr> --peer <sender> --headless --stats-json … <extra>`
 /// to completion.
 pub fn receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Received {
+    receive_via(|cmd| cmd, node, addr, sender, extra)
+}
+
+/// As [`receive`], with the command passed through `wrap` (into a network
+/// namespace, say).
+pub fn receive_via(
+    wrap: impl FnOnce(Command) -> Command,
+    node: &Node,
+    addr: &str,
+    sender: &str,
+    extra: &[&str],
+) -> Received {
     let json = node
         .config_dir()
         .join(format!("summary-{}.json", std::process::id()));
@@ -386,7 +398,7 @@ pub fn receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Receive
         &json_arg,
     ];
     args.extend(extra);
-    let mut process = Running::spawn(node.command(&args));
+    let mut process = Running::spawn(wrap(node.command(&args)));
     let status = process.wait(PROCESS_TIMEOUT);
     let log = process.log();
     let summary = camview::app::receive::read_summary(&json).unwrap_or(serde_json::Value::Null);

@@ -1,0 +1,133 @@
+//! Cameras found on the LAN: a sender in one network namespace announces
+//! itself by mDNS over a veth "LAN"; in the other, `camview discover` lists
+//! it with its fingerprint and trust, `camview receive NAME` watches it, and
+//! an announcement whose fingerprint is not the one trusted under its name
+//! is flagged. Needs root (namespaces), like the network lab.
+
+use std::process::Output;
+use std::time::Duration;
+
+use crate::lan::Lan;
+use crate::netlab::Lab;
+use crate::support::{Node, Running, receive_via};
+
+fn discover(lan: &Lan, node: &Node) -> (String, String) {
+    let out: Output = Lab::wrap(&lan.b, &node.command(&["discover", "--wait", "4"]))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn trust(node: &Node, name: &str, fingerprint: &str) {
+    let out = node
+        .command(&["trust", "add", name, fingerprint])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_camera_is_found_by_name_with_its_fingerprint_and_watched_by_name() {
+    let lan = Lan::new();
+    let (camera, laptop) = (Node::new(), Node::new());
+    let mut sender = Running::spawn(Lab::wrap(
+        &lan.a,
+        &camera.command(&[
+            "send",
+            "--listen",
+            "0.0.0.0:0",
+            "--name",
+            "kitchen",
+            "--peer",
+            &laptop.fingerprint,
+        ]),
+    ));
+    sender.wait_for_line("announced on the LAN as `kitchen`", Duration::from_secs(20));
+    let port = sender.listening_addr(Duration::from_secs(5));
+    let port = port.rsplit(':').next().unwrap();
+
+    // Found, not trusted yet.
+    let (listing, _) = discover(&lan, &laptop);
+    let row = listing
+        .lines()
+        .find(|l| l.starts_with("kitchen "))
+        .unwrap_or_else(|| panic!("kitchen is not listed:\n{listing}"));
+    assert!(row.contains(&format!("{}:{port}", Lan::A_IP)), "{row}");
+    assert!(row.contains(&camera.fingerprint), "{row}");
+    assert!(row.contains("not trusted: `camview pair kitchen`"), "{row}");
+
+    // Trusted: listed as such, and watched by its name.
+    trust(&laptop, "kitchen", &camera.fingerprint);
+    let (listing, _) = discover(&lan, &laptop);
+    assert!(listing.contains("trusted as kitchen"), "{listing}");
+    let received = receive_via(
+        |cmd| Lab::wrap(&lan.b, &cmd),
+        &laptop,
+        "kitchen",
+        &camera.fingerprint,
+        &["--frames", "30"],
+    );
+    received.assert_all_verified(30);
+    assert!(
+        received.log.contains("found `kitchen` on the LAN"),
+        "{}",
+        received.log
+    );
+}
+
+#[test]
+fn an_announcement_that_does_not_match_the_trusted_fingerprint_is_flagged() {
+    let lan = Lan::new();
+    let (impostor, laptop, real_camera) = (Node::new(), Node::new(), Node::new());
+    trust(&laptop, "porch", &real_camera.fingerprint);
+    let mut sender = Running::spawn(Lab::wrap(
+        &lan.a,
+        &impostor.command(&[
+            "send",
+            "--listen",
+            "0.0.0.0:0",
+            "--name",
+            "porch",
+            "--peer",
+            &laptop.fingerprint,
+        ]),
+    ));
+    sender.wait_for_line("announced on the LAN as `porch`", Duration::from_secs(20));
+    let (listing, warnings) = discover(&lan, &laptop);
+    let row = listing
+        .lines()
+        .find(|l| l.starts_with("porch "))
+        .unwrap_or_else(|| panic!("{listing}"));
+    assert!(
+        row.contains("WARNING: not the fingerprint trusted under this name"),
+        "{row}"
+    );
+    assert!(
+        warnings.contains(&format!(
+            "but {} is trusted under that name",
+            real_camera.fingerprint
+        )),
+        "{warnings}"
+    );
+    // And TLS refuses it whatever it announces.
+    let refused = receive_via(
+        |cmd| Lab::wrap(&lan.b, &cmd),
+        &laptop,
+        "porch",
+        "porch",
+        &["--frames", "5", "--no-reconnect"],
+    );
+    assert!(!refused.status.success(), "{}", refused.log);
+}
