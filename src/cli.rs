@@ -248,13 +248,14 @@ pub struct SendArgs {
 #[derive(Debug, Args)]
 pub struct ReceiveArgs {
     /// Sender to connect to: HOST[:PORT] (port 7447 by default), or a
-    /// camera's name from `camview discover`
+    /// camera's name from `camview discover`; several open one window with a
+    /// tile each
     #[arg(
         value_name = "ADDR",
         required_unless_present = "listen",
         conflicts_with = "listen"
     )]
-    pub addr: Option<String>,
+    pub addr: Vec<String>,
 
     /// Wait for a sender that connects with `camview send --to`
     #[arg(long, value_name = "ADDR")]

@@ -103,36 +103,37 @@ fn run(layered: Layered) -> anyhow::Result<()> {
             runtime()?.block_on(camview::app::send::run(settings, identity))
         }
         Command::Receive(args) => {
-            let settings =
+            let streams =
                 ReceiveSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
-            if settings.headless || !viewer::display_available() {
-                if !settings.headless {
+            let headless = streams.iter().any(|s| s.headless);
+            if headless || !viewer::display_available() {
+                if !headless {
                     tracing::info!(
                         "no window here (no display, or built without the viewer); running headless"
                     );
                 }
                 return runtime()?
-                    .block_on(receive::run(settings, identity, None))
+                    .block_on(receive::run_all(streams, identity, None))
                     .map(|_| ());
             }
-            receive_with_window(settings, identity)
+            receive_with_window(streams, identity)
         }
     }
 }
 
-/// Runs the receiver beside the window: the window must own the main
-/// thread.
+/// Runs the receivers beside the window (a tile each): the window must own
+/// the main thread.
 #[cfg(feature = "viewer")]
-fn receive_with_window(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<()> {
-    let link = Link::new();
-    let receiver_link = link.clone();
+fn receive_with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
+    let links: Vec<Link> = streams.iter().map(|_| Link::new()).collect();
+    let receiver_links = links.clone();
     let runtime = runtime()?;
     let receiver = std::thread::Builder::new()
         .name("camview-receive".into())
-        .spawn(move || runtime.block_on(receive::run(settings, identity, Some(receiver_link))))
+        .spawn(move || runtime.block_on(receive::run_all(streams, identity, Some(receiver_links))))
         .context("starting the receiver thread")?;
-    let shown = viewer::run(link, "camview");
+    let shown = viewer::run(links, "camview");
     let received = receiver
         .join()
         .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
@@ -142,9 +143,9 @@ fn receive_with_window(settings: ReceiveSettings, identity: Identity) -> anyhow:
 
 /// Built without the viewer: there is no window to run beside.
 #[cfg(not(feature = "viewer"))]
-fn receive_with_window(settings: ReceiveSettings, identity: Identity) -> anyhow::Result<()> {
+fn receive_with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
     runtime()?
-        .block_on(receive::run(settings, identity, None))
+        .block_on(receive::run_all(streams, identity, None))
         .map(|_| ())
 }
 

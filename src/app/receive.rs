@@ -5,11 +5,13 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde::Serialize;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
@@ -120,7 +122,55 @@ pub async fn run(
     identity: Identity,
     link: Option<Link>,
 ) -> anyhow::Result<Summary> {
-    let result = receive(&settings, identity, link.clone()).await;
+    run_all(vec![settings], identity, link.map(|l| vec![l]))
+        .await?
+        .into_iter()
+        .next()
+        .context("no stream was received")
+}
+
+/// Receives every stream at once (`camview receive A B`), each with its own
+/// connection, decoder, state and reconnection, and, with `links`, its own
+/// tile in the window. `--stats-json` gets the lines of all, each tagged
+/// with its stream. Returns each stream's summary, or the first error once
+/// every stream has ended.
+pub async fn run_all(
+    streams: Vec<ReceiveSettings>,
+    identity: Identity,
+    links: Option<Vec<Link>>,
+) -> anyhow::Result<Vec<Summary>> {
+    let file = match streams.first().and_then(|s| s.stats_json.as_ref()) {
+        Some(path) => Some(Arc::new(Mutex::new(BufWriter::new(
+            File::create(path)
+                .with_context(|| format!("cannot write statistics to {}", path.display()))?,
+        )))),
+        None => None,
+    };
+    let runs = streams.iter().enumerate().map(|(i, settings)| {
+        let link = links.as_ref().and_then(|links| links.get(i).cloned());
+        let stats = file.clone().map(|file| StatsSink {
+            file,
+            stream: settings.label.clone(),
+        });
+        let span = match &settings.label {
+            Some(name) => tracing::info_span!("stream", %name),
+            None => tracing::Span::none(),
+        };
+        run_one(settings, identity.clone(), link, stats).instrument(span)
+    });
+    futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .collect()
+}
+
+async fn run_one(
+    settings: &ReceiveSettings,
+    identity: Identity,
+    link: Option<Link>,
+    stats: Option<StatsSink>,
+) -> anyhow::Result<Summary> {
+    let result = receive(settings, identity, link.clone(), stats).await;
     if let Some(link) = &link {
         if let Err(e) = &result {
             // A refusal stays on screen until the user has read it.
@@ -137,13 +187,14 @@ async fn receive(
     settings: &ReceiveSettings,
     identity: Identity,
     link: Option<Link>,
+    stats: Option<StatsSink>,
 ) -> anyhow::Result<Summary> {
     media::init()?;
     let metrics = match &settings.metrics {
         Some(addr) => Some(metrics::serve(addr).await?),
         None => None,
     };
-    let mut receiver = Receiver::new(settings, metrics, link.clone())?;
+    let mut receiver = Receiver::new(settings, metrics, link.clone(), stats)?;
     let mut peers = Peers::new(settings, &identity).await?;
     if let Some(link) = &link {
         let to = match &settings.endpoint {
@@ -303,8 +354,25 @@ struct Receiver<'a> {
     /// Where the recording in progress goes.
     recording_path: Option<PathBuf>,
     stdout: Option<std::io::StdoutLock<'static>>,
-    stats_file: Option<BufWriter<File>>,
+    stats_file: Option<StatsSink>,
     metrics: Option<MetricsText>,
+}
+
+/// Where `--stats-json` lines go: one file for every stream of the run.
+#[derive(Clone)]
+struct StatsSink {
+    file: Arc<Mutex<BufWriter<File>>>,
+    /// The stream's name, on each of its lines, when there are several.
+    stream: Option<String>,
+}
+
+/// A `--stats-json` line with the camera (stream) it belongs to.
+#[derive(Serialize)]
+struct Tagged<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    camera: Option<&'a str>,
+    #[serde(flatten)]
+    line: &'a StatsLine<'a>,
 }
 
 impl<'a> Receiver<'a> {
@@ -312,13 +380,8 @@ impl<'a> Receiver<'a> {
         settings: &'a ReceiveSettings,
         metrics: Option<MetricsText>,
         link: Option<Link>,
+        stats_file: Option<StatsSink>,
     ) -> anyhow::Result<Self> {
-        let stats_file = match &settings.stats_json {
-            Some(path) => Some(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot write statistics to {}", path.display())
-            })?)),
-            None => None,
-        };
         let (decoded_tx, decoded_rx) = mpsc::channel(DECODED_QUEUE);
         Ok(Self {
             settings,
@@ -687,8 +750,13 @@ impl<'a> Receiver<'a> {
     }
 
     fn write_line(&mut self, line: &StatsLine<'_>) -> anyhow::Result<()> {
-        if let Some(file) = &mut self.stats_file {
-            serde_json::to_writer(&mut *file, line).context("writing statistics")?;
+        if let Some(sink) = &self.stats_file {
+            let tagged = Tagged {
+                camera: sink.stream.as_deref(),
+                line,
+            };
+            let mut file = sink.file.lock().unwrap_or_else(PoisonError::into_inner);
+            serde_json::to_writer(&mut *file, &tagged).context("writing statistics")?;
             file.write_all(b"\n").context("writing statistics")?;
             file.flush().context("writing statistics")?;
         }

@@ -524,13 +524,13 @@ mod tests {
             panic!("not receive");
         };
         // The file's address conflicts with --listen, so it stays out.
-        assert_eq!(receive.addr, None);
+        assert!(receive.addr.is_empty());
         assert!(receive.headless);
         let crate::cli::Command::Receive(receive) = parsed(&["camview", "receive"], text).command
         else {
             panic!("not receive");
         };
-        assert_eq!(receive.addr.as_deref(), Some("camera.local"));
+        assert_eq!(receive.addr, ["camera.local"]);
     }
 
     #[test]

@@ -52,6 +52,11 @@ pub enum ConfigError {
     /// A latency that is not a duration, or too long.
     #[error("`{0}` is not a usable latency; give 0ms to 5000ms (e.g. 0ms, 120ms, 0.5s)")]
     Latency(String),
+    /// An option that serves one stream, given with several.
+    #[error(
+        "--{0} takes one camera; watch several without it, or run one `camview receive` per camera"
+    )]
+    OneCamera(&'static str),
     /// An address that is empty.
     #[error("`{0}` is not an address; give HOST[:PORT], e.g. camera.local:7447 or 0.0.0.0:7447")]
     Address(String),
@@ -66,6 +71,7 @@ impl ConfigError {
             Self::Duration(_) => Some("duration"),
             Self::Latency(_) => Some("latency"),
             Self::NoTrustedPeers | Self::Peer(_) => Some("peer"),
+            Self::OneCamera(option) => Some(option),
             Self::Code(_) | Self::Address(_) => None,
         }
     }
@@ -107,11 +113,14 @@ pub struct SendSettings {
     pub announce: Option<String>,
 }
 
-/// Everything `camview receive` needs.
+/// Everything `camview receive` needs, for one stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReceiveSettings {
     /// Connect to the sender, or wait for it.
     pub endpoint: Endpoint,
+    /// The stream's name among several (`camview receive A B`): its
+    /// address as given; `None` for a single stream.
+    pub label: Option<String>,
     /// Over which transports.
     pub transport: TransportChoice,
     /// Senders trusted.
@@ -253,25 +262,49 @@ fn transport_choice(transport: Transport) -> TransportChoice {
 }
 
 impl ReceiveSettings {
-    /// Validates `camview receive`'s arguments; `config_dir` holds the
-    /// trusted-peers file.
-    pub fn from_args(args: &ReceiveArgs, config_dir: &Path) -> Result<Self, ConfigError> {
+    /// Validates `camview receive`'s arguments, one settings per stream
+    /// (`camview receive A B`); `config_dir` holds the trusted-peers file.
+    pub fn from_args(args: &ReceiveArgs, config_dir: &Path) -> Result<Vec<Self>, ConfigError> {
         let store = TrustStore::load(config_dir)?;
-        let endpoint = match (&args.addr, &args.listen) {
-            (Some(addr), _) if discovery::may_be_announced(addr.trim()) => {
-                Endpoint::Named(addr.trim().to_owned())
+        let endpoint = |addr: &str| -> Result<Endpoint, ConfigError> {
+            let addr = addr.trim();
+            Ok(if discovery::may_be_announced(addr) {
+                Endpoint::Named(addr.to_owned())
+            } else {
+                Endpoint::Connect(with_default_port(addr, "")?)
+            })
+        };
+        let endpoints: Vec<(Endpoint, Option<String>)> = match (&args.addr[..], &args.listen) {
+            ([], Some(listen)) => vec![(
+                Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
+                None,
+            )],
+            ([], None) => return Err(ConfigError::Address(String::new())),
+            ([one], _) => vec![(endpoint(one)?, None)],
+            (several, _) => {
+                for (given, option) in [
+                    (args.record.is_some(), "record"),
+                    (args.stdout, "stdout"),
+                    (args.metrics.is_some(), "metrics"),
+                ] {
+                    if given {
+                        return Err(ConfigError::OneCamera(option));
+                    }
+                }
+                several
+                    .iter()
+                    .map(|a| Ok((endpoint(a)?, Some(a.trim().to_owned()))))
+                    .collect::<Result<_, ConfigError>>()?
             }
-            (Some(addr), _) => Endpoint::Connect(with_default_port(addr, "")?),
-            (None, Some(listen)) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
-            (None, None) => return Err(ConfigError::Address(String::new())),
         };
         let duration = match args.duration {
             None => None,
             Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
             Some(secs) => return Err(ConfigError::Duration(secs)),
         };
-        Ok(Self {
-            endpoint,
+        let one = Self {
+            endpoint: Endpoint::Listen(String::new()),
+            label: None,
             transport: transport_choice(args.transport),
             trusted: trust(&args.peers, &store, config_dir, false)?,
             peer_names: store
@@ -292,7 +325,15 @@ impl ReceiveSettings {
                 .as_deref()
                 .map(|a| with_default_port(a, "127.0.0.1"))
                 .transpose()?,
-        })
+        };
+        Ok(endpoints
+            .into_iter()
+            .map(|(endpoint, label)| Self {
+                endpoint,
+                label,
+                ..one.clone()
+            })
+            .collect())
     }
 }
 

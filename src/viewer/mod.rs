@@ -1,5 +1,6 @@
-//! The viewer window (eframe on wgpu): the newest picture at its native
-//! aspect ratio, a stats overlay, a help overlay, and the connection state.
+//! The viewer window (eframe on wgpu): for each stream a tile with the
+//! newest picture at its native aspect ratio, a stats overlay and the
+//! connection state (`tiles.rs` places them), and a help overlay.
 //!
 //! It reads a latest-frame slot that the receiver fills ([`Link`]), never
 //! the network, so a slow window never holds the stream back; key commands
@@ -13,6 +14,7 @@
 mod convert;
 mod link;
 mod state;
+pub mod tiles;
 #[cfg(feature = "viewer")]
 mod window;
 

@@ -112,6 +112,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("F / F11", "fullscreen"),
     ("P", "screenshot to PNG"),
     ("R", "start or stop recording"),
+    (
+        "1–9 / click",
+        "several cameras: show one over the whole window",
+    ),
+    ("0 / Esc / click", "show every camera again"),
     ("H", "show or hide this help"),
     ("Q / Esc", "quit"),
 ];

@@ -1,5 +1,5 @@
-//! The eframe app: draws the latest picture, the overlays and the state;
-//! handles the keys.
+//! The eframe app: draws each stream's latest picture in its tile (one
+//! stream: the whole window), its overlay and its state; handles the keys.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Align2, Color32, RichText, TextureOptions, Vec2};
 use thiserror::Error;
 
+use super::tiles::{self, Cell};
 use super::{Command, ConnectionState, KEYS, Link, i420_to_rgba};
 
 /// The overlay's background: opaque and unlike any test-pattern colour, so
@@ -30,25 +31,29 @@ pub fn display_available() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
 
-/// Shows the window until the user closes it or the receiver ends the run.
-/// Must run on the main thread.
-pub fn run(link: Link, title: &str) -> Result<(), ViewerError> {
+/// Shows the window, a tile per link, until the user closes it or every
+/// receiver has ended its run. Must run on the main thread.
+pub fn run(links: Vec<Link>, title: &str) -> Result<(), ViewerError> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(title)
             .with_inner_size([640.0, 480.0]),
         ..Default::default()
     };
-    let app_link = link.clone();
+    let app_links = links.clone();
     let result = eframe::run_native(
         title,
         options,
         Box::new(move |cc| {
-            app_link.attach(&cc.egui_ctx);
-            Ok(Box::new(ViewerApp::new(app_link)))
+            for link in &app_links {
+                link.attach(&cc.egui_ctx);
+            }
+            Ok(Box::new(ViewerApp::new(app_links)))
         }),
     );
-    link.close();
+    for link in &links {
+        link.close();
+    }
     result.map_err(|e| ViewerError::Window(e.to_string()))
 }
 
@@ -59,33 +64,16 @@ struct Picture {
     rgba: Vec<u8>,
 }
 
-struct ViewerApp {
+/// One stream's place in the window.
+struct Tile {
     link: Link,
     texture: Option<egui::TextureHandle>,
     picture: Option<Picture>,
-    sized_to: Option<(usize, usize)>,
-    show_overlay: bool,
-    show_help: bool,
-    fullscreen: bool,
-    note: Option<(String, Instant)>,
 }
 
-impl ViewerApp {
-    fn new(link: Link) -> Self {
-        Self {
-            link,
-            texture: None,
-            picture: None,
-            sized_to: None,
-            show_overlay: true,
-            show_help: false,
-            fullscreen: false,
-            note: None,
-        }
-    }
-
+impl Tile {
     /// Uploads the newest picture, if one came.
-    fn take_picture(&mut self, ctx: &egui::Context) {
+    fn take_picture(&mut self, ctx: &egui::Context, index: usize) {
         let Some(frame) = self.link.take_frame() else {
             return;
         };
@@ -96,21 +84,81 @@ impl ViewerApp {
         let image = egui::ColorImage::from_rgba_unmultiplied([width, height], &rgba);
         match &mut self.texture {
             Some(texture) => texture.set(image, TextureOptions::LINEAR),
-            None => self.texture = Some(ctx.load_texture("picture", image, TextureOptions::LINEAR)),
-        }
-        // The window takes the stream's size once (and again if it changes).
-        if self.sized_to != Some((width, height)) && !self.fullscreen {
-            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(Vec2::new(
-                width as f32,
-                height as f32,
-            )));
-            self.sized_to = Some((width, height));
+            None => {
+                self.texture = Some(ctx.load_texture(
+                    format!("picture-{index}"),
+                    image,
+                    TextureOptions::LINEAR,
+                ));
+            }
         }
         self.picture = Some(Picture {
             width,
             height,
             rgba,
         });
+    }
+
+    fn size(&self) -> Option<(usize, usize)> {
+        self.picture.as_ref().map(|p| (p.width, p.height))
+    }
+
+    fn refused(&self) -> bool {
+        matches!(self.link.state(), Some(ConnectionState::Refused { .. }))
+    }
+}
+
+struct ViewerApp {
+    tiles: Vec<Tile>,
+    /// The tile shown over the whole window, when several are open.
+    focus: Option<usize>,
+    sized_to: Option<(f32, f32)>,
+    show_overlay: bool,
+    show_help: bool,
+    fullscreen: bool,
+    note: Option<(String, Instant)>,
+}
+
+impl ViewerApp {
+    fn new(links: Vec<Link>) -> Self {
+        Self {
+            tiles: links
+                .into_iter()
+                .map(|link| Tile {
+                    link,
+                    texture: None,
+                    picture: None,
+                })
+                .collect(),
+            focus: None,
+            sized_to: None,
+            show_overlay: true,
+            show_help: false,
+            fullscreen: false,
+            note: None,
+        }
+    }
+
+    /// The tile keys act on: the focused one, or the only one.
+    fn current(&self) -> Option<&Tile> {
+        match (self.focus, self.tiles.len()) {
+            (Some(i), _) => self.tiles.get(i),
+            (None, 1) => self.tiles.first(),
+            _ => None,
+        }
+    }
+
+    /// The window takes the size that shows every picture at its own size,
+    /// once, and again when a stream's size changes.
+    fn fit_window(&mut self, ctx: &egui::Context) {
+        let sizes: Vec<(usize, usize)> = self.tiles.iter().filter_map(Tile::size).collect();
+        let Some(size) = tiles::window_size(&sizes) else {
+            return;
+        };
+        if self.sized_to != Some(size) && !self.fullscreen {
+            ctx.send_viewport_cmd(egui::ViewportCommand::InnerSize(Vec2::new(size.0, size.1)));
+            self.sized_to = Some(size);
+        }
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
@@ -125,6 +173,27 @@ impl ViewerApp {
             self.fullscreen = !self.fullscreen;
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(self.fullscreen));
         }
+        if self.tiles.len() > 1 {
+            const NUMBERS: [egui::Key; 9] = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+                egui::Key::Num7,
+                egui::Key::Num8,
+                egui::Key::Num9,
+            ];
+            for (i, key) in NUMBERS.into_iter().enumerate() {
+                if pressed(key) && i < self.tiles.len() {
+                    self.focus = Some(i);
+                }
+            }
+            if pressed(egui::Key::Num0) {
+                self.focus = None;
+            }
+        }
         if pressed(egui::Key::P) {
             let note = match self.save_screenshot() {
                 Ok(path) => format!("saved {}", path.display()),
@@ -133,17 +202,30 @@ impl ViewerApp {
             self.note = Some((note, Instant::now()));
         }
         if pressed(egui::Key::R) {
-            self.link.send(Command::ToggleRecording);
+            match self.current() {
+                Some(tile) => tile.link.send(Command::ToggleRecording),
+                None => {
+                    self.note = Some((
+                        "show one camera first (1–9), then R".to_owned(),
+                        Instant::now(),
+                    ));
+                }
+            }
         }
-        if pressed(egui::Key::Q) || pressed(egui::Key::Escape) {
+        if pressed(egui::Key::Escape) && self.focus.is_some() {
+            self.focus = None;
+        } else if pressed(egui::Key::Q) || pressed(egui::Key::Escape) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
 
-    /// Writes the last picture, at its own size, to a PNG in the current
-    /// directory.
+    /// Writes the last picture of the current tile, at its own size, to a
+    /// PNG in the current directory.
     fn save_screenshot(&self) -> Result<PathBuf, String> {
-        let picture = self.picture.as_ref().ok_or("no picture yet")?;
+        let tile = self
+            .current()
+            .ok_or("show one camera first (1–9), then P")?;
+        let picture = tile.picture.as_ref().ok_or("no picture yet")?;
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
@@ -168,35 +250,57 @@ impl ViewerApp {
         Ok(path)
     }
 
-    fn picture_ui(&self, ui: &mut egui::Ui, state: Option<&ConnectionState>) {
-        let area = ui.max_rect();
-        ui.painter().rect_filled(area, 0.0, Color32::BLACK);
-        let Some(texture) = &self.texture else {
-            return;
-        };
-        // Native aspect ratio, as large as fits, centred.
-        let size = texture.size_vec2();
-        let scale = (area.width() / size.x).min(area.height() / size.y);
-        let rect = egui::Rect::from_center_size(area.center(), size * scale);
-        let tint = if state.is_some_and(ConnectionState::dims_picture) {
-            DIMMED
-        } else {
-            Color32::WHITE
-        };
-        let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
-        ui.painter().image(texture.id(), rect, uv, tint);
+    fn tile_ui(&self, ui: &mut egui::Ui, index: usize, rect: egui::Rect) {
+        let tile = &self.tiles[index];
+        let state = tile.link.state();
+        ui.painter().rect_filled(rect, 0.0, Color32::BLACK);
+        if let Some(texture) = &tile.texture {
+            // Native aspect ratio, as large as fits, centred.
+            let size = texture.size_vec2();
+            let scale = (rect.width() / size.x).min(rect.height() / size.y);
+            let shown = egui::Rect::from_center_size(rect.center(), size * scale);
+            let tint = if state.as_ref().is_some_and(ConnectionState::dims_picture) {
+                DIMMED
+            } else {
+                Color32::WHITE
+            };
+            let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+            ui.painter().image(texture.id(), shown, uv, tint);
+        }
+        let ctx = ui.ctx().clone();
+        if self.show_overlay {
+            self.overlay_ui(&ctx, index, rect);
+        }
+        if let Some(text) = state.as_ref().and_then(ConnectionState::banner) {
+            Self::banner_ui(
+                &ctx,
+                egui::Id::unique(("camview-banner", index)),
+                rect,
+                &text,
+            );
+        }
     }
 
-    fn overlay_ui(&self, ctx: &egui::Context) {
-        let overlay = self.link.overlay();
-        egui::Area::new(egui::Id::unique("camview-overlay"))
-            .anchor(Align2::LEFT_BOTTOM, Vec2::new(8.0, -8.0))
+    fn overlay_ui(&self, ctx: &egui::Context, index: usize, rect: egui::Rect) {
+        let overlay = self.tiles[index].link.overlay();
+        let several = self.tiles.len() > 1;
+        egui::Area::new(egui::Id::unique(("camview-overlay", index)))
+            .pivot(Align2::LEFT_BOTTOM)
+            .fixed_pos(rect.left_bottom() + Vec2::new(8.0, -8.0))
             .show(ctx, |ui| {
                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
                 egui::Frame::NONE
                     .fill(OVERLAY_FILL)
                     .inner_margin(8.0)
                     .show(ui, |ui| {
+                        if several {
+                            ui.label(
+                                RichText::new(format!("camera {}", index + 1))
+                                    .monospace()
+                                    .strong()
+                                    .color(Color32::WHITE),
+                            );
+                        }
                         for line in overlay.lines() {
                             ui.label(RichText::new(line).monospace().color(Color32::WHITE));
                         }
@@ -225,14 +329,16 @@ impl ViewerApp {
             });
     }
 
-    fn banner_ui(ctx: &egui::Context, text: &str) {
-        egui::Area::new(egui::Id::unique("camview-banner"))
-            .anchor(Align2::CENTER_CENTER, Vec2::ZERO)
+    fn banner_ui(ctx: &egui::Context, id: egui::Id, rect: egui::Rect, text: &str) {
+        egui::Area::new(id)
+            .pivot(Align2::CENTER_CENTER)
+            .fixed_pos(rect.center())
             .show(ctx, |ui| {
                 egui::Frame::NONE
                     .fill(Color32::from_black_alpha(200))
                     .inner_margin(12.0)
                     .show(ui, |ui| {
+                        ui.set_max_width(rect.width() - 16.0);
                         ui.label(RichText::new(text).size(18.0).color(Color32::WHITE))
                     });
             });
@@ -241,14 +347,20 @@ impl ViewerApp {
 
 impl eframe::App for ViewerApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let refused = matches!(self.link.state(), Some(ConnectionState::Refused { .. }));
-        if self.link.is_ended() && !refused {
+        // Closes once every run has ended, unless a refusal is on screen.
+        let ended = self.tiles.iter().all(|t| t.link.is_ended());
+        if ended && !self.tiles.iter().any(Tile::refused) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if ctx.input(|i| i.viewport().close_requested()) {
-            self.link.close();
+            for tile in &self.tiles {
+                tile.link.close();
+            }
         }
-        self.take_picture(ctx);
+        for (i, tile) in self.tiles.iter_mut().enumerate() {
+            tile.take_picture(ctx, i);
+        }
+        self.fit_window(ctx);
         self.handle_keys(ctx);
         // The overlay's numbers change once a second even when no picture
         // comes (a frozen stream).
@@ -257,10 +369,27 @@ impl eframe::App for ViewerApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        let state = self.link.state();
-        self.picture_ui(ui, state.as_ref());
-        if self.show_overlay {
-            self.overlay_ui(&ctx);
+        let area = ui.max_rect();
+        let n = self.tiles.len();
+        for i in 0..n {
+            let Some(Cell { x, y, w, h }) =
+                tiles::cell(i, n, self.focus, area.width(), area.height())
+            else {
+                continue;
+            };
+            let rect = egui::Rect::from_min_size(area.min + Vec2::new(x, y), Vec2::new(w, h));
+            self.tile_ui(ui, i, rect);
+            // A click shows that camera alone, or all of them again.
+            if n > 1 {
+                let response = ui.interact(
+                    rect,
+                    egui::Id::unique(("camview-tile", i)),
+                    egui::Sense::click(),
+                );
+                if response.clicked() {
+                    self.focus = if self.focus.is_some() { None } else { Some(i) };
+                }
+            }
         }
         if self.show_help {
             Self::help_ui(&ctx);
@@ -270,8 +399,8 @@ impl eframe::App for ViewerApp {
             .as_ref()
             .filter(|(_, at)| at.elapsed() < NOTE_DURATION)
             .map(|(text, _)| text.clone());
-        if let Some(text) = state.as_ref().and_then(ConnectionState::banner).or(note) {
-            Self::banner_ui(&ctx, &text);
+        if let Some(text) = note {
+            Self::banner_ui(&ctx, egui::Id::unique("camview-note"), area, &text);
         }
     }
 }

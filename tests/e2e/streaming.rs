@@ -214,3 +214,75 @@ fn a_jitter_buffer_shows_frames_no_earlier_than_their_target() {
     );
     assert_eq!(buffered.total("frames_late"), 0, "{}", buffered.summary);
 }
+
+#[test]
+fn one_receiver_watches_two_cameras_and_reports_each() {
+    let (kitchen, porch, laptop) = (Node::new(), Node::new(), Node::new());
+    let a = Sender::start(&kitchen, &[&laptop], &["--size", "320x240"]);
+    let b = Sender::start(&porch, &[&laptop], &["--size", "320x240"]);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("stats.jsonl");
+    let out = laptop
+        .command(&[
+            "receive",
+            &a.addr,
+            &b.addr,
+            "--peer",
+            &kitchen.fingerprint,
+            "--peer",
+            &porch.fingerprint,
+            "--headless",
+            "--frames",
+            "45",
+            "--stats-json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&json).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (addr, fingerprint) in [
+        (&a.addr, &kitchen.fingerprint),
+        (&b.addr, &porch.fingerprint),
+    ] {
+        let summary = lines
+            .iter()
+            .find(|l| l["type"] == "summary" && l["camera"] == addr.as_str())
+            .unwrap_or_else(|| panic!("no summary for {addr}: {text}"));
+        assert_eq!(summary["peer"]["fingerprint"], fingerprint.as_str());
+        assert_eq!(summary["totals"]["frames_verified"], 45, "{summary}");
+        assert_eq!(summary["totals"]["frames_missing"], 0, "{summary}");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["type"] == "interval" && l["camera"] == addr.as_str()),
+            "no interval lines for {addr}"
+        );
+    }
+    // Options that serve one stream are refused with several.
+    let refused = laptop
+        .command(&[
+            "receive",
+            &a.addr,
+            &b.addr,
+            "--headless",
+            "--record",
+            "x.mkv",
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--record takes one camera"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

@@ -251,3 +251,107 @@ fn keys_take_a_screenshot_and_start_and_stop_a_recording() {
         viewer.log()
     );
 }
+
+/// The luma of the screen, for reading frame numbers.
+fn luma(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3)
+        .map(|p| {
+            ((66 * u32::from(p[0]) + 129 * u32::from(p[1]) + 25 * u32::from(p[2]) + 128) / 256 + 16)
+                as u8
+        })
+        .collect()
+}
+
+#[test]
+fn two_cameras_share_one_window_and_a_restart_leaves_the_other_tile_alone() {
+    let display = Display::start();
+    let work = tempfile::tempdir().unwrap();
+    let (kitchen, porch, laptop) = (Node::new(), Node::new(), Node::new());
+    let size = ["--size", "320x240"];
+    let a = Sender::start(&kitchen, &[&laptop], &size);
+    let mut b = Sender::start(&porch, &[&laptop], &size);
+    let json = work.path().join("stats.jsonl");
+    let mut cmd = laptop.command(&[
+        "receive",
+        &a.addr,
+        &b.addr,
+        "--peer",
+        &kitchen.fingerprint,
+        "--peer",
+        &porch.fingerprint,
+        "--duration",
+        "25",
+        "--stats-json",
+        json.to_str().unwrap(),
+    ]);
+    cmd.env("DISPLAY", &display.name)
+        .env("XDG_RUNTIME_DIR", display.runtime_dir.path())
+        .current_dir(work.path());
+    let mut viewer = Running::spawn(cmd);
+
+    // The window fits both 320x240 pictures side by side at their size:
+    // each tile's burned-in number reads back from the screen.
+    let tiles = || -> [Option<u32>; 2] {
+        let (width, _, rgb) = display.screenshot();
+        let luma = luma(&rgb);
+        [
+            pattern::read(&luma, width, 320, 240),
+            pattern::read(&luma[320..], width, 320, 240),
+        ]
+    };
+    let wait_for = |what: &str, ok: &dyn Fn([Option<u32>; 2]) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let read = tiles();
+            if ok(read) {
+                return read;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: read {read:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let first = wait_for("both tiles show their numbers", &|r| {
+        r[0].is_some() && r[1].is_some()
+    });
+
+    // The porch camera restarts; the kitchen tile goes on.
+    b.process.kill();
+    std::thread::sleep(Duration::from_secs(2));
+    let during = wait_for("the kitchen tile moves on while the porch is away", &|r| {
+        r[0].is_some_and(|n| n > first[0].unwrap_or(0) + 30)
+    });
+    b = Sender::start_on(&porch, &b.addr, &[&laptop], &size);
+    wait_for("the porch tile comes back", &|r| {
+        r[1].is_some() && r[0].is_some_and(|n| n > during[0].unwrap_or(0))
+    });
+    assert!(
+        viewer.wait(Duration::from_secs(40)).success(),
+        "{}",
+        viewer.log()
+    );
+    let porch_addr = b.addr.clone();
+    drop(b);
+
+    // Each stream reported on its own: the kitchen's undisturbed.
+    let text = std::fs::read_to_string(&json).unwrap();
+    let summaries: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 2, "{text}");
+    let of = |addr: &str| {
+        summaries
+            .iter()
+            .find(|s| s["camera"] == addr)
+            .unwrap_or_else(|| panic!("no summary for {addr}: {text}"))
+    };
+    let kitchen_totals = &of(&a.addr)["totals"];
+    assert_eq!(kitchen_totals["reconnects"], 0, "{kitchen_totals}");
+    assert_eq!(kitchen_totals["frames_missing"], 0, "{kitchen_totals}");
+    assert_eq!(kitchen_totals["freezes"], 0, "{kitchen_totals}");
+    assert!(of(&porch_addr)["totals"]["reconnects"].as_u64() >= Some(1));
+}
