@@ -135,10 +135,12 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
 
 /// What the container checks after `apt install`, before it streams: the
 /// binary runs, and the man pages, completions, unit, configuration file and
-/// service user are in place.
+/// service user are in place. (`--fix-broken`: debootstrap leaves the
+/// image's dconf-service without the D-Bus session bus it depends on; apt
+/// fetches it from the mirror, as it would on a user's machine.)
 const INSTALLED: &str = r#"set -e
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "/deb/$DEB" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --fix-broken "/deb/$DEB" >/dev/null
 camview --version
 ls /usr/share/man/man1/camview.1* /usr/share/man/man1/camview-send.1*
 ls /usr/share/bash-completion/completions/camview /usr/share/zsh/vendor-completions/_camview /usr/share/fish/vendor_completions.d/camview.fish
