@@ -27,6 +27,7 @@ fn discover(lan: &Lan, node: &Node) -> (String, String) {
 }
 
 fn trust(node: &Node, name: &str, fingerprint: &str) {
+    // (`camview trust add`, by hand.)
     let out = node
         .command(&["trust", "add", name, fingerprint])
         .output()
@@ -38,45 +39,69 @@ fn trust(node: &Node, name: &str, fingerprint: &str) {
     );
 }
 
+/// The life of a camera on a LAN: a sender started as a service would be
+/// (default port, nobody trusted yet), found by `discover`, paired by its
+/// name while the sender holds its port, then watched by name, with the
+/// running sender admitting the newly paired viewer.
 #[test]
-fn a_camera_is_found_by_name_with_its_fingerprint_and_watched_by_name() {
+fn a_camera_is_found_paired_and_watched_by_its_name() {
     let lan = Lan::new();
     let (camera, laptop) = (Node::new(), Node::new());
     let mut sender = Running::spawn(Lab::wrap(
         &lan.a,
-        &camera.command(&[
-            "send",
-            "--listen",
-            "0.0.0.0:0",
-            "--name",
-            "kitchen",
-            "--peer",
-            &laptop.fingerprint,
-        ]),
+        &camera.command(&["send", "--name", "kitchen", "--size", "320x240"]),
     ));
     sender.wait_for_line("announced on the LAN as `kitchen`", Duration::from_secs(20));
-    let port = sender.listening_addr(Duration::from_secs(5));
-    let port = port.rsplit(':').next().unwrap();
+    assert!(
+        sender.log().contains("nobody is trusted yet"),
+        "{}",
+        sender.log()
+    );
 
-    // Found, not trusted yet.
+    // Found, with its address, port and fingerprint; not trusted yet.
     let (listing, _) = discover(&lan, &laptop);
     let row = listing
         .lines()
         .find(|l| l.starts_with("kitchen "))
         .unwrap_or_else(|| panic!("kitchen is not listed:\n{listing}"));
-    assert!(row.contains(&format!("{}:{port}", Lan::A_IP)), "{row}");
+    assert!(row.contains(&format!("{}:7447", Lan::A_IP)), "{row}");
     assert!(row.contains(&camera.fingerprint), "{row}");
     assert!(row.contains("not trusted: `camview pair kitchen`"), "{row}");
 
-    // Trusted: listed as such, and watched by its name.
-    trust(&laptop, "kitchen", &camera.fingerprint);
+    // Paired by name, on pairing's own port, while the sender runs.
+    let mut pairing = Running::spawn(Lab::wrap(&lan.a, &camera.command(&["pair"])));
+    let line = pairing.wait_for_line("pairing code: ", Duration::from_secs(20));
+    let code = line
+        .split("pairing code: ")
+        .nth(1)
+        .unwrap()
+        .replace(' ', "");
+    let out = Lab::wrap(
+        &lan.b,
+        &laptop.command(&["pair", "kitchen", "--code", &code, "--name", "kitchen"]),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        pairing.wait(Duration::from_secs(10)).success(),
+        "{}",
+        pairing.log()
+    );
+
+    // Now trusted, and watched by name: the running sender admits the
+    // viewer it did not know when it started.
     let (listing, _) = discover(&lan, &laptop);
     assert!(listing.contains("trusted as kitchen"), "{listing}");
     let received = receive_via(
         |cmd| Lab::wrap(&lan.b, &cmd),
         &laptop,
         "kitchen",
-        &camera.fingerprint,
+        "kitchen",
         &["--frames", "30"],
     );
     received.assert_all_verified(30);
@@ -85,6 +110,7 @@ fn a_camera_is_found_by_name_with_its_fingerprint_and_watched_by_name() {
         "{}",
         received.log
     );
+    assert!(sender.is_running());
 }
 
 #[test]
