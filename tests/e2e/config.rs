@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::support::{Node, Running, receive};
+use crate::support::{Node, Running, receive, run_ok};
 
 /// `camview --config-dir <node> <args>` reading `file`, with `env` set.
 fn with_file(
@@ -45,21 +45,13 @@ headless = true
 fn config_shows_each_value_and_where_it_came_from() {
     let node = Node::new();
     let path = write(&node, FILE);
-    let out = with_file(
+    let (text, _) = run_ok(&mut with_file(
         &node,
         &path,
         &[("CAMVIEW_SEND_FPS", "25"), ("CAMVIEW_RECEIVE_FRAMES", "90")],
         &["config"],
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout)
-        .unwrap()
+    ));
+    let text = text
         .replace(&path.display().to_string(), "[FILE]")
         .replace(&node.config_dir().display().to_string(), "[DIR]");
     // The environment (fps) is over the file, the file over the defaults.
@@ -130,15 +122,7 @@ fn a_running_sender_admits_a_peer_trusted_after_it_started() {
         &["--frames", "5", "--no-reconnect"],
     );
     assert!(!refused.status.success(), "{}", refused.log);
-    let out = camera
-        .command(&["trust", "add", "laptop", &laptop.fingerprint])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&mut camera.command(&["trust", "add", "laptop", &laptop.fingerprint]));
     let admitted = receive(&laptop, &addr, &camera.fingerprint, &["--frames", "30"]);
     admitted.assert_all_verified(30);
     assert!(sender.is_running());

@@ -4,39 +4,17 @@
 //! an announcement whose fingerprint is not the one trusted under its name
 //! is flagged. Needs root (namespaces), like the network lab.
 
-use std::process::Output;
 use std::time::Duration;
 
 use crate::lan::Lan;
 use crate::netlab::Lab;
-use crate::support::{Node, Running, receive_via};
+use crate::support::{Node, Running, receive_via, run_ok};
 
 fn discover(lan: &Lan, node: &Node) -> (String, String) {
-    let out: Output = Lab::wrap(&lan.b, &node.command(&["discover", "--wait", "4"]))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn trust(node: &Node, name: &str, fingerprint: &str) {
-    // (`camview trust add`, by hand.)
-    let out = node
-        .command(&["trust", "add", name, fingerprint])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&mut Lab::wrap(
+        &lan.b,
+        &node.command(&["discover", "--wait", "4"]),
+    ))
 }
 
 /// The life of a camera on a LAN: a sender started as a service would be
@@ -76,17 +54,10 @@ fn a_camera_is_found_paired_and_watched_by_its_name() {
         .nth(1)
         .unwrap()
         .replace(' ', "");
-    let out = Lab::wrap(
+    run_ok(&mut Lab::wrap(
         &lan.b,
         &laptop.command(&["pair", "kitchen", "--code", &code, "--name", "kitchen"]),
-    )
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     assert!(
         pairing.wait(Duration::from_secs(10)).success(),
         "{}",
@@ -117,7 +88,7 @@ fn a_camera_is_found_paired_and_watched_by_its_name() {
 fn an_announcement_that_does_not_match_the_trusted_fingerprint_is_flagged() {
     let lan = Lan::new();
     let (impostor, laptop, real_camera) = (Node::new(), Node::new(), Node::new());
-    trust(&laptop, "porch", &real_camera.fingerprint);
+    run_ok(&mut laptop.command(&["trust", "add", "porch", &real_camera.fingerprint]));
     let mut sender = Running::spawn(Lab::wrap(
         &lan.a,
         &impostor.command(&[

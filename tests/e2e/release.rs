@@ -83,25 +83,20 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[test]
-#[ignore = "needs the release archive and Docker: just test-release"]
-fn the_release_archive_streams_in_a_clean_bookworm_container() {
-    let archive = std::env::var("CAMVIEW_RELEASE_ARCHIVE")
-        .expect("CAMVIEW_RELEASE_ARCHIVE names the .tar.xz to test: run `just test-release`");
-    let image = std::env::var("CAMVIEW_RELEASE_IMAGE")
-        .expect("CAMVIEW_RELEASE_IMAGE names the runtime image: run `just test-release`");
+/// A container of the runtime image `image` ("NAME:TAG") on this
+/// machine's network, ready once camview says it listens: the camera's
+/// identity at /camera, the fixtures at /testdata, and `dir` at `at`.
+fn runtime_container(
+    image: &str,
+    camera: &Node,
+    dir: &Path,
+    at: &str,
+) -> testcontainers::ContainerRequest<GenericImage> {
     let (name, tag) = image.split_once(':').expect("IMAGE:TAG");
-
-    let unpacked = tempfile::tempdir().unwrap();
-    let dir = unpack(&archive, unpacked.path());
-
-    // The identities are made here; the camera's is lent to the container.
-    let (camera, laptop) = (Node::new(), Node::new());
-    let addr = format!("127.0.0.1:{}", free_port());
-    let container = GenericImage::new(name, tag)
+    GenericImage::new(name, tag)
         .with_wait_for(WaitFor::message_on_stderr("listening on"))
         .with_network("host")
-        .with_mount(Mount::bind_mount(dir.to_str().unwrap(), "/opt/camview"))
+        .with_mount(Mount::bind_mount(dir.to_str().unwrap(), at))
         .with_mount(Mount::bind_mount(
             camera.config_dir().to_str().unwrap(),
             "/camera",
@@ -111,6 +106,37 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
             "/testdata",
         ))
         .with_env_var("NO_COLOR", "1")
+}
+
+/// Receives the container's stream at `addr` and checks it, showing the
+/// container's log.
+fn receive_from(
+    container: &testcontainers::Container<GenericImage>,
+    laptop: &Node,
+    camera: &Node,
+    addr: &str,
+) -> String {
+    let received = crate::support::receive(laptop, addr, &camera.fingerprint, &[]);
+    let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
+    println!("the container's log:\n{logs}");
+    assert_streams(&received);
+    logs
+}
+
+#[test]
+#[ignore = "needs the release archive and Docker: just test-release"]
+fn the_release_archive_streams_in_a_clean_bookworm_container() {
+    let archive = std::env::var("CAMVIEW_RELEASE_ARCHIVE")
+        .expect("CAMVIEW_RELEASE_ARCHIVE names the .tar.xz to test: run `just test-release`");
+    let image = std::env::var("CAMVIEW_RELEASE_IMAGE")
+        .expect("CAMVIEW_RELEASE_IMAGE names the runtime image: run `just test-release`");
+    let unpacked = tempfile::tempdir().unwrap();
+    let dir = unpack(&archive, unpacked.path());
+
+    // The identities are made here; the camera's is lent to the container.
+    let (camera, laptop) = (Node::new(), Node::new());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let container = runtime_container(&image, &camera, &dir, "/opt/camview")
         .with_cmd([
             "/opt/camview/camview",
             "--config-dir",
@@ -126,11 +152,7 @@ fn the_release_archive_streams_in_a_clean_bookworm_container() {
         .with_startup_timeout(Duration::from_secs(60))
         .start()
         .expect("the release binary starts in the container");
-
-    let received = crate::support::receive(&laptop, &addr, &camera.fingerprint, &[]);
-    let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
-    println!("the container's log:\n{logs}");
-    assert_streams(&received);
+    receive_from(&container, &laptop, &camera, &addr);
 }
 
 /// What the container checks after `apt install`, before it streams: the
@@ -158,27 +180,11 @@ fn the_deb_installs_with_apt_and_streams_in_a_clean_bookworm_container() {
         .expect("CAMVIEW_RELEASE_DEB names the amd64 .deb to test: run `just test-release`");
     let image = std::env::var("CAMVIEW_RELEASE_IMAGE")
         .expect("CAMVIEW_RELEASE_IMAGE names the runtime image: run `just test-release`");
-    let (name, tag) = image.split_once(':').expect("IMAGE:TAG");
     let deb = Path::new(&deb);
 
     let (camera, laptop) = (Node::new(), Node::new());
     let addr = format!("127.0.0.1:{}", free_port());
-    let container = GenericImage::new(name, tag)
-        .with_wait_for(WaitFor::message_on_stderr("listening on"))
-        .with_network("host")
-        .with_mount(Mount::bind_mount(
-            deb.parent().unwrap().to_str().unwrap(),
-            "/deb",
-        ))
-        .with_mount(Mount::bind_mount(
-            camera.config_dir().to_str().unwrap(),
-            "/camera",
-        ))
-        .with_mount(Mount::bind_mount(
-            crate::support::fixture("").to_str().unwrap(),
-            "/testdata",
-        ))
-        .with_env_var("NO_COLOR", "1")
+    let container = runtime_container(&image, &camera, deb.parent().unwrap(), "/deb")
         .with_env_var("DEB", deb.file_name().unwrap().to_str().unwrap())
         .with_env_var("ADDR", &addr)
         .with_env_var("PEER", &laptop.fingerprint)
@@ -186,12 +192,8 @@ fn the_deb_installs_with_apt_and_streams_in_a_clean_bookworm_container() {
         .with_startup_timeout(Duration::from_secs(180))
         .start()
         .expect("the package installs and its camview starts in the container");
-
-    let received = crate::support::receive(&laptop, &addr, &camera.fingerprint, &[]);
-    let logs = String::from_utf8_lossy(&container.stderr_to_vec().unwrap()).into_owned();
-    println!("the container's log:\n{logs}");
+    let logs = receive_from(&container, &laptop, &camera, &addr);
     assert!(logs.contains("installed and checked"), "{logs}");
-    assert_streams(&received);
 }
 
 #[test]

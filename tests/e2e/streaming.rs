@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Node, Running, Sender, fixture, receive};
+use crate::support::{Node, Running, Sender, fixture, receive, run_ok};
 
 #[test]
 fn test_pattern_arrives_frame_for_frame() {
@@ -222,28 +222,20 @@ fn one_receiver_watches_two_cameras_and_reports_each() {
     let b = Sender::start(&porch, &[&laptop], &["--size", "320x240"]);
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("stats.jsonl");
-    let out = laptop
-        .command(&[
-            "receive",
-            &a.addr,
-            &b.addr,
-            "--peer",
-            &kitchen.fingerprint,
-            "--peer",
-            &porch.fingerprint,
-            "--headless",
-            "--frames",
-            "45",
-            "--stats-json",
-            json.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&mut laptop.command(&[
+        "receive",
+        &a.addr,
+        &b.addr,
+        "--peer",
+        &kitchen.fingerprint,
+        "--peer",
+        &porch.fingerprint,
+        "--headless",
+        "--frames",
+        "45",
+        "--stats-json",
+        json.to_str().unwrap(),
+    ]));
     let text = std::fs::read_to_string(&json).unwrap();
     let lines: Vec<serde_json::Value> = text
         .lines()

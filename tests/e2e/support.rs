@@ -61,6 +61,19 @@ pub fn camview() -> Command {
     cmd
 }
 
+/// Runs `cmd` to its end; fails the test (with its error output) unless it
+/// succeeded. Returns its standard output and error.
+pub fn run_ok(cmd: &mut Command) -> (String, String) {
+    let out = cmd.output().expect("running camview");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {stderr}",
+        cmd.get_args()
+    );
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
 /// One machine's identity: a config directory with its own key.
 pub struct Node {
     dir: tempfile::TempDir,
