@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use camview::media::{self, EncoderOutput, EncoderPipeline, EncoderSettings, SourceSpec, codecs};
+use camview::media::{
+    self, EncoderOutput, EncoderPipeline, EncoderSettings, SourceSpec, TestScene, codecs,
+};
 use camview::model::{FrameRate, Micros, Seq};
 
 /// Frames measured per run, after the first second (start-up) is skipped.
@@ -36,6 +38,7 @@ fn measure(encoder: &str, width: u32, height: u32) -> (f64, f64, f64) {
             height,
             frame_rate: FrameRate::per_second(FPS),
             fail_at: None,
+            scene: TestScene::Bars,
         };
         let settings = EncoderSettings {
             bitrate_kbps: width * height / 150, // about 2 Mbit/s at 640x480

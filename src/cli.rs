@@ -164,7 +164,8 @@ pub enum Transport {
 pub struct SendArgs {
     /// Video source: `v4l2:/dev/videoN` (a USB webcam or other V4L2 camera),
     /// `libcamera` (Raspberry Pi camera), `argus` (Jetson CSI camera), `test`
-    /// (a test pattern with burned-in frame numbers) or `file:PATH` (a
+    /// (a test pattern with burned-in frame numbers; `test:ball`, a moving
+    /// ball, to try --detect on) or `file:PATH` (a
     /// recorded H.264 Annex-B file, replayed at its frame rate without
     /// re-encoding); `camview devices` lists what this machine has
     #[arg(long, default_value = "test", value_name = "SOURCE")]
@@ -242,6 +243,32 @@ pub struct SendArgs {
     /// Do not announce this camera on the LAN
     #[arg(long)]
     pub no_announce: bool,
+
+    /// Look for things in the picture, off the video path, and send what is
+    /// found with the frames it was found in: `motion` (no model)
+    #[arg(long, value_enum, value_name = "DETECTOR")]
+    pub detect: Option<Detect>,
+
+    /// Pictures a second the detector looks at
+    #[arg(long, default_value_t = 5, value_name = "FPS",
+          value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub detect_fps: u32,
+
+    /// Only look inside this zone: X0,Y0,X1,Y1 as shares of the picture
+    /// (0,0 is the top left; e.g. 0.1,0.2,0.6,0.9); repeatable
+    #[arg(long = "detect-zone", value_name = "X0,Y0,X1,Y1")]
+    pub detect_zones: Vec<String>,
+
+    /// How slight a change counts as motion, 0 (only strong ones) to 1
+    #[arg(long, default_value_t = 0.5, value_name = "0..1")]
+    pub detect_sensitivity: f64,
+}
+
+/// What `--detect` looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Detect {
+    /// Something moved (frame differencing; no model)
+    Motion,
 }
 
 /// `camview receive`.
@@ -317,4 +344,9 @@ pub struct ReceiveArgs {
     /// 127.0.0.1:9447)
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
+
+    /// Write each detection event the camera reports (an object appears,
+    /// moves, leaves) to FILE as a JSON line
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
 }

@@ -159,6 +159,97 @@ pub struct EncodedFrame {
     pub data: Vec<u8>,
 }
 
+/// A small grayscale copy of one raw picture, for a detector: rows packed
+/// (stride = width).
+#[derive(Clone, PartialEq, Eq)]
+pub struct LumaPicture {
+    /// The frame it is a copy of (the encoded frame's `seq`).
+    pub seq: Seq,
+    /// That frame's capture time.
+    pub capture_time: Micros,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width * height` luma samples.
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for LumaPicture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LumaPicture")
+            .field("seq", &self.seq)
+            .field("size", &(self.width, self.height))
+            .finish()
+    }
+}
+
+/// What a detector found in one picture, as it travels beside the stream.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Detections {
+    /// The frame the detector looked at.
+    pub seq: Seq,
+    /// That frame's capture time.
+    pub capture_time: Micros,
+    /// Which detector ([`Detections::MOTION`]).
+    pub detector: u8,
+    /// What it found (at most [`Detections::MAX_BOXES`]).
+    pub boxes: Vec<DetectedBox>,
+}
+
+impl Detections {
+    /// The motion detector.
+    pub const MOTION: u8 = 1;
+    /// The most boxes one message carries.
+    pub const MAX_BOXES: usize = 64;
+
+    /// The detector's name.
+    pub fn detector_name(&self) -> &'static str {
+        match self.detector {
+            Self::MOTION => "motion",
+            _ => "unknown",
+        }
+    }
+}
+
+/// One object found, in fixed point so that it is exact on the wire:
+/// coordinates in 1/65535 of the picture, the score in 1/255.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DetectedBox {
+    /// What it is (`DetectedBox::MOTION`).
+    pub label: u8,
+    /// How sure the detector is, 0..=255.
+    pub score: u8,
+    /// The object's id, lasting while it is followed.
+    pub track: u32,
+    /// Left edge.
+    pub x: u16,
+    /// Top edge.
+    pub y: u16,
+    /// Width.
+    pub w: u16,
+    /// Height.
+    pub h: u16,
+}
+
+impl DetectedBox {
+    /// Something moved.
+    pub const MOTION: u8 = 1;
+
+    /// The label's name.
+    pub fn label_name(&self) -> &'static str {
+        match self.label {
+            Self::MOTION => "motion",
+            _ => "object",
+        }
+    }
+
+    /// Left, top, width and height as shares of the picture (0..1).
+    pub fn rect(&self) -> [f32; 4] {
+        [self.x, self.y, self.w, self.h].map(|v| f32::from(v) / 65535.0)
+    }
+}
+
 impl fmt::Debug for EncodedFrame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncodedFrame")

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use super::rate::ViewerPath;
 
-use crate::model::{EncodedFrame, StreamInfo};
+use crate::model::{Detections, EncodedFrame, StreamInfo};
 
 /// What a viewer's connection task receives, in order.
 #[derive(Clone, Debug)]
@@ -36,6 +36,8 @@ pub(crate) enum ViewerItem {
     Info(StreamInfo),
     /// A frame, shared with every other viewer.
     Frame(Arc<EncodedFrame>),
+    /// What the camera's detector found in a frame.
+    Detections(Arc<Detections>),
 }
 
 /// A viewer's number, for logs.
@@ -78,7 +80,7 @@ impl Viewer {
     ) -> Result<(), mpsc::error::TrySendError<ViewerItem>> {
         let size = match &item {
             ViewerItem::Frame(frame) => frame.data.len() as u64,
-            ViewerItem::Info(_) => 0,
+            ViewerItem::Info(_) | ViewerItem::Detections(_) => 0,
         };
         self.queue.try_send(item)?;
         self.enqueued.push_back((now, size));
@@ -133,6 +135,14 @@ pub(crate) struct FanOut {
 }
 
 impl FanOut {
+    /// Hands what the detector found to every viewer that is watching; a
+    /// viewer whose queue is full does without (its frames matter more).
+    pub(crate) fn handle_detections(&mut self, detections: Arc<Detections>, now: Instant) {
+        for viewer in self.viewers.iter_mut().filter(|v| v.started) {
+            let _ = viewer.offer(ViewerItem::Detections(Arc::clone(&detections)), now);
+        }
+    }
+
     /// Viewers currently served.
     pub(crate) fn len(&self) -> usize {
         self.viewers.len()
@@ -328,6 +338,7 @@ mod tests {
         std::iter::from_fn(|| rx.try_recv().ok())
             .map(|item| match item {
                 ViewerItem::Info(_) => "info".to_owned(),
+                ViewerItem::Detections(d) => format!("detections@{}", d.seq.0),
                 ViewerItem::Frame(f) => format!(
                     "{}{}{}",
                     f.seq.0,

@@ -165,6 +165,7 @@ pub(crate) fn render_receiver(
     transport: Option<&str>,
     clock_offset_us: Option<i64>,
     rtt_us: Option<u64>,
+    detections: Option<(u64, u64)>,
 ) -> String {
     let t = &report.totals;
     let mut out = String::new();
@@ -282,6 +283,22 @@ pub(crate) fn render_receiver(
             rtt as f64 / 1e6,
         );
     }
+    if let Some((messages, objects)) = detections {
+        metric(
+            &mut out,
+            "detections_total",
+            "counter",
+            "Detection results received from the camera.",
+            messages,
+        );
+        metric(
+            &mut out,
+            "objects_total",
+            "counter",
+            "Objects the camera's detector started following.",
+            objects,
+        );
+    }
     out
 }
 
@@ -313,7 +330,8 @@ mod tests {
             &report,
             Some("quic"),
             Some(-120),
-            Some(350)
+            Some(350),
+            Some((42, 3))
         ));
     }
 

@@ -2,6 +2,7 @@
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
 pub mod config;
+mod detect;
 pub mod devices;
 pub mod discover;
 mod fanout;

@@ -16,9 +16,10 @@ use tracing::Instrument as _;
 use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
+use crate::detect::TrackBook;
 use crate::identity::{Identity, Pinning};
 use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern::Numbering};
-use crate::model::{EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
+use crate::model::{Detections, EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportChoice, TransportError};
 use crate::viewer::{Command, ConnectionState, Link, Overlay};
@@ -63,6 +64,18 @@ pub struct Summary {
     pub rtt_ms: Option<f64>,
     /// From the receiver's start to its first picture, ms.
     pub first_picture_ms: Option<f64>,
+    /// What the camera's detector reported, when it sent anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detections: Option<DetectionSummary>,
+}
+
+/// The camera's detections, in the summary.
+#[derive(Debug, Serialize)]
+pub struct DetectionSummary {
+    /// `Detections` messages received.
+    pub messages: u64,
+    /// Objects that appeared.
+    pub objects: u64,
 }
 
 /// The sender, in the summary.
@@ -356,6 +369,12 @@ struct Receiver<'a> {
     stdout: Option<std::io::StdoutLock<'static>>,
     stats_file: Option<StatsSink>,
     metrics: Option<MetricsText>,
+    /// The objects the camera follows, from its `Detections`.
+    book: TrackBook,
+    /// `Detections` messages received.
+    detections: u64,
+    /// Where `--events` go.
+    events: Option<BufWriter<File>>,
 }
 
 /// Where `--stats-json` lines go: one file for every stream of the run.
@@ -383,6 +402,14 @@ impl<'a> Receiver<'a> {
         stats_file: Option<StatsSink>,
     ) -> anyhow::Result<Self> {
         let (decoded_tx, decoded_rx) = mpsc::channel(DECODED_QUEUE);
+        let events = match &settings.events {
+            Some(path) => {
+                Some(BufWriter::new(File::create(path).with_context(|| {
+                    format!("cannot write events to {}", path.display())
+                })?))
+            }
+            None => None,
+        };
         Ok(Self {
             settings,
             peer: None,
@@ -406,7 +433,51 @@ impl<'a> Receiver<'a> {
             stdout: settings.stdout.then(|| std::io::stdout().lock()),
             stats_file,
             metrics,
+            book: TrackBook::default(),
+            detections: 0,
+            events,
         })
+    }
+
+    /// What the camera's detector found: to the window (drawn on the
+    /// picture it was found in), and as events to `--events`.
+    fn handle_detections(&mut self, detections: Detections) -> anyhow::Result<()> {
+        self.detections += 1;
+        let sightings = self.book.handle(&detections);
+        if let Some(file) = &mut self.events {
+            for s in &sightings {
+                let line = serde_json::json!({
+                    "event": s.kind,
+                    "track": s.track,
+                    "label": s.label,
+                    "detector": detections.detector_name(),
+                    "seq": s.seq.0,
+                    "capture_us": s.capture_time.0,
+                    "box": s.rect,
+                    "score": s.score,
+                    "duration_s": s.duration_s,
+                });
+                serde_json::to_writer(&mut *file, &line).context("writing events")?;
+                file.write_all(b"\n").context("writing events")?;
+            }
+            file.flush().context("writing events")?;
+        }
+        for s in sightings.iter().filter(|s| s.kind != "update") {
+            tracing::info!(
+                track = s.track,
+                "{} {} {}",
+                s.label,
+                s.track,
+                match s.kind {
+                    "start" => "appeared",
+                    _ => "left",
+                }
+            );
+        }
+        if let Some(link) = &self.link {
+            link.set_detections(detections);
+        }
+        Ok(())
     }
 
     /// Resets what belongs to one sender, for a new connection.
@@ -499,6 +570,7 @@ impl<'a> Receiver<'a> {
                                 GoodbyeCode::ProtocolError | GoodbyeCode::InternalError => anyhow::bail!("{why}"),
                             });
                         }
+                        Some(Event::Detections(detections)) => self.handle_detections(detections)?,
                         Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_)) => {}
                         None => return Ok(Outcome::Lost("the sender closed the connection".to_owned())),
                     }
@@ -696,6 +768,7 @@ impl<'a> Receiver<'a> {
                 self.peer.as_ref().map(|p| p.transport.name()),
                 self.clock.offset_us(),
                 self.clock.rtt().map(|r| r.0),
+                (self.detections > 0).then_some((self.detections, self.book.objects)),
             ));
         }
         Ok(())
@@ -719,6 +792,13 @@ impl<'a> Receiver<'a> {
             peer_name: peer.and_then(|p| self.settings.peer_names.get(&p.fingerprint).cloned()),
             peer_fingerprint: peer.map_or_else(String::new, |p| p.fingerprint.to_string()),
             recording: self.recorder.as_ref().and(self.recording_path.clone()),
+            detections: (self.detections > 0).then(|| {
+                format!(
+                    "{} objects now, {} seen",
+                    self.book.live(),
+                    self.book.objects
+                )
+            }),
         }
     }
 
@@ -796,6 +876,10 @@ impl<'a> Receiver<'a> {
             clock_offset_us: self.clock.offset_us(),
             rtt_ms: self.clock.rtt().map(Micros::as_millis_f64),
             first_picture_ms: self.stats.first_picture().map(|d| d.as_secs_f64() * 1000.0),
+            detections: (self.detections > 0).then_some(DetectionSummary {
+                messages: self.detections,
+                objects: self.book.objects,
+            }),
             totals,
         };
         let t = &summary.totals;

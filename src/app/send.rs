@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+use super::detect;
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
 use super::rate::{self, RateControl};
@@ -16,7 +17,7 @@ use super::{
 use crate::config::{Endpoint, SendSettings};
 use crate::discovery::Announcer;
 use crate::identity::{self, Identity};
-use crate::media::{self, EncoderOutput, EncoderPipeline};
+use crate::media::{self, DetectTap, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
 use crate::transport::{self, Connection, LinkStats, Listener, TransportError};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
@@ -57,7 +58,14 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         None => None,
     };
     let (encoder_tx, mut encoder_rx) = mpsc::channel(ENCODER_QUEUE);
-    let mut source = Watchdog::start(&settings, encoder_tx)?;
+    let (tap, mut detections) = match &settings.detect {
+        Some(detect) => {
+            let (tap, results) = detect::spawn(detect)?;
+            (Some(tap), Some(results))
+        }
+        None => (None, None),
+    };
+    let mut source = Watchdog::start(&settings, encoder_tx, tap)?;
     tracing::info!(source = %settings.source.describe(), "video source started");
 
     let (control_tx, mut control_rx) = mpsc::channel(64);
@@ -128,6 +136,9 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             tracing::debug!(viewer = id, "viewer removed from the fan-out");
         }
     };
+    // One listener for the whole run: a signal that comes while the loop
+    // is busy elsewhere is kept, not missed.
+    let mut interrupt = std::pin::pin!(interrupted());
     let outcome = loop {
         let stall_at = source.stall_deadline();
         let restart_at = source.restart_deadline();
@@ -204,8 +215,12 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     metrics.publish(metrics::render_sender(&counters));
                 }
             }
+            found = recv_opt(&mut detections) => match found {
+                Some(found) => fan.handle_detections(Arc::new(found), Instant::now()),
+                None => detections = None,
+            },
             _ = watchdog.tick(), if watchdog_period.is_some() => service::alive(),
-            () = interrupted() => {
+            () = &mut interrupt => {
                 tracing::info!("interrupted; saying goodbye to viewers");
                 break Stop::Interrupted;
             }
@@ -258,6 +273,8 @@ const MAX_RESTART_BACKOFF: Duration = Duration::from_secs(10);
 struct Watchdog<'a> {
     settings: &'a SendSettings,
     tx: mpsc::Sender<EncoderOutput>,
+    /// The detector's tap, for each pipeline started.
+    tap: Option<DetectTap>,
     pipeline: Option<EncoderPipeline>,
     playing: bool,
     next_seq: Seq,
@@ -270,13 +287,23 @@ struct Watchdog<'a> {
 }
 
 impl<'a> Watchdog<'a> {
-    fn start(settings: &'a SendSettings, tx: mpsc::Sender<EncoderOutput>) -> anyhow::Result<Self> {
-        let pipeline =
-            EncoderPipeline::start(&settings.source, &settings.encoder, Seq(0), tx.clone())?;
+    fn start(
+        settings: &'a SendSettings,
+        tx: mpsc::Sender<EncoderOutput>,
+        tap: Option<DetectTap>,
+    ) -> anyhow::Result<Self> {
+        let pipeline = EncoderPipeline::start_tapped(
+            &settings.source,
+            &settings.encoder,
+            Seq(0),
+            tx.clone(),
+            tap.clone(),
+        )?;
         let now = Instant::now();
         Ok(Self {
             settings,
             tx,
+            tap,
             pipeline: Some(pipeline),
             playing: settings.source.live_rate().is_some(),
             next_seq: Seq(0),
@@ -339,11 +366,12 @@ impl<'a> Watchdog<'a> {
             let outage_s = self.last_frame_at.elapsed().as_secs_f64();
             self.next_seq = Seq(self.next_seq.0 + (outage_s * frame_rate.as_f64()) as u64);
         }
-        match EncoderPipeline::start(
+        match EncoderPipeline::start_tapped(
             &self.settings.source,
             &self.settings.encoder,
             self.next_seq,
             self.tx.clone(),
+            self.tap.clone(),
         ) {
             Ok(pipeline) => {
                 if self.playing {
@@ -525,6 +553,14 @@ fn log_connected(id: ViewerId, conn: &Connection) {
     );
 }
 
+/// The next item of an optional channel; never, without one.
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Streams to one viewer until it leaves, its queue closes (end of stream)
 /// or shutdown.
 async fn serve_viewer(
@@ -591,7 +627,7 @@ async fn serve_viewer(
                     log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
-                Some(Event::StreamInfo(_) | Event::Frame(_)) | None => {
+                Some(Event::StreamInfo(_) | Event::Frame(_) | Event::Detections(_)) | None => {
                     log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
@@ -607,6 +643,7 @@ fn queue_item(conn: &mut Connection, item: ViewerItem) {
     let _ = match item {
         ViewerItem::Info(info) => session.send_stream_info(&info),
         ViewerItem::Frame(frame) => session.send_frame(&frame),
+        ViewerItem::Detections(detections) => session.send_detections(&detections),
     };
 }
 

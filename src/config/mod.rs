@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::cli::{PairArgs, ReceiveArgs, SendArgs, Transport};
+use crate::cli::{Detect, PairArgs, ReceiveArgs, SendArgs, Transport};
+use crate::detect::{MotionSettings, Rect};
 use crate::discovery;
 use crate::identity::pairing::{PairingCode, PairingError};
 use crate::identity::{Fingerprint, IdentityError, Trust, TrustStore, TrustedPeers};
-use crate::media::{EncoderSettings, SourceSpec, pattern};
+use crate::media::{EncoderSettings, SourceSpec, TestScene, pattern};
 use crate::model::FrameRate;
 use crate::transport::{DEFAULT_PORT, PAIRING_PORT, TransportChoice};
 
@@ -37,7 +38,7 @@ pub enum ConfigError {
     Code(#[from] PairingError),
     /// An unknown `--source`.
     #[error(
-        "unknown source `{0}`; use `test`, `v4l2:/dev/videoN`, `libcamera`, `argus` or `file:PATH` (`camview devices` lists cameras)"
+        "unknown source `{0}`; use `test`, `test:ball`, `v4l2:/dev/videoN`, `libcamera`, `argus` or `file:PATH` (`camview devices` lists cameras)"
     )]
     Source(String),
     /// A size that is not WIDTHxHEIGHT or is out of range.
@@ -52,6 +53,19 @@ pub enum ConfigError {
     /// A latency that is not a duration, or too long.
     #[error("`{0}` is not a usable latency; give 0ms to 5000ms (e.g. 0ms, 120ms, 0.5s)")]
     Latency(String),
+    /// A detection zone that is not four corners inside the picture.
+    #[error(
+        "`{0}` is not a zone; give X0,Y0,X1,Y1 with 0 <= X0 < X1 <= 1 and 0 <= Y0 < Y1 <= 1 (e.g. 0.1,0.2,0.6,0.9)"
+    )]
+    Zone(String),
+    /// A sensitivity out of range.
+    #[error("{0} is not a sensitivity; give 0 to 1")]
+    Sensitivity(f64),
+    /// Detection on a source that has no raw pictures.
+    #[error(
+        "--detect needs raw pictures: a camera or the test pattern; a recording (file:) is sent as it is, never decoded on the sender"
+    )]
+    DetectOnFile,
     /// An option that serves one stream, given with several.
     #[error(
         "--{0} takes one camera; watch several without it, or run one `camview receive` per camera"
@@ -72,6 +86,9 @@ impl ConfigError {
             Self::Latency(_) => Some("latency"),
             Self::NoTrustedPeers | Self::Peer(_) => Some("peer"),
             Self::OneCamera(option) => Some(option),
+            Self::Zone(_) => Some("detect-zone"),
+            Self::Sensitivity(_) => Some("detect-sensitivity"),
+            Self::DetectOnFile => Some("detect"),
             Self::Code(_) | Self::Address(_) => None,
         }
     }
@@ -91,7 +108,7 @@ pub enum Endpoint {
 }
 
 /// Everything `camview send` needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SendSettings {
     /// Where pictures come from.
     pub source: SourceSpec,
@@ -111,6 +128,17 @@ pub struct SendSettings {
     pub metrics: Option<String>,
     /// The name to announce on the LAN, unless `--no-announce` (or `--to`).
     pub announce: Option<String>,
+    /// What to detect, if anything.
+    pub detect: Option<DetectSettings>,
+}
+
+/// `--detect` and its knobs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectSettings {
+    /// Pictures a second looked at.
+    pub fps: u32,
+    /// The motion detector's settings.
+    pub motion: MotionSettings,
 }
 
 /// Everything `camview receive` needs, for one stream.
@@ -147,6 +175,8 @@ pub struct ReceiveSettings {
     pub reconnect: bool,
     /// Where to serve Prometheus metrics.
     pub metrics: Option<String>,
+    /// Where to write detection events.
+    pub events: Option<PathBuf>,
 }
 
 /// Everything `camview pair` needs.
@@ -188,11 +218,16 @@ impl SendSettings {
         let keyframe_interval = args.keyframe_interval.unwrap_or(args.fps * 2);
         let (width, height) = parse_size(&args.size)?;
         let source = match args.source.as_str() {
-            "test" => SourceSpec::Test {
+            "test" | "test:ball" => SourceSpec::Test {
                 width,
                 height,
                 frame_rate: FrameRate::per_second(args.fps),
                 fail_at: args.fail_at_frame,
+                scene: if args.source == "test" {
+                    TestScene::Bars
+                } else {
+                    TestScene::Ball
+                },
             },
             "libcamera" => SourceSpec::Libcamera {
                 width,
@@ -229,6 +264,30 @@ impl SendSettings {
         // A listening sender (a service, say) may start before anyone is
         // paired: it admits peers as they are trusted.
         let waits_for_pairing = matches!(endpoint, Endpoint::Listen(_));
+        let detect = match args.detect {
+            None => None,
+            Some(Detect::Motion) => {
+                if matches!(source, SourceSpec::File { .. }) {
+                    return Err(ConfigError::DetectOnFile);
+                }
+                if !(0.0..=1.0).contains(&args.detect_sensitivity) {
+                    return Err(ConfigError::Sensitivity(args.detect_sensitivity));
+                }
+                let zones = args
+                    .detect_zones
+                    .iter()
+                    .map(|z| Rect::parse_corners(z).ok_or_else(|| ConfigError::Zone(z.clone())))
+                    .collect::<Result<_, _>>()?;
+                Some(DetectSettings {
+                    fps: args.detect_fps,
+                    motion: MotionSettings {
+                        sensitivity: args.detect_sensitivity as f32,
+                        zones,
+                        ..MotionSettings::default()
+                    },
+                })
+            }
+        };
         let announce = (waits_for_pairing && !args.no_announce)
             .then(|| args.name.clone().unwrap_or_else(discovery::host_name));
         Ok(Self {
@@ -244,6 +303,7 @@ impl SendSettings {
             min_bitrate_kbps: args.min_bitrate.min(args.bitrate),
             max_viewers: args.max_viewers as usize,
             announce,
+            detect,
             metrics: args
                 .metrics
                 .as_deref()
@@ -286,6 +346,7 @@ impl ReceiveSettings {
                     (args.record.is_some(), "record"),
                     (args.stdout, "stdout"),
                     (args.metrics.is_some(), "metrics"),
+                    (args.events.is_some(), "events"),
                 ] {
                     if given {
                         return Err(ConfigError::OneCamera(option));
@@ -325,6 +386,7 @@ impl ReceiveSettings {
                 .as_deref()
                 .map(|a| with_default_port(a, "127.0.0.1"))
                 .transpose()?,
+            events: args.events.clone(),
         };
         Ok(endpoints
             .into_iter()

@@ -14,8 +14,10 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
+use super::tap::{self, DetectTap};
 use super::{
-    MediaError, SourceSpec, codecs, element, h264, launch, pattern, require_elements, v4l2,
+    MediaError, SourceSpec, TestScene, codecs, element, h264, launch, pattern, require_elements,
+    v4l2,
 };
 use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
 
@@ -68,7 +70,20 @@ impl EncoderPipeline {
         first_seq: Seq,
         out: mpsc::Sender<EncoderOutput>,
     ) -> Result<Self, MediaError> {
-        let plan = plan(source, settings)?;
+        Self::start_tapped(source, settings, first_seq, out, None)
+    }
+
+    /// As [`Self::start`], with a detector's tap on the raw pictures when
+    /// `tap` is given and the source has raw pictures (a recording or a
+    /// camera's own H.264 has none: then there is no tap, and a warning).
+    pub fn start_tapped(
+        source: &SourceSpec,
+        settings: &EncoderSettings,
+        first_seq: Seq,
+        out: mpsc::Sender<EncoderOutput>,
+        tap: Option<DetectTap>,
+    ) -> Result<Self, MediaError> {
+        let plan = plan(source, settings, tap.as_ref().map(|t| t.fps))?;
         let (description, encoder_name) = (plan.description.clone(), plan.encoder.clone());
         tracing::debug!(%description, "sender pipeline");
         let pipeline = launch("encoder", &description)?;
@@ -91,6 +106,15 @@ impl EncoderPipeline {
                     );
                 }
             })?;
+        }
+
+        match (tap, plan.tapped) {
+            (Some(tap), true) => tap::attach(&pipeline, first_seq, tap, capture_time)?,
+            (Some(_), false) => tracing::warn!(
+                "no detection: this source gives no raw pictures to look at ({})",
+                source.describe()
+            ),
+            (None, _) => {}
         }
 
         let capture_out = out.clone();
@@ -244,6 +268,21 @@ pub fn test_pattern_fragment(
     )
 }
 
+/// The test source for `scene`, live, as [`test_pattern_fragment`].
+fn test_scene_fragment(scene: TestScene, width: u32, height: u32, frame_rate: FrameRate) -> String {
+    match scene {
+        TestScene::Bars => test_pattern_fragment(width, height, frame_rate, None),
+        TestScene::Ball => {
+            let FrameRate { num, den } = frame_rate;
+            format!(
+                "videotestsrc is-live=true pattern=ball \
+                 ! video/x-raw,format=I420,width={width},height={height},framerate={num}/{den} \
+                 ! capsfilter name=raw"
+            )
+        }
+    }
+}
+
 /// x264 tuned for latency: no lookahead or B-frames, periodic IDR, the
 /// simplest profile every decoder takes; then parsed into access units.
 /// `threads=1` makes the output byte-identical from run to run (fixtures).
@@ -255,22 +294,39 @@ pub fn x264_fragment(settings: &EncoderSettings, deterministic: bool) -> String 
 struct Plan {
     description: String,
     encoder: String,
+    /// The raw pictures pass a tee with the detector's tap.
+    tapped: bool,
     /// A V4L2 device to capture from into `camsrc`, in this mode.
     capture: Option<(PathBuf, v4l2::Mode)>,
 }
 
-/// Decides the pipeline for `source`: its description, the encoder, and a
-/// V4L2 capture to start when there is one.
-fn plan(source: &SourceSpec, settings: &EncoderSettings) -> Result<Plan, MediaError> {
+/// Decides the pipeline for `source`: its description, the encoder, a
+/// V4L2 capture to start when there is one, and the detector's tap (at
+/// `tap_fps`) where there are raw pictures.
+fn plan(
+    source: &SourceSpec,
+    settings: &EncoderSettings,
+    tap_fps: Option<u32>,
+) -> Result<Plan, MediaError> {
     const SINK: &str = "appsink name=sink sync=false max-buffers=4 drop=false";
     let encode = |raw: String| -> Result<Plan, MediaError> {
         let encoder = codecs::choose_encoder(settings.encoder.as_deref(), codecs::is_available)?;
+        let encode = codecs::encoder_fragment(encoder, settings, false);
+        let description = match tap_fps {
+            Some(fps) => {
+                require_elements(&["tee", "queue", "videorate", "videoscale", "videoconvert"])?;
+                format!(
+                    "{raw} ! {} ! {encode} ! {SINK}{}",
+                    tap::TEE,
+                    tap::branch(fps)
+                )
+            }
+            None => format!("{raw} ! {encode} ! {SINK}"),
+        };
         Ok(Plan {
-            description: format!(
-                "{raw} ! {} ! {SINK}",
-                codecs::encoder_fragment(encoder, settings, false)
-            ),
+            description,
             encoder: encoder.to_owned(),
+            tapped: tap_fps.is_some(),
             capture: None,
         })
     };
@@ -285,10 +341,11 @@ fn plan(source: &SourceSpec, settings: &EncoderSettings) -> Result<Plan, MediaEr
             width,
             height,
             frame_rate,
+            scene,
             ..
         } => {
             require_elements(&["videotestsrc", "capsfilter", "h264parse", "appsink"])?;
-            encode(test_pattern_fragment(*width, *height, *frame_rate, None))
+            encode(test_scene_fragment(*scene, *width, *height, *frame_rate))
         }
         SourceSpec::File { path } => {
             require_elements(&["filesrc", "h264parse", "appsink"])?;
@@ -305,6 +362,7 @@ fn plan(source: &SourceSpec, settings: &EncoderSettings) -> Result<Plan, MediaEr
                      ! appsink name=sink sync=true max-buffers=4 drop=false"
                 ),
                 encoder: "passthrough".to_owned(),
+                tapped: false,
                 capture: None,
             })
         }
@@ -325,6 +383,7 @@ fn plan(source: &SourceSpec, settings: &EncoderSettings) -> Result<Plan, MediaEr
                 Plan {
                     description: format!("{fragment} ! {SINK}"),
                     encoder: "camera H.264 (passthrough)".to_owned(),
+                    tapped: false,
                     capture: None,
                 }
             };

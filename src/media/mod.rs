@@ -17,6 +17,7 @@ pub mod h264;
 pub mod pattern;
 mod recorder;
 mod source;
+mod tap;
 pub mod v4l2;
 
 pub use decoder::{DecodedOutput, Decoder, decode_fragment};
@@ -27,7 +28,8 @@ pub use encoder::{
 pub use error::MediaError;
 pub use fixture::write_test_pattern;
 pub use recorder::Recorder;
-pub use source::SourceSpec;
+pub use source::{SourceSpec, TestScene};
+pub use tap::{DetectTap, TAP_HEIGHT, TAP_WIDTH};
 
 /// Initialises GStreamer once; later calls are cheap.
 pub fn init() -> Result<(), MediaError> {

@@ -4,6 +4,17 @@ use std::path::PathBuf;
 
 use crate::model::FrameRate;
 
+/// What the test source shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TestScene {
+    /// Colour bars sliding sideways (`test`).
+    #[default]
+    Bars,
+    /// A white ball moving on black (`test:ball`): something for a motion
+    /// detector to find.
+    Ball,
+}
+
 /// Where the sender's pictures come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceSpec {
@@ -18,6 +29,8 @@ pub enum SourceSpec {
         /// Fail (as an unplugged camera does) when this frame number is
         /// reached: for testing the watchdog.
         fail_at: Option<u64>,
+        /// What it shows.
+        scene: TestScene,
     },
     /// A recorded H.264 Annex-B file, replayed at its native frame rate
     /// without re-encoding.
@@ -65,8 +78,12 @@ impl SourceSpec {
                 width,
                 height,
                 frame_rate,
+                scene,
                 ..
-            } => format!("test pattern {width}x{height}@{frame_rate}"),
+            } => match scene {
+                TestScene::Bars => format!("test pattern {width}x{height}@{frame_rate}"),
+                TestScene::Ball => format!("test ball {width}x{height}@{frame_rate}"),
+            },
             Self::File { path } => format!("file {}", path.display()),
             Self::V4l2 {
                 path,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use eframe::egui;
 
 use super::{ConnectionState, Overlay};
-use crate::model::VideoFrame;
+use crate::model::{Detections, VideoFrame};
 
 /// Commands from the window's keys that the receiver carries out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +27,7 @@ const MAX_COMMANDS: usize = 16;
 #[derive(Default)]
 struct Shared {
     frame: Mutex<Option<VideoFrame>>,
+    detections: Mutex<Option<Detections>>,
     state: Mutex<Option<ConnectionState>>,
     overlay: Mutex<Overlay>,
     commands: Mutex<VecDeque<Command>>,
@@ -75,6 +76,13 @@ impl Link {
     }
 
     /// Sets the overlay's numbers.
+    /// What the camera's detector found last (drawn on the picture it was
+    /// found in).
+    pub fn set_detections(&self, detections: Detections) {
+        *lock(&self.0.detections) = Some(detections);
+        self.repaint();
+    }
+
     pub fn set_overlay(&self, overlay: Overlay) {
         *lock(&self.0.overlay) = overlay;
         self.repaint();
@@ -114,6 +122,11 @@ impl Link {
     #[cfg(feature = "viewer")]
     pub(super) fn take_frame(&self) -> Option<VideoFrame> {
         lock(&self.0.frame).take()
+    }
+
+    #[cfg(feature = "viewer")]
+    pub(super) fn detections(&self) -> Option<Detections> {
+        lock(&self.0.detections).clone()
     }
 
     #[cfg(feature = "viewer")]

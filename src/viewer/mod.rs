@@ -22,7 +22,7 @@ pub use convert::i420_to_rgba;
 pub use link::{Command, Link};
 pub use state::{ConnectionState, KEYS, Overlay};
 #[cfg(feature = "viewer")]
-pub use window::{OVERLAY_FILL, ViewerError, display_available, run};
+pub use window::{DETECTION_STROKE, OVERLAY_FILL, ViewerError, display_available, run};
 
 /// Without the `viewer` feature there is never a window.
 #[cfg(not(feature = "viewer"))]

@@ -77,6 +77,8 @@ pub struct Overlay {
     pub peer_fingerprint: String,
     /// Where the recording goes, while recording.
     pub recording: Option<PathBuf>,
+    /// What the camera's detector follows, once it has reported.
+    pub detections: Option<String>,
 }
 
 impl Overlay {
@@ -99,6 +101,9 @@ impl Overlay {
                 None => self.peer_fingerprint.clone(),
             },
         ];
+        if let Some(detections) = &self.detections {
+            lines.push(format!("detections: {detections}"));
+        }
         if let Some(path) = &self.recording {
             lines.push(format!("● recording to {}", path.display()));
         }
@@ -117,6 +122,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "several cameras: show one over the whole window",
     ),
     ("0 / Esc / click", "show every camera again"),
+    ("D", "show or hide the camera's detections"),
     ("H", "show or hide this help"),
     ("Q / Esc", "quit"),
 ];
@@ -165,6 +171,7 @@ mod tests {
             peer_name: Some("kitchen".into()),
             peer_fingerprint: "SHA256:ab12".into(),
             recording: Some(PathBuf::from("camview-1.mkv")),
+            detections: Some("1 objects now, 4 seen".into()),
         };
         insta::assert_snapshot!(overlay.lines().join("\n"));
     }

@@ -15,6 +15,11 @@ use super::{Command, ConnectionState, KEYS, Link, i420_to_rgba};
 pub const OVERLAY_FILL: Color32 = Color32::from_rgb(0, 0, 96);
 /// How a picture that is not live is tinted.
 const DIMMED: Color32 = Color32::from_gray(90);
+/// The colour of a detection's box.
+pub const DETECTION_STROKE: Color32 = Color32::from_rgb(255, 200, 0);
+/// For how many pictures after the one it was found in a box stays,
+/// fading (about a second at 30 fps), unless a newer result comes.
+const DETECTION_FRAMES: u64 = 30;
 /// How long a note ("saved …") stays on screen.
 const NOTE_DURATION: Duration = Duration::from_secs(3);
 
@@ -69,6 +74,8 @@ struct Tile {
     link: Link,
     texture: Option<egui::TextureHandle>,
     picture: Option<Picture>,
+    /// The sequence number of the picture shown.
+    shown_seq: Option<u64>,
 }
 
 impl Tile {
@@ -81,6 +88,7 @@ impl Tile {
             return;
         };
         let (width, height) = (frame.width as usize, frame.height as usize);
+        self.shown_seq = Some(frame.seq.0);
         let image = egui::ColorImage::from_rgba_unmultiplied([width, height], &rgba);
         match &mut self.texture {
             Some(texture) => texture.set(image, TextureOptions::LINEAR),
@@ -114,6 +122,7 @@ struct ViewerApp {
     focus: Option<usize>,
     sized_to: Option<(f32, f32)>,
     show_overlay: bool,
+    show_detections: bool,
     show_help: bool,
     fullscreen: bool,
     note: Option<(String, Instant)>,
@@ -128,11 +137,13 @@ impl ViewerApp {
                     link,
                     texture: None,
                     picture: None,
+                    shown_seq: None,
                 })
                 .collect(),
             focus: None,
             sized_to: None,
             show_overlay: true,
+            show_detections: true,
             show_help: false,
             fullscreen: false,
             note: None,
@@ -168,6 +179,9 @@ impl ViewerApp {
         }
         if pressed(egui::Key::H) {
             self.show_help = !self.show_help;
+        }
+        if pressed(egui::Key::D) {
+            self.show_detections = !self.show_detections;
         }
         if pressed(egui::Key::F) || pressed(egui::Key::F11) {
             self.fullscreen = !self.fullscreen;
@@ -266,6 +280,9 @@ impl ViewerApp {
             };
             let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
             ui.painter().image(texture.id(), shown, uv, tint);
+            if self.show_detections {
+                Self::detections_ui(ui, tile, shown);
+            }
         }
         let ctx = ui.ctx().clone();
         if self.show_overlay {
@@ -277,6 +294,42 @@ impl ViewerApp {
                 egui::Id::unique(("camview-banner", index)),
                 rect,
                 &text,
+            );
+        }
+    }
+
+    /// The boxes of the latest detections, on the picture they were found
+    /// in and the pictures after it, fading; none on older pictures.
+    fn detections_ui(ui: &egui::Ui, tile: &Tile, shown: egui::Rect) {
+        let (Some(detections), Some(seq)) = (tile.link.detections(), tile.shown_seq) else {
+            return;
+        };
+        let Some(age) = seq.checked_sub(detections.seq.0) else {
+            return;
+        };
+        if age > DETECTION_FRAMES {
+            return;
+        }
+        let fade = 1.0 - age as f32 / (DETECTION_FRAMES + 1) as f32;
+        let colour = DETECTION_STROKE.gamma_multiply(fade);
+        for found in &detections.boxes {
+            let [x, y, w, h] = found.rect();
+            let rect = egui::Rect::from_min_size(
+                shown.min + Vec2::new(x * shown.width(), y * shown.height()),
+                Vec2::new(w * shown.width(), h * shown.height()),
+            );
+            ui.painter().rect_stroke(
+                rect,
+                0.0,
+                egui::Stroke::new(3.0, colour),
+                egui::StrokeKind::Inside,
+            );
+            ui.painter().text(
+                rect.left_top() + Vec2::new(4.0, 4.0),
+                Align2::LEFT_TOP,
+                format!("{} {}", found.label_name(), found.track),
+                egui::FontId::monospace(12.0),
+                colour,
             );
         }
     }

@@ -6,7 +6,9 @@ use super::{
     Capabilities, MAX_BODY_LEN, MAX_CODEC_CONFIG_LEN, MAX_ENCODER_NAME_LEN, MAX_REASON_LEN,
     PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, WireError,
 };
-use crate::model::{Codec, EncodedFrame, FrameRate, Micros, Seq, StreamInfo};
+use crate::model::{
+    Codec, DetectedBox, Detections, EncodedFrame, FrameRate, Micros, Seq, StreamInfo,
+};
 
 /// The four bytes every `Hello` starts with.
 const MAGIC: &[u8; 4] = b"CAMV";
@@ -23,6 +25,10 @@ const TYPE_PING: u8 = 0x06;
 const TYPE_PONG: u8 = 0x07;
 const TYPE_RECEIVER_STATS: u8 = 0x08;
 const TYPE_GOODBYE: u8 = 0x09;
+const TYPE_DETECTIONS: u8 = 0x0A;
+
+/// The bytes of one box in a `Detections` body.
+const DETECTED_BOX_LEN: usize = 1 + 1 + 4 + 2 * 4;
 
 const CODEC_H264: u8 = 1;
 const FLAG_KEYFRAME: u8 = 0x01;
@@ -129,6 +135,8 @@ pub enum Message {
     },
     /// (Receiver) how it is doing.
     ReceiverStats(ReceiverReport),
+    /// (Sender) what a detector found in one frame.
+    Detections(Detections),
     /// The peer is closing the connection.
     Goodbye {
         /// What kind of end.
@@ -160,6 +168,7 @@ impl Message {
             Self::Ping { .. } => "Ping",
             Self::Pong { .. } => "Pong",
             Self::ReceiverStats(_) => "ReceiverStats",
+            Self::Detections(_) => "Detections",
             Self::Goodbye { .. } => "Goodbye",
         }
     }
@@ -233,6 +242,22 @@ impl Message {
                 out.extend_from_slice(&report.latency_p50_us.to_be_bytes());
                 out.extend_from_slice(&report.latency_p95_us.to_be_bytes());
             }
+            Self::Detections(d) => {
+                out.extend_from_slice(&d.seq.0.to_be_bytes());
+                out.extend_from_slice(&d.capture_time.0.to_be_bytes());
+                out.push(d.detector);
+                let boxes = &d.boxes[..d.boxes.len().min(Detections::MAX_BOXES)];
+                // Fits: MAX_BOXES < 256.
+                out.push(boxes.len() as u8);
+                for b in boxes {
+                    out.push(b.label);
+                    out.push(b.score);
+                    out.extend_from_slice(&b.track.to_be_bytes());
+                    for v in [b.x, b.y, b.w, b.h] {
+                        out.extend_from_slice(&v.to_be_bytes());
+                    }
+                }
+            }
             Self::Goodbye { code, reason } => {
                 out.push(match code {
                     GoodbyeCode::EndOfStream => 0,
@@ -290,6 +315,7 @@ impl Message {
             Self::Ping { .. } => TYPE_PING,
             Self::Pong { .. } => TYPE_PONG,
             Self::ReceiverStats(_) => TYPE_RECEIVER_STATS,
+            Self::Detections(_) => TYPE_DETECTIONS,
             Self::Goodbye { .. } => TYPE_GOODBYE,
         }
     }
@@ -310,6 +336,10 @@ impl Message {
             TYPE_PONG => ("Pong", 16),
             TYPE_RECEIVER_STATS => ("ReceiverStats", 8 + 8 + 4 + 4),
             TYPE_GOODBYE => ("Goodbye", 1 + 2 + MAX_REASON_LEN),
+            TYPE_DETECTIONS => (
+                "Detections",
+                8 + 8 + 1 + 1 + Detections::MAX_BOXES * DETECTED_BOX_LEN,
+            ),
             other => return Err(WireError::UnknownType(other)),
         };
         let len = usize::try_from(body_len).unwrap_or(usize::MAX);
@@ -425,6 +455,39 @@ impl Message {
                     frames_dropped: r.u64()?,
                     latency_p50_us: r.u32()?,
                     latency_p95_us: r.u32()?,
+                })
+            }
+            TYPE_DETECTIONS => {
+                r.kind = "Detections";
+                let seq = Seq(r.u64()?);
+                let capture_time = Micros(r.u64()?);
+                let detector = r.u8()?;
+                let count = usize::from(r.u8()?);
+                let count = r.length(count, Detections::MAX_BOXES, "boxes")?;
+                let mut boxes = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let b = DetectedBox {
+                        label: r.u8()?,
+                        score: r.u8()?,
+                        track: r.u32()?,
+                        x: r.u16()?,
+                        y: r.u16()?,
+                        w: r.u16()?,
+                        h: r.u16()?,
+                    };
+                    // Inside the picture.
+                    if u32::from(b.x) + u32::from(b.w) > 65535
+                        || u32::from(b.y) + u32::from(b.h) > 65535
+                    {
+                        return Err(r.invalid("box"));
+                    }
+                    boxes.push(b);
+                }
+                Self::Detections(Detections {
+                    seq,
+                    capture_time,
+                    detector,
+                    boxes,
                 })
             }
             TYPE_GOODBYE => {
@@ -596,6 +659,20 @@ mod tests {
                 latency_p50_us: 4_200,
                 latency_p95_us: 6_100,
             }),
+            Message::Detections(Detections {
+                seq: Seq(42),
+                capture_time: Micros(1_764_000_000_000_000),
+                detector: Detections::MOTION,
+                boxes: vec![DetectedBox {
+                    label: DetectedBox::MOTION,
+                    score: 200,
+                    track: 7,
+                    x: 0x1000,
+                    y: 0x2000,
+                    w: 0x4000,
+                    h: 0x8000,
+                }],
+            }),
             Message::Goodbye {
                 code: GoodbyeCode::EndOfStream,
                 reason: "end of stream".into(),
@@ -686,6 +763,36 @@ mod tests {
             Err(WireError::InvalidField {
                 kind: "StreamInfo",
                 field: "encoder name"
+            })
+        );
+    }
+
+    #[test]
+    fn a_box_outside_the_picture_or_too_many_boxes_are_refused() {
+        let body = |count: u8, x: u16, w: u16| {
+            let mut body = vec![0; 17];
+            body.push(count);
+            for _ in 0..count {
+                body.extend_from_slice(&[1, 255, 0, 0, 0, 1]);
+                for v in [x, 0, w, 10] {
+                    body.extend_from_slice(&v.to_be_bytes());
+                }
+            }
+            body
+        };
+        assert!(Message::decode(TYPE_DETECTIONS, &body(2, 100, 200)).is_ok());
+        assert_eq!(
+            Message::decode(TYPE_DETECTIONS, &body(1, 60_000, 6_000)),
+            Err(WireError::InvalidField {
+                kind: "Detections",
+                field: "box"
+            })
+        );
+        assert_eq!(
+            Message::decode(TYPE_DETECTIONS, &body(65, 0, 1)),
+            Err(WireError::InvalidField {
+                kind: "Detections",
+                field: "boxes"
             })
         );
     }

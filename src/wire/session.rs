@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::message::{GoodbyeCode, KeyframeReason, ReceiverReport};
 use super::version::{PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
 use super::{Capabilities, Message, MessageReader, Role, WireError};
-use crate::model::{EncodedFrame, Micros, Seq, StreamInfo};
+use crate::model::{Detections, EncodedFrame, Micros, Seq, StreamInfo};
 
 /// How long a peer has to send its `Hello` after the connection is up.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,6 +107,8 @@ pub enum Event {
     },
     /// (Sender) the receiver's periodic report.
     ReceiverStats(ReceiverReport),
+    /// (Receiver) what a detector on the camera found in one frame.
+    Detections(Detections),
     /// The peer closed the session, saying why.
     Goodbye {
         /// What kind of end.
@@ -436,6 +438,12 @@ impl Session {
             (_, Message::ReceiverStats(report)) if self.role == Role::Sender => {
                 self.events.push_back(Event::ReceiverStats(report));
             }
+            (_, Message::Detections(detections))
+                if self.role == Role::Receiver
+                    && self.capabilities().contains(Capabilities::DETECTIONS) =>
+            {
+                self.events.push_back(Event::Detections(detections));
+            }
             (_, other) => {
                 return Err(unexpected(
                     other.kind(),
@@ -487,6 +495,18 @@ impl Session {
         }
         let gop = self.gop.unwrap_or(frame.seq);
         Message::encode_frame(frame, self.out(Channel::Media { gop }));
+        true
+    }
+
+    /// (Sender) queues what a detector found, on the control channel, if
+    /// the receiver takes detections (older receivers do not: nothing is
+    /// sent to them). Returns whether it was queued.
+    pub fn send_detections(&mut self, detections: &Detections) -> bool {
+        debug_assert_eq!(self.role, Role::Sender);
+        if !self.is_established() || !self.capabilities().contains(Capabilities::DETECTIONS) {
+            return false;
+        }
+        Message::Detections(detections.clone()).encode(self.out(Channel::Control));
         true
     }
 
@@ -843,6 +863,40 @@ mod tests {
             receiver.poll_timeout(),
             Some(receiver.last_message_at + IDLE_TIMEOUT)
         );
+    }
+
+    #[test]
+    fn detections_reach_a_receiver_that_takes_them_and_no_other() {
+        let mut p = Pair::new();
+        p.drive();
+        let found = Detections {
+            seq: Seq(12),
+            capture_time: Micros(400_000),
+            detector: Detections::MOTION,
+            boxes: vec![],
+        };
+        assert!(p.sender.send_detections(&found));
+        p.drive();
+        assert_eq!(
+            events(&mut p.receiver),
+            vec![established(), Event::Detections(found.clone())]
+        );
+
+        // An older receiver (no DETECTIONS bit): nothing is sent to it.
+        let mut sender = Session::new(Role::Sender, Instant::now(), WALL);
+        assert!(!sender.send_detections(&found), "not before Hello");
+        let old_receiver = Message::Hello {
+            min_version: 1,
+            max_version: 1,
+            role: Role::Receiver,
+            capabilities: Capabilities::PING,
+        };
+        sender
+            .handle_bytes(Instant::now(), &old_receiver.to_bytes())
+            .unwrap();
+        sender.poll_transmit();
+        assert!(!sender.send_detections(&found));
+        assert_eq!(sender.poll_transmit(), None);
     }
 
     #[test]

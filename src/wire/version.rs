@@ -39,8 +39,11 @@ impl Capabilities {
     pub const RECEIVER_STATS: Self = Self(1 << 1);
     /// Sends or acts on `BitrateHint`.
     pub const BITRATE_HINT: Self = Self(1 << 2);
+    /// Sends or accepts `Detections`.
+    pub const DETECTIONS: Self = Self(1 << 3);
     /// Everything this build supports.
-    pub const ALL: Self = Self(Self::PING.0 | Self::RECEIVER_STATS.0 | Self::BITRATE_HINT.0);
+    pub const ALL: Self =
+        Self(Self::PING.0 | Self::RECEIVER_STATS.0 | Self::BITRATE_HINT.0 | Self::DETECTIONS.0);
 
     /// The capabilities in `bits`, unknown ones included.
     pub const fn from_bits(bits: u32) -> Self {

@@ -355,3 +355,81 @@ fn two_cameras_share_one_window_and_a_restart_leaves_the_other_tile_alone() {
     assert_eq!(kitchen_totals["freezes"], 0, "{kitchen_totals}");
     assert!(of(&porch_addr)["totals"]["reconnects"].as_u64() >= Some(1));
 }
+
+#[test]
+fn the_window_draws_the_cameras_detection_around_the_moving_ball() {
+    let display = Display::start();
+    let work = tempfile::tempdir().unwrap();
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &[
+            "--source",
+            "test:ball",
+            "--size",
+            "320x240",
+            "--detect",
+            "motion",
+            "--detect-zone",
+            "0,0.1,1,1",
+        ],
+    );
+    let mut viewer = display.open_viewer(&laptop, &camera, &sender, "20", work.path());
+    viewer.wait_for_verified(60, Duration::from_secs(30));
+    // The stats overlay's white text would read as ball: hide it.
+    press(&display, "Tab");
+
+    // The box: pixels of the detection colour in the picture (320x240 at
+    // the origin); the ball: white pixels. Some screenshot must show the
+    // ball inside the box drawn around it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (width, _, rgb) = display.screenshot();
+        let pixel = |x: usize, y: usize| &rgb[(y * width + x) * 3..(y * width + x) * 3 + 3];
+        let boxed: Vec<(usize, usize)> = (24..240)
+            .flat_map(|y| (0..320).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let p = pixel(x, y);
+                p[0] > 180 && (110..230).contains(&p[1]) && p[2] < 80
+            })
+            .collect();
+        if boxed.len() > 40 {
+            let x0 = boxed.iter().map(|p| p.0).min().unwrap();
+            let x1 = boxed.iter().map(|p| p.0).max().unwrap();
+            let y0 = boxed.iter().map(|p| p.1).min().unwrap();
+            let y1 = boxed.iter().map(|p| p.1).max().unwrap();
+            let ball_inside = (y0..=y1)
+                .flat_map(|y| (x0..=x1).map(move |x| (x, y)))
+                .filter(|&(x, y)| pixel(x, y).iter().all(|&c| c > 220))
+                .count();
+            let ball_anywhere = (24..240)
+                .flat_map(|y| (0..320).map(move |x| (x, y)))
+                .filter(|&(x, y)| pixel(x, y).iter().all(|&c| c > 220))
+                .count();
+            // Most of the ball is inside the box (it may have moved a
+            // little since the picture the box was found in).
+            if ball_anywhere > 20 && ball_inside * 2 > ball_anywhere {
+                break;
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            let shot = work.path().join("screen.ppm");
+            let mut ppm = format!("P6 {width} 768 255\n").into_bytes();
+            ppm.extend_from_slice(&rgb);
+            std::fs::write(&shot, ppm).unwrap();
+            let _ = std::fs::copy(&shot, std::env::temp_dir().join("camview-detect-screen.ppm"));
+            panic!(
+                "no detection box around the ball on screen ({} box pixels); screenshot in {}",
+                boxed.len(),
+                std::env::temp_dir().join("camview-detect-screen.ppm").display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(
+        viewer.wait(Duration::from_secs(30)).success(),
+        "{}",
+        viewer.log()
+    );
+}

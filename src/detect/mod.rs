@@ -1,0 +1,169 @@
+//! What the camera sees: detectors look at small grayscale pictures and
+//! say where something is (`motion`: frame differencing against a learnt
+//! background, no model), and a tracker gives each object a lasting id and
+//! says when it appears, moves and leaves. Frames in, boxes out: no I/O,
+//! no clock, no threads (the sender runs a detector on its own thread, off
+//! the video path).
+
+mod book;
+mod motion;
+mod tracker;
+
+pub use book::{Sighting, TrackBook};
+pub use motion::{Motion, MotionSettings};
+pub use tracker::{Track, TrackEvent, Tracker};
+
+/// A grayscale picture, rows packed (stride = width), as a detector sees
+/// it: downscaled, so that looking at it costs little.
+#[derive(Clone, Copy, Debug)]
+pub struct Luma<'a> {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height` luma samples.
+    pub data: &'a [u8],
+}
+
+/// A rectangle in picture coordinates normalised to 0..1, so that it holds
+/// at any resolution.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+impl Rect {
+    /// Area, as a share of the picture.
+    pub fn area(&self) -> f32 {
+        self.w.max(0.0) * self.h.max(0.0)
+    }
+
+    /// Intersection over union: 0 apart, 1 the same.
+    pub fn iou(&self, other: &Rect) -> f32 {
+        let w = (self.x + self.w).min(other.x + other.w) - self.x.max(other.x);
+        let h = (self.y + self.h).min(other.y + other.h) - self.y.max(other.y);
+        if w <= 0.0 || h <= 0.0 {
+            return 0.0;
+        }
+        let inter = w * h;
+        inter / (self.area() + other.area() - inter)
+    }
+
+    /// Whether the point (`px`, `py`) lies inside.
+    pub fn contains(&self, px: f32, py: f32) -> bool {
+        px >= self.x && px <= self.x + self.w && py >= self.y && py <= self.y + self.h
+    }
+
+    /// "x0,y0,x1,y1" (corners, each 0..1), as `--detect-zone` takes it.
+    pub fn parse_corners(text: &str) -> Option<Self> {
+        let v: Vec<f32> = text
+            .split(',')
+            .map(|p| p.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        let [x0, y0, x1, y1] = v[..] else {
+            return None;
+        };
+        let ok = |c: f32| (0.0..=1.0).contains(&c);
+        (ok(x0) && ok(y0) && ok(x1) && ok(y1) && x1 > x0 && y1 > y0).then_some(Self {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        })
+    }
+}
+
+/// What was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Label {
+    /// Something moved.
+    Motion,
+}
+
+impl Label {
+    /// The label's name in events and on screen.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Motion => "motion",
+        }
+    }
+}
+
+/// One thing a detector found in one picture.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Found {
+    /// What it is.
+    pub label: Label,
+    /// How sure the detector is, 0..1.
+    pub score: f32,
+    /// Where it is.
+    pub rect: Rect,
+}
+
+/// A detector: pictures in, what it found out. Called once per picture it
+/// is given, in order; it may keep state between pictures.
+pub trait Detector: Send {
+    /// Its name (`--detect NAME`).
+    fn name(&self) -> &'static str;
+    /// What is in `picture`.
+    fn detect(&mut self, picture: &Luma<'_>) -> Vec<Found>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_is_measured_as_intersection_over_union() {
+        let a = Rect {
+            x: 0.0,
+            y: 0.0,
+            w: 0.5,
+            h: 0.5,
+        };
+        assert_eq!(a.iou(&a), 1.0);
+        let b = Rect {
+            x: 0.25,
+            y: 0.0,
+            w: 0.5,
+            h: 0.5,
+        };
+        assert!((a.iou(&b) - 1.0 / 3.0).abs() < 1e-6);
+        let far = Rect {
+            x: 0.6,
+            y: 0.6,
+            w: 0.1,
+            h: 0.1,
+        };
+        assert_eq!(a.iou(&far), 0.0);
+    }
+
+    #[test]
+    fn zones_are_corners_within_the_picture() {
+        assert_eq!(
+            Rect::parse_corners("0.1,0.2,0.6,0.9"),
+            Some(Rect {
+                x: 0.1,
+                y: 0.2,
+                w: 0.5,
+                h: 0.7
+            })
+        );
+        for bad in [
+            "0.1,0.2,0.6",
+            "0.6,0.2,0.1,0.9",
+            "0,0,1.5,1",
+            "a,b,c,d",
+            "0,0,0,1",
+        ] {
+            assert_eq!(Rect::parse_corners(bad), None, "{bad}");
+        }
+    }
+}

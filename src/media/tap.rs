@@ -1,0 +1,148 @@
+//! The detector's tap on the sender's raw pictures: a branch off the video
+//! path (a `tee` before the encoder) that drops rather than queues, keeps a
+//! few pictures a second, scales them to a small grayscale picture and
+//! hands each to the detector without ever waiting for it. Each branch of
+//! a tee needs a queue of its own (without one on the encoder's, a live
+//! source stalls at the start); the encoder's is two pictures deep and never
+//! drops, so the source still waits for the encoder as it did without the
+//! tap, and the tap's leaks.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+use gstreamer_video::prelude::*;
+
+use super::{MediaError, element};
+use crate::model::{LumaPicture, Seq};
+
+/// The detector's picture size: enough for motion, cheap to look at.
+pub const TAP_WIDTH: u32 = 160;
+/// Its height.
+pub const TAP_HEIGHT: u32 = 120;
+
+/// How many raw pictures' sequence numbers are remembered for the tap to
+/// look up (the tap is at most a few pictures behind the tee).
+const REMEMBERED: usize = 64;
+
+/// Where the detector wants its pictures.
+#[derive(Clone, Debug)]
+pub struct DetectTap {
+    /// Pictures a second to look at.
+    pub fps: u32,
+    /// The detector's inbox; a full one drops the picture.
+    pub out: SyncSender<LumaPicture>,
+}
+
+/// The sequence numbers of the raw pictures through the tee.
+struct Numbering {
+    /// The next picture's.
+    next: Seq,
+    /// The latest pictures', by timestamp.
+    seen: VecDeque<(gst::ClockTime, Seq)>,
+}
+
+/// The tee that splits the raw pictures, and the encoder branch's queue, to
+/// put between the source and the encoder.
+pub(super) const TEE: &str =
+    "tee name=tap ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0";
+
+/// The tap's branch, appended to the pipeline description.
+pub(super) fn branch(fps: u32) -> String {
+    format!(
+        " tap. ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 \
+         ! videorate drop-only=true max-rate={fps} ! videoscale ! videoconvert \
+         ! video/x-raw,format=GRAY8,width={TAP_WIDTH},height={TAP_HEIGHT} \
+         ! appsink name=detect sync=false max-buffers=1 drop=true"
+    )
+}
+
+/// Connects the tap of `pipeline` to `tap`: each raw picture through the
+/// tee gets the sequence number its encoded frame will have (counting from
+/// `first_seq`, one encoded frame per picture), and each picture the tap
+/// keeps goes to the detector with that number and its capture time.
+pub(super) fn attach(
+    pipeline: &gst::Pipeline,
+    first_seq: Seq,
+    tap: DetectTap,
+    capture_time: impl Fn(&gst_app::AppSink, &gst::Sample, &gst::BufferRef) -> crate::model::Micros
+    + Send
+    + Sync
+    + 'static,
+) -> Result<(), MediaError> {
+    let tee: gst::Element = element(pipeline, "encoder", "tap")?;
+    let sink: gst_app::AppSink = element(pipeline, "encoder", "detect")?;
+    let numbering = Arc::new(Mutex::new(Numbering {
+        next: first_seq,
+        seen: VecDeque::with_capacity(REMEMBERED),
+    }));
+    let pad = tee
+        .static_pad("sink")
+        .ok_or(MediaError::Start("detector tap"))?;
+    let counted = Arc::clone(&numbering);
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let mut numbering = counted.lock().unwrap_or_else(PoisonError::into_inner);
+        let seq = numbering.next;
+        numbering.next = seq.next();
+        if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
+            if numbering.seen.len() == REMEMBERED {
+                numbering.seen.pop_front();
+            }
+            numbering.seen.push_back((pts, seq));
+        }
+        gst::PadProbeReturn::Ok
+    });
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Some(pts) = buffer.pts() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let seq = numbering
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .seen
+                    .iter()
+                    .find(|(p, _)| *p == pts)
+                    .map(|(_, seq)| *seq);
+                let Some(seq) = seq else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Ok(video) = gst_video::VideoInfo::from_caps(caps) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &video)
+                else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let (width, height) = (frame.width(), frame.height());
+                let stride = usize::try_from(frame.plane_stride()[0]).unwrap_or(0);
+                let Ok(plane) = frame.plane_data(0) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let mut data = Vec::with_capacity((width * height) as usize);
+                for row in plane.chunks(stride.max(1)).take(height as usize) {
+                    data.extend_from_slice(&row[..(width as usize).min(row.len())]);
+                }
+                // A detector still busy with the last picture skips this one.
+                let _ = tap.out.try_send(LumaPicture {
+                    seq,
+                    capture_time: capture_time(sink, &sample, buffer),
+                    width,
+                    height,
+                    data,
+                });
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    Ok(())
+}

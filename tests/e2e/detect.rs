@@ -1,0 +1,115 @@
+//! Detections from the camera: the sender runs the motion detector on a
+//! moving ball (off the video path), each result travels with the sequence
+//! number and capture time of the frame it was computed on, and the
+//! receiver turns them into events; the video loses nothing.
+
+use crate::support::{Node, Sender, receive};
+
+/// The detector's zone leaves out the top strip, where the burned-in frame
+/// numbers change every frame.
+const ZONE: &str = "0,0.1,1,1";
+
+#[test]
+fn detections_travel_with_their_frames_and_become_events() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &[
+            "--source",
+            "test:ball",
+            "--size",
+            "320x240",
+            "--detect",
+            "motion",
+            "--detect-zone",
+            ZONE,
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let received = receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--frames", "120", "--events", events.to_str().unwrap()],
+    );
+    // The video is whole: detection never holds it back.
+    received.assert_all_verified(120);
+    let detections = &received.summary["detections"];
+    assert!(
+        detections["messages"].as_u64() >= Some(10),
+        "{}",
+        received.summary
+    );
+    assert!(detections["objects"].as_u64() >= Some(1), "{detections}");
+
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "start" && l["label"] == "motion"),
+        "{text}"
+    );
+    // Every box is inside the zone (give or take the detector's cell, 8 of
+    // its 120 rows, whose centre decides), and each result names a frame
+    // whose capture time it carries: 33.3 ms a frame apart at 30 fps.
+    let seen: Vec<(u64, u64)> = lines
+        .iter()
+        .filter(|l| l["event"] != "end")
+        .map(|l| {
+            let b = l["box"].as_array().unwrap();
+            let y = b[1].as_f64().unwrap();
+            assert!(y >= 0.1 - 8.0 / 120.0, "a box outside the zone: {l}");
+            (
+                l["seq"].as_u64().unwrap(),
+                l["capture_us"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let (first, last) = (seen[0], seen[seen.len() - 1]);
+    assert!(last.0 > first.0, "{text}");
+    let frames = (last.0 - first.0) as f64;
+    let elapsed_ms = (last.1 - first.1) as f64 / 1000.0;
+    assert!(
+        (elapsed_ms - frames * 1000.0 / 30.0).abs() < 15.0,
+        "frames {}..{} are {elapsed_ms} ms apart",
+        first.0,
+        last.0
+    );
+    assert!(
+        sender.process.log().contains("motion: object"),
+        "{}",
+        sender.process.log()
+    );
+}
+
+#[test]
+fn detection_is_refused_where_there_is_nothing_to_look_at() {
+    let camera = Node::new();
+    let out = camera
+        .command(&[
+            "send",
+            "--source",
+            "file:testdata/pattern-320x240-30fps.h264",
+            "--detect",
+            "motion",
+            "--peer",
+            &Node::new().fingerprint,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--detect needs raw pictures"), "{stderr}");
+    let out = camera
+        .command(&["send", "--detect", "motion", "--detect-zone", "0.5,0,0.2,1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not a zone"), "{stderr}");
+}
