@@ -414,15 +414,15 @@ fn the_window_draws_the_cameras_detection_around_the_moving_ball() {
             }
         }
         if std::time::Instant::now() >= deadline {
-            let shot = work.path().join("screen.ppm");
+            // Kept for a look: what was on screen.
+            let shot = std::env::temp_dir().join("camview-detect-screen.ppm");
             let mut ppm = format!("P6 {width} 768 255\n").into_bytes();
             ppm.extend_from_slice(&rgb);
-            std::fs::write(&shot, ppm).unwrap();
-            let _ = std::fs::copy(&shot, std::env::temp_dir().join("camview-detect-screen.ppm"));
+            let _ = std::fs::write(&shot, ppm);
             panic!(
                 "no detection box around the ball on screen ({} box pixels); screenshot in {}",
                 boxed.len(),
-                std::env::temp_dir().join("camview-detect-screen.ppm").display()
+                shot.display()
             );
         }
         std::thread::sleep(Duration::from_millis(300));
