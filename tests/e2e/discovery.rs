@@ -27,7 +27,9 @@ fn a_camera_is_found_paired_and_watched_by_its_name() {
     let (camera, laptop) = (Node::new(), Node::new());
     let mut sender = Running::spawn(Lab::wrap(
         &lan.a,
-        &camera.command(&["send", "--name", "kitchen", "--size", "320x240"]),
+        camera
+            .command(&["send", "--name", "kitchen", "--size", "320x240"])
+            .env_remove("CAMVIEW_SEND_NO_ANNOUNCE"),
     ));
     sender.wait_for_line("announced on the LAN as `kitchen`", Duration::from_secs(20));
     assert!(
@@ -91,15 +93,17 @@ fn an_announcement_that_does_not_match_the_trusted_fingerprint_is_flagged() {
     run_ok(&mut laptop.command(&["trust", "add", "porch", &real_camera.fingerprint]));
     let mut sender = Running::spawn(Lab::wrap(
         &lan.a,
-        &impostor.command(&[
-            "send",
-            "--listen",
-            "0.0.0.0:0",
-            "--name",
-            "porch",
-            "--peer",
-            &laptop.fingerprint,
-        ]),
+        impostor
+            .command(&[
+                "send",
+                "--listen",
+                "0.0.0.0:0",
+                "--name",
+                "porch",
+                "--peer",
+                &laptop.fingerprint,
+            ])
+            .env_remove("CAMVIEW_SEND_NO_ANNOUNCE"),
     ));
     sender.wait_for_line("announced on the LAN as `porch`", Duration::from_secs(20));
     let (listing, warnings) = discover(&lan, &laptop);

@@ -49,7 +49,10 @@ pub fn camview() -> Command {
     };
     let level = std::env::var("CAMVIEW_TEST_LOG").unwrap_or_else(|_| "camview=info".to_owned());
     // No configuration file of this machine's (tests/e2e/config.rs takes
-    // this away to test the file), and no CAMVIEW_* of the caller's.
+    // this away to test the file), no CAMVIEW_* of the caller's, and no
+    // announcing on the LAN (tests/e2e/discovery.rs takes that away: dozens
+    // of senders at once need not all multicast, least of all in the
+    // emulated VM).
     for (var, _) in std::env::vars_os() {
         if var.to_string_lossy().starts_with("CAMVIEW_") && var != "CAMVIEW_TEST_LOG" {
             cmd.env_remove(var);
@@ -57,7 +60,8 @@ pub fn camview() -> Command {
     }
     cmd.env("NO_COLOR", "1")
         .env("RUST_LOG", level)
-        .env("CAMVIEW_NO_CONFIG", "1");
+        .env("CAMVIEW_NO_CONFIG", "1")
+        .env("CAMVIEW_SEND_NO_ANNOUNCE", "1");
     cmd
 }
 
