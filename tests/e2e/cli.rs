@@ -8,6 +8,8 @@ fn run(args: &[&str]) -> (i32, String) {
     let out = camview()
         .env("COLUMNS", "100")
         .env_remove("RUST_LOG")
+        // What a user's help shows: no test settings in it.
+        .env_remove("CAMVIEW_SEND_NO_ANNOUNCE")
         .args(args)
         .output()
         .unwrap();

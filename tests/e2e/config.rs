@@ -16,6 +16,7 @@ fn with_file(
 ) -> std::process::Command {
     let mut cmd = node.command(args);
     cmd.env_remove("CAMVIEW_NO_CONFIG")
+        .env_remove("CAMVIEW_SEND_NO_ANNOUNCE")
         .env_remove("RUST_LOG")
         .env("CAMVIEW_CONFIG", file)
         .envs(env.iter().copied());
