@@ -42,7 +42,7 @@ test: (deps "build" "test" "vm" "aarch64" "release" "flake" "fuzz")
     bash ci/stage.sh run fmt cargo fmt --check
     bash ci/stage.sh run build-lint bash ci/cargo-test.sh lint
     bash ci/stage.sh run cargo-test bash ci/cargo-test.sh
-    bash ci/stage.sh run vm just test-vm
+    bash ci/stage.sh run vm bash ci/prebuild.sh paused just test-vm
     bash ci/stage.sh run aarch64 just test-aarch64
     bash ci/stage.sh run release just test-release
     bash ci/stage.sh run flake just check-flake

@@ -13,6 +13,10 @@
 #
 #   ci/prebuild.sh          # start (stopping one still running from before)
 #   ci/prebuild.sh stop     # stop it (a failed run: ci/stage.sh)
+#   ci/prebuild.sh paused CMD...
+#                           # run CMD with the builds paused (SIGSTOP) and
+#                           # resume them after: the VM's emulated camera
+#                           # loses frames under any load, even nice 19
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target
@@ -22,11 +26,24 @@ pidfile=target/prebuild.pid
 # it stops every build in it; a pidfile left from another boot is ignored.
 # Not a session of its own: the kernel's autogroups would then share the CPU
 # between the sessions evenly, whatever their nice values.
-if [ -f "$pidfile" ]; then
-  pid=$(cat "$pidfile")
-  rm -f "$pidfile"
-  if grep -qs prebuild-chain "/proc/$pid/cmdline"; then kill -- "-$pid" 2>/dev/null || true; fi
+running() {
+  [ -f "$pidfile" ] && grep -qs prebuild-chain "/proc/$(cat "$pidfile")/cmdline"
+}
+if [ "${1:-}" = paused ]; then
+  shift
+  if running; then kill -STOP -- "-$(cat "$pidfile")" 2>/dev/null || true; fi
+  status=0
+  "$@" || status=$?
+  if running; then kill -CONT -- "-$(cat "$pidfile")" 2>/dev/null || true; fi
+  exit "$status"
 fi
+if running; then
+  pid=$(cat "$pidfile")
+  kill -- "-$pid" 2>/dev/null || true
+  # A paused build takes its signal once it runs again.
+  kill -CONT -- "-$pid" 2>/dev/null || true
+fi
+rm -f "$pidfile"
 [ "${1:-}" = stop ] && exit 0
 
 set -m
