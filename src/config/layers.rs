@@ -93,7 +93,7 @@ impl Layered {
             .clone()
             .ignore_errors(true)
             .try_get_matches_from(&argv)?;
-        let file = load(&first)?;
+        let file = load(&cmd, &first)?;
         let mode = first.subcommand_name().map(str::to_owned);
         let (args, from_file) = with_file(&cmd, &first, argv, file.as_ref());
         let matches = cmd.clone().try_get_matches_from(&args)?;
@@ -187,8 +187,8 @@ pub fn effective(file: Option<&ConfigFile>) -> Result<Vec<(Section, Vec<Setting>
 
 /// The configuration file `matches` points at (`--config`, or the usual
 /// places unless `--no-config`), read and checked against every mode's
-/// options.
-pub fn load(matches: &ArgMatches) -> Result<Option<ConfigFile>, LayerError> {
+/// options in `cmd` (the command [`command`] built).
+pub fn load(cmd: &clap::Command, matches: &ArgMatches) -> Result<Option<ConfigFile>, LayerError> {
     // Global options: in the subcommand's matches when given after it.
     let scopes = [matches.subcommand().map(|(_, sub)| sub), Some(matches)];
     let scopes = scopes.into_iter().flatten();
@@ -205,7 +205,7 @@ pub fn load(matches: &ArgMatches) -> Result<Option<ConfigFile>, LayerError> {
         return Ok(None);
     };
     let file = ConfigFile::load(&path)?;
-    check(&command(), &file)?;
+    check(cmd, &file)?;
     Ok(Some(file))
 }
 
