@@ -40,6 +40,9 @@ group_test=(
   # the network lab (tests/e2e/lab.rs): namespaces, and UDP blocked by a
   # firewall rule for the fallback test
   iproute2 iptables
+  # the browser viewer's tests (tests/e2e/browser.rs): Debian's headless
+  # Chromium (H.264 in WebRTC through openh264 and ffmpeg)
+  chromium-headless-shell
 )
 group_vm=(
   # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through

@@ -58,6 +58,10 @@ pub enum Command {
     Devices,
     /// Print this node's fingerprint, creating its identity on first use
     Id(IdArgs),
+    /// Print (and show as a QR code) a one-time link that lets one browser
+    /// watch a sender started with --web, and the certificate fingerprint
+    /// to check in the browser
+    Share(ShareArgs),
     /// List, add or remove trusted peers (the trusted_peers file)
     Trust(TrustArgs),
     /// Pair with another machine using a one-time code, so each trusts the other
@@ -75,6 +79,27 @@ pub enum Command {
         /// Where `man/` and `completions/` are made
         dir: PathBuf,
     },
+}
+
+/// `camview share`.
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// The name the browser is trusted under (`camview trust list`)
+    #[arg(long, default_value = "browser", value_name = "NAME")]
+    pub name: String,
+
+    /// The camera's address as the browser reaches it [default: this
+    /// machine's first non-loopback IPv4 address]
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// The sender's --web-listen port
+    #[arg(long, default_value_t = 7449, value_name = "PORT")]
+    pub port: u16,
+
+    /// Do not draw the QR code
+    #[arg(long)]
+    pub no_qr: bool,
 }
 
 /// `camview id`.
@@ -243,6 +268,15 @@ pub struct SendArgs {
     /// Do not announce this camera on the LAN
     #[arg(long)]
     pub no_announce: bool,
+
+    /// Also serve browsers: the viewer page and WebRTC (WHEP) over HTTPS on
+    /// --web-listen; `camview share` enrols a browser
+    #[arg(long)]
+    pub web: bool,
+
+    /// Where --web serves HTTPS
+    #[arg(long, default_value = "0.0.0.0:7449", value_name = "ADDR", requires = "web")]
+    pub web_listen: String,
 
     /// Look for things in the picture, off the video path, and send what is
     /// found with the frames it was found in: `motion` (no model)

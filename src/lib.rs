@@ -25,4 +25,5 @@ pub mod model;
 pub mod sync;
 pub mod transport;
 pub mod viewer;
+pub mod web;
 pub mod wire;

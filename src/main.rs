@@ -75,6 +75,7 @@ fn run(layered: Layered) -> anyhow::Result<()> {
     match &cli.command {
         Command::Devices => camview::app::devices::run(),
         Command::Id(args) => camview::app::trust::id(&config_dir, args.qr, args.rotate),
+        Command::Share(args) => camview::app::share::run(&config_dir, args),
         Command::Config => camview::app::config::show(layered.file.as_ref()),
         Command::Discover(args) => {
             let wait = std::time::Duration::try_from_secs_f64(args.wait)

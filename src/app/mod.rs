@@ -2,6 +2,7 @@
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
 pub mod config;
+mod browser;
 mod detect;
 pub mod devices;
 pub mod discover;
@@ -11,6 +12,7 @@ pub mod pair;
 mod rate;
 pub mod receive;
 pub mod send;
+pub mod share;
 mod service;
 pub mod trust;
 

@@ -2,12 +2,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::detect;
+use super::{browser, detect};
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
 use super::rate::{self, RateControl};
@@ -15,6 +16,8 @@ use super::{
     Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, service, sleep_until_opt,
 };
 use crate::config::{Endpoint, SendSettings};
+use crate::identity::{Trust, TrustedPeers};
+use crate::web::{WebConfig, WebServer};
 use crate::discovery::Announcer;
 use crate::identity::{self, Identity};
 use crate::media::{self, DetectTap, EncoderOutput, EncoderPipeline};
@@ -29,7 +32,7 @@ const ENCODER_QUEUE: usize = 64;
 /// Items a viewer's queue may hold: two seconds at 30 fps. The fan-out
 /// bounds each queue in time (`fanout::MAX_QUEUE_DELAY`); this cap only
 /// bounds a burst, such as the frames a stalled source delivers at once.
-const VIEWER_QUEUE: usize = 64;
+pub(super) const VIEWER_QUEUE: usize = 64;
 /// Handshakes in progress at once (TCP and QUIC together). While this many
 /// run, no connection is accepted: the rest wait in the kernel's backlog
 /// (or quinn's queue of incoming connections) and are served in turn.
@@ -42,7 +45,7 @@ const STALLED_HANDSHAKE: Duration = Duration::from_secs(3);
 
 /// Messages from connection tasks to the fan-out.
 #[derive(Debug)]
-enum Control {
+pub(super) enum Control {
     Join(ViewerId, mpsc::Sender<ViewerItem>),
     KeyframeRequest,
     /// A viewer's latency report: median and 95th percentile.
@@ -72,6 +75,35 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     let (shutdown_tx, shutdown) = Shutdown::new();
     let ours = identity.fingerprint();
     let pinning = identity::Pinning::new(&identity, settings.trusted.clone());
+    // Every kind of viewer counts against one limit and one numbering.
+    let viewers = Arc::new(Semaphore::new(settings.max_viewers));
+    let ids = Arc::new(AtomicU64::new(1));
+    if let Some(web) = &settings.web {
+        let fixed = match &settings.trusted {
+            Trust::Fixed(peers) => peers.clone(),
+            Trust::File(_) => TrustedPeers::default(),
+        };
+        let server = WebServer::bind(
+            &web.listen,
+            WebConfig {
+                identity: identity.clone(),
+                dir: web.dir.clone(),
+                fixed,
+                viewers: Arc::clone(&viewers),
+            },
+        )
+        .await?;
+        tracing::info!(
+            "serving browsers on https://{}/ (certificate {ours}); enrol one with `camview share`",
+            server.local_addr()
+        );
+        tokio::spawn(browser::serve_all(
+            server,
+            Arc::clone(&ids),
+            control_tx.clone(),
+            shutdown.clone(),
+        ));
+    }
     // Withdrawn when the sender stops.
     let mut announcement = None;
     let mut connections = match &settings.endpoint {
@@ -94,12 +126,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     Err(e) => tracing::warn!("not announced on the LAN: {e}"),
                 }
             }
-            tokio::spawn(accept_loop(
-                listener,
-                settings.max_viewers,
-                control_tx,
-                shutdown,
-            ))
+            tokio::spawn(accept_loop(listener, viewers, ids, control_tx, shutdown))
         }
         Endpoint::Named(name) => anyhow::bail!("`{name}`: --to takes HOST[:PORT]"),
         Endpoint::Connect(addr) => {
@@ -447,18 +474,17 @@ enum Stop {
 /// task so a slow or hostile peer delays nobody.
 async fn accept_loop(
     listener: Listener,
-    max_viewers: usize,
+    viewers: Arc<Semaphore>,
+    ids: Arc<AtomicU64>,
     control_tx: mpsc::Sender<Control>,
     mut shutdown: Shutdown,
 ) -> Result<(), TransportError> {
-    let viewers = Arc::new(Semaphore::new(max_viewers));
     let handshakes = Arc::new(Semaphore::new(MAX_PENDING_HANDSHAKES));
     // Handshakes in progress, oldest first: when each started, and how to
     // drop it (a closed sender: it finished).
     let mut pending: VecDeque<(Instant, oneshot::Sender<()>)> = VecDeque::new();
     let handshaker = listener.handshaker();
     let mut tasks = tokio::task::JoinSet::new();
-    let mut next_id: ViewerId = 1;
     'accepting: loop {
         let handshake_permit = loop {
             if let Ok(permit) = Arc::clone(&handshakes).try_acquire_owned() {
@@ -496,8 +522,7 @@ async fn accept_loop(
         let addr = accepted.addr();
         let (evict_tx, evict) = oneshot::channel();
         pending.push_back((Instant::now(), evict_tx));
-        let id = next_id;
-        next_id += 1;
+        let id: ViewerId = ids.fetch_add(1, Ordering::Relaxed);
         let viewers = Arc::clone(&viewers);
         let control_tx = control_tx.clone();
         let shutdown = shutdown.clone();

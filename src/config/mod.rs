@@ -130,6 +130,17 @@ pub struct SendSettings {
     pub announce: Option<String>,
     /// What to detect, if anything.
     pub detect: Option<DetectSettings>,
+    /// Where to serve browsers (`--web`), if at all.
+    pub web: Option<WebSettings>,
+}
+
+/// `--web`: the browser viewer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebSettings {
+    /// The HTTPS address.
+    pub listen: String,
+    /// Where the trusted-peers and enrolment files are.
+    pub dir: PathBuf,
 }
 
 /// `--detect` and its knobs.
@@ -304,6 +315,10 @@ impl SendSettings {
             max_viewers: args.max_viewers as usize,
             announce,
             detect,
+            web: args.web.then(|| WebSettings {
+                listen: args.web_listen.clone(),
+                dir: config_dir.to_owned(),
+            }),
             metrics: args
                 .metrics
                 .as_deref()

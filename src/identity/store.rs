@@ -170,6 +170,18 @@ impl Identity {
         self.fingerprint
     }
 
+    /// The SHA-256 of the certificate's public key (SubjectPublicKeyInfo)
+    /// in base64: the pin browsers and HTTP tools take (Chromium's
+    /// `--ignore-certificate-errors-spki-list`, curl's `--pinnedpubkey
+    /// sha256//PIN`).
+    pub fn spki_pin(&self) -> Result<String, IdentityError> {
+        use base64::Engine as _;
+        let key = rcgen::KeyPair::try_from(self.key.secret_der())
+            .map_err(|e| IdentityError::Generate(e.to_string()))?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, &rcgen::PublicKeyData::subject_public_key_info(&key));
+        Ok(base64::engine::general_purpose::STANDARD.encode(digest.as_ref()))
+    }
+
     pub(super) fn cert(&self) -> CertificateDer<'static> {
         self.cert.clone()
     }

@@ -256,6 +256,19 @@ pub fn server_config(
     server(identity, Admit::Pinned(trusted))
 }
 
+/// The browser viewer's HTTPS configuration: this node's own certificate
+/// (a browser checks its fingerprint, or a pin, by hand), TLS 1.3, and no
+/// client certificate: a browser proves who it is over DTLS instead
+/// (`web/`).
+pub fn web_server_config(identity: &Identity) -> Result<ServerConfig, IdentityError> {
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])?
+        .with_no_client_auth()
+        .with_single_cert(vec![identity.cert()], identity.key())?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// The client side of a pairing connection: any valid certificate, for the
 /// pairing code to judge.
 pub fn pairing_client_config(identity: &Identity) -> Result<ClientConfig, IdentityError> {

@@ -1,0 +1,144 @@
+//! A WHEP offer, checked before anything is set up for it: bounded in size,
+//! parsed by str0m's SDP parser, and reduced to what admission needs (the
+//! browser's DTLS certificate fingerprint). Pure; fuzzed (`fuzz/whep_offer`).
+
+use str0m::change::SdpOffer;
+use str0m::media::Mid;
+use thiserror::Error;
+
+use crate::identity::Fingerprint;
+
+/// The largest offer accepted. A browser's video-only offer is 3–6 KiB.
+pub const MAX_OFFER_BYTES: usize = 32 * 1024;
+
+/// Why an offer was refused before admission.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum OfferError {
+    #[error("the offer is larger than {} KiB", MAX_OFFER_BYTES / 1024)]
+    TooLarge,
+    #[error("the offer is not UTF-8 text")]
+    NotText,
+    #[error("the offer is not valid SDP: {0}")]
+    BadSdp(String),
+    #[error(
+        "the offer has no sha-256 certificate fingerprint (a=fingerprint); camview trusts browsers by it"
+    )]
+    NoFingerprint,
+    #[error("the offer asks for no video")]
+    NoVideo,
+}
+
+/// An offer that may be answered once its fingerprint is admitted.
+#[derive(Debug)]
+pub struct Offer {
+    pub sdp: SdpOffer,
+    /// The SHA-256 of the certificate the browser must present over DTLS
+    /// (str0m checks it does).
+    pub fingerprint: Fingerprint,
+    /// The first video section's mid.
+    pub video: Mid,
+}
+
+impl Offer {
+    /// Checks and parses a request body.
+    pub fn parse(body: &[u8]) -> Result<Self, OfferError> {
+        if body.len() > MAX_OFFER_BYTES {
+            return Err(OfferError::TooLarge);
+        }
+        let text = std::str::from_utf8(body).map_err(|_| OfferError::NotText)?;
+        let sdp = SdpOffer::from_sdp_string(text).map_err(|e| OfferError::BadSdp(e.to_string()))?;
+        // str0m's own choice when it checks the DTLS certificate: the
+        // session-level fingerprint, else the first section's.
+        let remote = sdp
+            .session
+            .fingerprint()
+            .or_else(|| sdp.media_lines.iter().find_map(|m| m.fingerprint()))
+            .ok_or(OfferError::NoFingerprint)?;
+        if !remote.hash_func.eq_ignore_ascii_case("sha-256") {
+            return Err(OfferError::NoFingerprint);
+        }
+        let bytes: [u8; 32] = remote
+            .bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| OfferError::NoFingerprint)?;
+        let video = sdp
+            .media_lines
+            .iter()
+            .find(|m| !m.disabled && m.typ.to_string() == "video")
+            .map(|m| m.mid())
+            .ok_or(OfferError::NoVideo)?;
+        Ok(Self {
+            sdp,
+            fingerprint: Fingerprint(bytes),
+            video,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A video-only, receive-only offer as Chromium makes it (trimmed).
+    pub(crate) const CHROME_OFFER: &str = "v=0\r
+o=- 4215775240449105457 2 IN IP4 127.0.0.1\r
+s=-\r
+t=0 0\r
+a=group:BUNDLE 0\r
+a=extmap-allow-mixed\r
+a=msid-semantic: WMS\r
+m=video 9 UDP/TLS/RTP/SAVPF 102 103\r
+c=IN IP4 0.0.0.0\r
+a=rtcp:9 IN IP4 0.0.0.0\r
+a=ice-ufrag:EsAw\r
+a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r
+a=ice-options:trickle\r
+a=fingerprint:sha-256 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09:DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF\r
+a=setup:actpass\r
+a=mid:0\r
+a=extmap:1 urn:ietf:params:rtp-hdrext:toffset\r
+a=extmap:9 http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time\r
+a=recvonly\r
+a=rtcp-mux\r
+a=rtcp-rsize\r
+a=rtpmap:102 H264/90000\r
+a=rtcp-fb:102 nack\r
+a=rtcp-fb:102 nack pli\r
+a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r
+a=rtpmap:103 rtx/90000\r
+a=fmtp:103 apt=102\r
+";
+
+    #[test]
+    fn a_browser_offer_yields_its_fingerprint_and_video_section() {
+        let offer = Offer::parse(CHROME_OFFER.as_bytes()).unwrap();
+        assert_eq!(offer.fingerprint.0[..4], [0xda, 0x39, 0xa3, 0xee]);
+        assert_eq!(offer.video.to_string(), "0");
+    }
+
+    #[test]
+    fn offers_that_cannot_be_admitted_say_why() {
+        let big = vec![b'a'; MAX_OFFER_BYTES + 1];
+        assert_eq!(Offer::parse(&big).unwrap_err(), OfferError::TooLarge);
+        assert_eq!(Offer::parse(&[0xff, 0xfe]).unwrap_err(), OfferError::NotText);
+        assert!(matches!(
+            Offer::parse(b"hello").unwrap_err(),
+            OfferError::BadSdp(_)
+        ));
+        let no_fingerprint: String = CHROME_OFFER
+            .lines()
+            .filter(|l| !l.starts_with("a=fingerprint"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(
+            Offer::parse(no_fingerprint.as_bytes()).unwrap_err(),
+            OfferError::NoFingerprint
+        );
+        let sha1 = CHROME_OFFER.replace(
+            "a=fingerprint:sha-256 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09:DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF",
+            "a=fingerprint:sha-1 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09",
+        );
+        assert_eq!(Offer::parse(sha1.as_bytes()).unwrap_err(), OfferError::NoFingerprint);
+    }
+}

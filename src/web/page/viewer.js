@@ -1,0 +1,199 @@
+// camview's browser viewer: enrols with a one-time link, then plays the
+// camera over WebRTC (WHEP). No dependencies, no build step.
+//
+// Trust: the page keeps one ECDSA certificate in IndexedDB. Its fingerprint
+// is in every offer; the camera answers only offers whose fingerprint it
+// trusts, and DTLS proves this browser holds the key. The first offer
+// carries the link's token (from the URL fragment, never sent in a URL),
+// which makes the camera trust that fingerprint.
+//
+// With `report` in the fragment the page also logs, on the console, each
+// frame's burned-in number pattern and a stats record each second (the
+// tests read them).
+"use strict";
+
+const video = document.getElementById("video");
+const statusLine = document.getElementById("status");
+const statsLine = document.getElementById("stats");
+const fragment = new URLSearchParams(location.hash.slice(1));
+const report = fragment.has("report");
+
+function showError(text) {
+  statusLine.textContent = text;
+  statusLine.className = "error";
+  if (report) console.log("camview-error " + text);
+}
+
+document.getElementById("fullscreen").onclick = () => {
+  const stage = document.getElementById("stage");
+  (stage.requestFullscreen || stage.webkitRequestFullscreen).call(stage);
+};
+
+// The browser's persistent identity: an ECDSA P-256 RTCCertificate kept in
+// IndexedDB (it is structured-cloneable).
+function openStore() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("camview", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("identity");
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+
+function storeOp(db, mode, op) {
+  return new Promise((resolve, reject) => {
+    const request = op(db.transaction("identity", mode).objectStore("identity"));
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+async function certificate() {
+  const db = await openStore();
+  let cert = await storeOp(db, "readonly", (s) => s.get("certificate"));
+  if (!cert || cert.expires < Date.now() + 86400e3) {
+    cert = await RTCPeerConnection.generateCertificate({
+      name: "ECDSA", namedCurve: "P-256", expires: 3650 * 86400e3,
+    });
+    await storeOp(db, "readwrite", (s) => s.put(cert, "certificate"));
+  }
+  return cert;
+}
+
+function gathered(pc, ms) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, ms);
+  });
+}
+
+// Offer only H.264 (the camera's one encode) with its retransmissions, and
+// ask for the capture-time header extension (glass-to-glass latency).
+function prepare(transceiver) {
+  const codecs = RTCRtpReceiver.getCapabilities("video").codecs
+    .filter((c) => c.mimeType === "video/H264" || c.mimeType === "video/rtx");
+  if (transceiver.setCodecPreferences) transceiver.setCodecPreferences(codecs);
+  if (transceiver.getHeaderExtensionsToNegotiate) {
+    const extensions = transceiver.getHeaderExtensionsToNegotiate();
+    for (const e of extensions) {
+      if (e.uri.endsWith("abs-capture-time")) e.direction = "recvonly";
+    }
+    try { transceiver.setHeaderExtensionsToNegotiate(extensions); } catch (e) { /* older browser */ }
+  }
+}
+
+async function connect() {
+  const token = fragment.get("enrol");
+  const pc = new RTCPeerConnection({ certificates: [await certificate()], bundlePolicy: "max-bundle" });
+  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+  prepare(transceiver);
+  pc.ontrack = (e) => {
+    video.srcObject = new MediaStream([e.track]);
+    // As little buffering as the browser allows: this is live video.
+    if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
+    else if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc, 2000);
+  const headers = { "Content-Type": "application/sdp" };
+  if (token) headers.Authorization = "Bearer " + token;
+  const response = await fetch("/whep", { method: "POST", headers, body: pc.localDescription.sdp });
+  if (!response.ok) {
+    showError(`The camera refused this browser (${response.status}): ${await response.text()}`);
+    pc.close();
+    return;
+  }
+  if (token) {
+    // Enrolled (or about to be): the link has done its work.
+    fragment.delete("enrol");
+    history.replaceState(null, "", location.pathname + (fragment.toString() ? "#" + fragment : ""));
+  }
+  const session = response.headers.get("Location");
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  addEventListener("pagehide", () => fetch(session, { method: "DELETE", keepalive: true }));
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === "connected") {
+      statusLine.textContent = "live";
+      statusLine.className = "";
+    } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
+      showError("the connection to the camera ended (" + pc.connectionState + "); reload to try again");
+    }
+  };
+  watchStats(pc);
+  if (report) reportFrames();
+}
+
+// The stats line: frames per second, bitrate, round trip, and latency from
+// the camera's capture time.
+let latencyMs = null;
+function watchStats(pc) {
+  let last = null;
+  setInterval(async () => {
+    const stats = await pc.getStats();
+    let inbound = null, pair = null;
+    stats.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") inbound = s;
+      if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s;
+    });
+    if (!inbound) return;
+    const kbps = last ? (8 * (inbound.bytesReceived - last.bytesReceived)) / (inbound.timestamp - last.timestamp) : 0;
+    last = inbound;
+    const rtt = pair && pair.currentRoundTripTime !== undefined ? pair.currentRoundTripTime * 1000 : null;
+    const parts = [
+      `${(inbound.framesPerSecond || 0).toFixed(0)} fps`,
+      `${kbps.toFixed(0)} kbit/s`,
+      rtt === null ? "rtt –" : `rtt ${rtt.toFixed(1)} ms`,
+      latencyMs === null ? "latency –" : `latency ${latencyMs.toFixed(0)} ms`,
+    ];
+    statsLine.textContent = parts.join(" · ");
+    if (report) {
+      console.log("camview-stats " + JSON.stringify({
+        framesDecoded: inbound.framesDecoded || 0,
+        packetsLost: inbound.packetsLost || 0,
+        jitter: inbound.jitter || 0,
+        fps: inbound.framesPerSecond || 0,
+        kbps, rttMs: rtt, latencyMs,
+        decoder: inbound.decoderImplementation || "",
+      }));
+    }
+  }, 1000);
+  if ("requestVideoFrameCallback" in video) {
+    const onFrame = (now, meta) => {
+      // captureTime comes from the abs-capture-time extension, in this
+      // page's clock.
+      if (meta.captureTime !== undefined) latencyMs = meta.expectedDisplayTime - meta.captureTime;
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+}
+
+// Test mode: reads the 32-block number pattern across the top of each
+// decoded frame and logs its bits; the test checks the CRC and the run.
+function reportFrames() {
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  const onFrame = (now, meta) => {
+    const width = video.videoWidth, height = video.videoHeight;
+    const size = Math.floor(Math.min(Math.floor(width / 32), 32) / 8) * 8;
+    if (size >= 8 && height >= size) {
+      canvas.width = width; canvas.height = size;
+      ctx.drawImage(video, 0, 0, width, size, 0, 0, width, size);
+      const row = ctx.getImageData(0, 0, width, size).data;
+      let bits = 0;
+      for (let block = 0; block < 32; block++) {
+        const x = block * size + size / 2, y = size / 2;
+        const i = (y * width + x) * 4;
+        const luma = 0.299 * row[i] + 0.587 * row[i + 1] + 0.114 * row[i + 2];
+        bits = ((bits << 1) | (luma > 128 ? 1 : 0)) >>> 0;
+      }
+      console.log(`camview-frame ${bits} ${meta.presentedFrames}`);
+    }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+connect().catch((e) => showError("could not connect: " + e));
