@@ -182,6 +182,13 @@ fn encode(number: u32) -> u32 {
     number << CRC_BITS | u32::from(check_byte(number))
 }
 
+/// The number in a row's 32 bits as read from a picture elsewhere (the
+/// browser viewer's test mode reads them from a canvas), or `None` when
+/// the CRC does not match.
+pub fn number_from_bits(bits: u32) -> Option<u32> {
+    decode(bits)
+}
+
 fn decode(bits: u32) -> Option<u32> {
     let number = bits >> CRC_BITS;
     (check_byte(number) == (bits & 0xff) as u8).then_some(number)

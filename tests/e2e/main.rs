@@ -15,6 +15,7 @@ mod support;
 mod cli;
 mod codecs;
 mod config;
+mod browser;
 mod detect;
 mod discovery;
 mod hostile;

@@ -1,0 +1,428 @@
+//! The browser viewer with a real browser: Debian's headless Chromium in
+//! one network namespace, the camera in another (a LAN of two machines),
+//! the page pinned to the camera's certificate by its key
+//! (`--ignore-certificate-errors-spki-list`, never "ignore all errors").
+//! The page's test mode logs each decoded frame's number pattern, read from
+//! the video's pixels on a canvas, and its `getStats()` each second; the
+//! test checks the numbers' CRCs and that they run on. Needs root (the
+//! namespaces) and `chromium-headless-shell` (ci/install-deps.sh test):
+//! without them these tests fail.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use camview::media::pattern;
+
+use crate::lan::Lan;
+use crate::netlab::Lab;
+use crate::support::{Node, Running, permissive, receive_via, run_ok};
+
+const CHROMIUM: &str = "chromium-headless-shell";
+const WEB_PORT: u16 = 7449;
+
+/// The camera: `camview send --web` in the LAN's namespace A, and how a
+/// browser pins its certificate.
+struct Camera {
+    node: Node,
+    process: Running,
+    pin: String,
+}
+
+impl Camera {
+    fn start(lan: &Lan, extra: &[&str]) -> Self {
+        let node = Node::new();
+        let listen = format!("{}:{WEB_PORT}", Lan::A_IP);
+        let media = format!("{}:7447", Lan::A_IP);
+        let mut args = vec![
+            "send", "--web", "--web-listen", &listen, "--listen", &media, "--size", "320x240",
+        ];
+        args.extend(extra);
+        let mut process = Running::spawn(Lab::wrap(&lan.a, &node.command(&args)));
+        process.wait_for_line("serving browsers on https://", Duration::from_secs(20));
+        let (link, info) = share(&node);
+        assert!(link.starts_with("https://"), "{link}");
+        let pin = info
+            .split("sha256//")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no key pin in:\n{info}"))
+            .to_owned();
+        Self { node, process, pin }
+    }
+
+    /// A fresh one-time link.
+    fn link(&self) -> String {
+        share(&self.node).0
+    }
+
+    fn url(&self) -> String {
+        format!("https://{}:{WEB_PORT}/", Lan::A_IP)
+    }
+}
+
+/// `camview share --host A`: the link and what it says on stderr.
+fn share(node: &Node) -> (String, String) {
+    let (out, err) = run_ok(&mut node.command(&["share", "--host", Lan::A_IP, "--no-qr"]));
+    (out.lines().next().unwrap_or_default().to_owned(), err)
+}
+
+/// A headless Chromium and all its processes (its own process group),
+/// ended on drop: a profile is locked until the last of them has gone.
+struct Browser(Running);
+
+impl Browser {
+    fn log(&self) -> String {
+        self.0.log()
+    }
+
+    fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        self.0.wait_for_line(needle, timeout)
+    }
+
+    fn is_running(&mut self) -> bool {
+        self.0.is_running()
+    }
+
+    /// Ends every process of this browser and waits until they are gone.
+    fn close(&mut self) {
+        use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
+        let group = Pid::from_raw(self.0.pid() as i32).unwrap();
+        let _ = kill_process_group(group, Signal::KILL);
+        self.0.kill();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while test_kill_process_group(group).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Headless Chromium in namespace B with its own profile, opening `url`.
+fn chromium(lan: &Lan, profile: &Path, pin: &str, url: &str) -> Browser {
+    let mut cmd = Command::new(CHROMIUM);
+    cmd.arg("--no-sandbox")
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--enable-logging=stderr")
+        .arg("--v=0")
+        .arg(format!("--ignore-certificate-errors-spki-list={pin}"))
+        .arg("--autoplay-policy=no-user-gesture-required")
+        .arg("--window-size=800,600")
+        .arg(url);
+    let mut cmd = Lab::wrap(&lan.b, &cmd);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    Browser(Running::spawn(cmd))
+}
+
+/// The frame numbers the page read, in order (`None`: a CRC mismatch).
+fn frame_numbers(log: &str) -> Vec<Option<u32>> {
+    log.lines()
+        .filter_map(|l| l.split("\"camview-frame ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<u32>().ok())
+        .map(pattern::number_from_bits)
+        .collect()
+}
+
+/// The longest run of readable numbers that each follow the one before.
+fn longest_run(numbers: &[Option<u32>]) -> usize {
+    let (mut best, mut run, mut last) = (0, 0, None::<u32>);
+    for n in numbers {
+        match (n, last) {
+            (Some(n), Some(l)) if *n == l + 1 => run += 1,
+            (Some(_), _) => run = 1,
+            (None, _) => run = 0,
+        }
+        last = *n;
+        best = best.max(run);
+    }
+    best
+}
+
+/// Waits until the page has shown `frames` consecutive verified numbers.
+fn wait_for_run(browser: &mut Browser, frames: usize, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let numbers = frame_numbers(&browser.log());
+        if longest_run(&numbers) >= frames {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline && browser.is_running(),
+            "the page did not show {frames} consecutive frame numbers within {timeout:?} (read {} frames, longest run {}); log:\n{}",
+            numbers.len(),
+            longest_run(&numbers),
+            browser.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The page's last `getStats()` report.
+fn last_stats(log: &str) -> serde_json::Value {
+    log.lines()
+        .rev()
+        .filter_map(|l| l.split("\"camview-stats ").nth(1))
+        .filter_map(|rest| rest.rsplit_once("\", source").map(|(json, _)| json.replace("\\\"", "\"")))
+        .find_map(|json| serde_json::from_str(&json).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// This Chromium offers H.264 to WebRTC (Debian's build does, through
+/// openh264 and ffmpeg); without it nothing else here can pass.
+#[test]
+fn chromium_offers_h264_to_webrtc() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = "data:text/html,<script>console.log('camview-caps '+JSON.stringify(RTCRtpReceiver.getCapabilities('video').codecs.map(c=>c.mimeType+' '+(c.sdpFmtpLine||''))))</script>";
+    let mut cmd = Command::new(CHROMIUM);
+    cmd.arg("--no-sandbox")
+        .arg(format!("--user-data-dir={}", dir.path().display()))
+        .arg("--enable-logging=stderr")
+        .arg("--v=0")
+        .arg(page);
+    let mut browser = Running::spawn(cmd);
+    let line = browser.wait_for_line("camview-caps", Duration::from_secs(30));
+    assert!(
+        line.contains("video/H264") && line.contains("packetization-mode=1"),
+        "this Chromium offers no H.264 to WebRTC: {line}"
+    );
+}
+
+/// A browser enrols with a one-time link and plays; reloaded, it plays
+/// again with no link (its certificate persisted); the used link is
+/// refused to another browser, and a browser nobody enrolled is told how.
+#[test]
+fn a_browser_enrols_with_a_link_and_plays_again_after_a_reload() {
+    let lan = Lan::new();
+    let mut camera = Camera::start(&lan, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let link = camera.link();
+
+    let mut browser = chromium(&lan, profile.path(), &camera.pin, &format!("{link}&report"));
+    wait_for_run(&mut browser, 30, Duration::from_secs(60));
+    camera
+        .process
+        .wait_for_line("enrolled: trusted as `browser`", Duration::from_secs(10));
+    let (trusted, _) = run_ok(&mut camera.node.command(&["trust", "list"]));
+    assert!(trusted.contains("browser"), "{trusted}");
+    // The stats line's source: frames decoded, nothing lost on a LAN.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stats = loop {
+        let stats = last_stats(&browser.log());
+        if stats["framesDecoded"].as_u64().unwrap_or(0) > 0 || Instant::now() > deadline {
+            break stats;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(stats["framesDecoded"].as_u64().unwrap_or(0) > 0, "{stats}");
+    assert_eq!(stats["packetsLost"], 0, "{stats}");
+    browser.close();
+    camera
+        .process
+        .wait_for_line("browser 10.98.0.2", Duration::from_secs(30));
+
+    // Reloaded without the link: the same certificate, already trusted.
+    let mut again = chromium(&lan, profile.path(), &camera.pin, &format!("{}#report", camera.url()));
+    wait_for_run(&mut again, 30, Duration::from_secs(60));
+    again.close();
+
+    // The used link, in another browser: refused, and told why.
+    let other = tempfile::tempdir().unwrap();
+    let mut reuse = chromium(&lan, other.path(), &camera.pin, &format!("{link}&report"));
+    let refused = reuse.wait_for_line("camview-error", Duration::from_secs(30));
+    assert!(refused.contains("403") && refused.contains("already been used"), "{refused}");
+    reuse.close();
+
+    // No link at all: not enrolled, and told how to be.
+    let stranger = tempfile::tempdir().unwrap();
+    let mut unknown = chromium(&lan, stranger.path(), &camera.pin, &format!("{}#report", camera.url()));
+    let refused = unknown.wait_for_line("camview-error", Duration::from_secs(30));
+    assert!(refused.contains("not trusted") && refused.contains("camview share"), "{refused}");
+    unknown.close();
+    assert!(camera.process.is_running(), "{}", camera.process.log());
+}
+
+/// One encode for everybody: a native viewer keeps every frame while two
+/// browsers join and leave.
+#[test]
+fn a_native_viewer_loses_nothing_while_two_browsers_join_and_leave() {
+    let lan = Lan::new();
+    let viewer = Node::new();
+    let mut camera = Camera::start(&lan, &["--peer", &viewer.fingerprint.clone()]);
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (link_a, link_b) = (camera.link(), camera.link());
+    let sender = camera.node.fingerprint.clone();
+    let ns_b = lan.b.clone();
+    let native = std::thread::spawn(move || {
+        receive_via(
+            |cmd| Lab::wrap(&ns_b, &cmd),
+            &viewer,
+            &format!("{}:7447", Lan::A_IP),
+            &sender,
+            &["--frames", "450"],
+        )
+    });
+    camera
+        .process
+        .wait_for_line("connected over q", Duration::from_secs(30));
+    let mut a = chromium(&lan, first.path(), &camera.pin, &format!("{link_a}&report"));
+    let mut b = chromium(&lan, second.path(), &camera.pin, &format!("{link_b}&report"));
+    wait_for_run(&mut a, 20, Duration::from_secs(60));
+    wait_for_run(&mut b, 20, Duration::from_secs(60));
+    a.close();
+    b.close();
+    let received = native.join().unwrap();
+    received.assert_all_verified(450);
+    let log = camera.process.log();
+    assert_eq!(log.matches("stream: ").count(), 1, "one encode:\n{log}");
+}
+
+/// A raw HTTPS client's offers: each refusal is an HTTP error that says
+/// why, and the camera goes on serving.
+#[test]
+fn offers_the_camera_refuses_are_told_why() {
+    let lan = Lan::new();
+    let mut camera = Camera::start(&lan, &[]);
+    let offer = offer_sdp([0x11; 32]);
+    let post = |body: &[u8], token: Option<&str>, content_type: &str| {
+        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+        let head = format!(
+            "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body);
+        https(&lan, &request)
+    };
+    let token = |link: &str| link.split("#enrol=").nth(1).unwrap().to_owned();
+
+    // Plain HTTP on the HTTPS port.
+    let (status, text) = plain_http(&lan, b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n");
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("HTTPS only") && text.contains("https://"), "{text}");
+
+    let (status, text) = post(offer.as_bytes(), None, "text/plain");
+    assert_eq!(status, 415, "{text}");
+    let big = vec![b'a'; 40 * 1024];
+    let (status, text) = post(&big, None, "application/sdp");
+    assert_eq!(status, 413, "{text}");
+    let (status, text) = post(b"v=0 nonsense", None, "application/sdp");
+    assert_eq!(status, 400, "{text}");
+    let (status, text) = post(offer.as_bytes(), None, "application/sdp");
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("not trusted") && text.contains("camview share"), "{text}");
+    let (status, text) = post(offer.as_bytes(), Some("not-a-token"), "application/sdp");
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("not known"), "{text}");
+
+    // A token allows three offers that never connect, then no more.
+    let tried = token(&camera.link());
+    for _ in 0..3 {
+        let (status, text) = post(offer.as_bytes(), Some(&tried), "application/sdp");
+        assert_eq!(status, 201, "{text}");
+        assert!(text.contains("a=ice-lite"), "{text}");
+    }
+    let (status, text) = post(offer.as_bytes(), Some(&tried), "application/sdp");
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("tried 3 times"), "{text}");
+
+    // An expired token: its expiry, in the enrolments file, put in the past.
+    let expired = token(&camera.link());
+    let file = camera.node.config_dir().join("web_enrolments");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let aged: String = text
+        .lines()
+        .map(|l| {
+            let mut words: Vec<&str> = l.split(' ').collect();
+            if !l.starts_with('#') && words.len() == 4 && words[2] == "3" {
+                words[1] = "1000";
+            }
+            format!("{}\n", words.join(" "))
+        })
+        .collect();
+    std::fs::write(&file, aged).unwrap();
+    let (status, text) = post(offer.as_bytes(), Some(&expired), "application/sdp");
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("expired"), "{text}");
+
+    assert!(camera.process.is_running(), "{}", camera.process.log());
+    let (status, _) = https(&lan, b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n");
+    assert_eq!(status, 200);
+}
+
+/// A browser-like video-only offer naming the certificate `fingerprint`.
+fn offer_sdp(fingerprint: [u8; 32]) -> String {
+    let hex: Vec<String> = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
+         m=video 9 UDP/TLS/RTP/SAVPF 102 103\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n\
+         a=ice-ufrag:EsAw\r\na=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r\na=fingerprint:sha-256 {}\r\n\
+         a=setup:actpass\r\na=mid:0\r\na=recvonly\r\na=rtcp-mux\r\na=rtpmap:102 H264/90000\r\n\
+         a=rtcp-fb:102 nack\r\na=rtcp-fb:102 nack pli\r\n\
+         a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n\
+         a=rtpmap:103 rtx/90000\r\na=fmtp:103 apt=102\r\n",
+        hex.join(":")
+    )
+}
+
+/// Runs `f` inside the LAN's namespace B (the browser's machine).
+fn in_b<T: Send>(lan: &Lan, f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let ns = std::fs::File::open(format!("/run/netns/{}", lan.b)).unwrap();
+            rustix::thread::move_into_link_name_space(
+                std::os::fd::AsFd::as_fd(&ns),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .unwrap();
+            f()
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// Sends `request` over TLS to the camera from namespace B; the status and
+/// body of the response.
+fn https(lan: &Lan, request: &[u8]) -> (u16, String) {
+    in_b(lan, || {
+        let config = permissive(&[&rustls::version::TLS13]).with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from(Lan::A_IP).unwrap();
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+        let sock = TcpStream::connect((Lan::A_IP, WEB_PORT)).unwrap();
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        tls.write_all(request).unwrap();
+        let mut response = Vec::new();
+        let _ = tls.read_to_end(&mut response);
+        parse_response(&response)
+    })
+}
+
+/// Sends `request` in plain TCP from namespace B.
+fn plain_http(lan: &Lan, request: &[u8]) -> (u16, String) {
+    in_b(lan, || {
+        let mut sock = TcpStream::connect((Lan::A_IP, WEB_PORT)).unwrap();
+        sock.write_all(request).unwrap();
+        let mut response = Vec::new();
+        let _ = sock.read_to_end(&mut response);
+        parse_response(&response)
+    })
+}
+
+fn parse_response(bytes: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
