@@ -124,6 +124,9 @@ impl WebRtcSession {
             // that is not rejected.
             .enable_opus(true, false)
             .set_extension(12, Extension::AbsoluteCaptureTime)
+            // Live video: "render at once" (a zero playout delay), where
+            // the browser would otherwise hold frames for smoothness.
+            .set_extension(5, Extension::PlayoutDelay)
             .set_stats_interval(Some(Duration::from_secs(1)));
         for (pt, rtx, profile) in H264_PROFILES {
             config
@@ -204,6 +207,7 @@ impl WebRtcSession {
         let Some(writer) = self.rtc.writer(self.video) else {
             return;
         };
+        let writer = writer.playout_delay(MediaTime::ZERO, MediaTime::ZERO);
         let writer = if self.capture_time {
             writer.abs_capture_time(AbsCaptureTime {
                 capture_time: UNIX_EPOCH + Duration::from_micros(frame.capture_time.0),

@@ -91,6 +91,7 @@ async function connect() {
   prepare(transceiver);
   pc.ontrack = (e) => {
     video.srcObject = new MediaStream([e.track]);
+    receiver = e.receiver;
     // As little buffering as the browser allows: this is live video.
     if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
     else if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
@@ -128,6 +129,23 @@ async function connect() {
 // The stats line: frames per second, bitrate, round trip, and latency from
 // the camera's capture time.
 let latencyMs = null;
+let receiver = null;
+
+// Glass-to-glass for one frame: from its capture time to when the page is
+// handed the decoded picture (presentationTime).
+// The capture time travels in the abs-capture-time header extension, which
+// the browser reports (NTP milliseconds) with the RTP timestamp it came
+// with; a frame's own capture time is that, moved by the difference of RTP
+// timestamps (90 kHz). Across machines it also holds the clocks' offset.
+const NTP_TO_UNIX_MS = 2208988800000;
+function latencyOf(meta) {
+  if (!receiver || meta.rtpTimestamp === undefined) return null;
+  const source = receiver.getSynchronizationSources()[0];
+  if (!source || source.captureTimestamp === undefined) return null;
+  const ticks = (meta.rtpTimestamp - source.rtpTimestamp) | 0;
+  const captured = source.captureTimestamp - NTP_TO_UNIX_MS + ticks / 90;
+  return performance.timeOrigin + meta.presentationTime - captured;
+}
 function watchStats(pc) {
   let last = null;
   setInterval(async () => {
@@ -161,9 +179,7 @@ function watchStats(pc) {
   }, 1000);
   if ("requestVideoFrameCallback" in video) {
     const onFrame = (now, meta) => {
-      // captureTime comes from the abs-capture-time extension, in this
-      // page's clock.
-      if (meta.captureTime !== undefined) latencyMs = meta.expectedDisplayTime - meta.captureTime;
+      latencyMs = latencyOf(meta);
       video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
@@ -189,7 +205,8 @@ function reportFrames() {
         const luma = 0.299 * row[i] + 0.587 * row[i + 1] + 0.114 * row[i + 2];
         bits = ((bits << 1) | (luma > 128 ? 1 : 0)) >>> 0;
       }
-      console.log(`camview-frame ${bits} ${meta.presentedFrames}`);
+      const latency = latencyOf(meta);
+      console.log(`camview-frame ${bits} ${meta.presentedFrames} ${latency === null ? "-" : latency.toFixed(1)}`);
     }
     video.requestVideoFrameCallback(onFrame);
   };
