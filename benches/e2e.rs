@@ -8,6 +8,11 @@
 //! `CAMVIEW_BENCH_VIEWERS` (1,8,32). Numbers, not pass/fail: the table goes
 //! to stdout and to `target/bench-e2e.md`.
 //!
+//! Browsers (`CAMVIEW_BENCH_BROWSERS`, default 1,4; empty for none): the
+//! same sender with `--web`, watched by headless Chromium over WebRTC; each
+//! page reports, per picture, the time from its capture (the
+//! abs-capture-time header extension) to the decoded picture it is handed.
+//!
 //! How latency is measured: camview receivers measure it themselves
 //! (capture time carried in each frame, clock offset by ping/pong). For SRT,
 //! the sender process notes the wall-clock time at which it paints each
@@ -45,6 +50,7 @@ struct Config {
     width: u32,
     height: u32,
     viewers: Vec<usize>,
+    browsers: Vec<usize>,
 }
 
 impl Config {
@@ -60,6 +66,11 @@ impl Config {
             height: h,
             viewers: env("CAMVIEW_BENCH_VIEWERS", "1,8,32")
                 .split(',')
+                .map(|n| n.trim().parse().unwrap())
+                .collect(),
+            browsers: env("CAMVIEW_BENCH_BROWSERS", "1,4")
+                .split(',')
+                .filter(|n| !n.trim().is_empty())
                 .map(|n| n.trim().parse().unwrap())
                 .collect(),
         }
@@ -86,6 +97,10 @@ fn bench() {
         eprintln!("camview, {n} viewer(s), {} s …", config.seconds);
         rows.push(run_camview(&config, n));
     }
+    for &n in &config.browsers {
+        eprintln!("camview → Chromium, {n} browser(s), {} s …", config.seconds);
+        rows.push(run_browsers(&config, n));
+    }
     for latency_ms in [125, 20] {
         eprintln!(
             "SRT + AES-128, latency {latency_ms} ms, {} s …",
@@ -93,7 +108,21 @@ fn bench() {
         );
         rows.push(run_srt(&config, latency_ms));
     }
-    let table = render(&config, &rows);
+    let mut table = render(&config, &rows);
+    let browser_cpu: Vec<(usize, f64)> = config
+        .browsers
+        .iter()
+        .zip(rows.iter().filter(|r| r.name.contains("Chromium")))
+        .map(|(n, r)| (*n, r.sender_cpu))
+        .collect();
+    if let [(n0, c0), .., (n1, c1)] = browser_cpu[..]
+        && n1 > n0
+    {
+        table.push_str(&format!(
+            "\nSender CPU per added browser (DTLS-SRTP, packetizing, pacing): {:.1} % of one core.\n",
+            (c1 - c0) / (n1 - n0) as f64
+        ));
+    }
     println!("{table}");
     let out = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target")
@@ -372,6 +401,121 @@ fn run_srt(config: &Config, latency_ms: u32) -> Row {
         receiver_cpu: usage[1].cpu_s / wall * 100.0,
         receiver_mib: usage[1].peak_mib,
     }
+}
+
+/// The sender with `--web`, watched by `browsers` headless Chromiums, each
+/// enrolled with its own link.
+fn run_browsers(config: &Config, browsers: usize) -> Row {
+    let root = tempfile::tempdir().unwrap();
+    let camera = root.path().join("camera");
+    let size = format!("{}x{}", config.width, config.height);
+    let web = format!("127.0.0.1:{}", free_tcp_port());
+    let mut sender = camview(&camera)
+        .args(["send", "--source", "test", "--size", &size])
+        .args(["--fps", &FPS.to_string(), "--bitrate", &BITRATE_KBPS.to_string()])
+        .args(["--listen", "127.0.0.1:0", "--web", "--web-listen", &web])
+        .env("CAMVIEW_SEND_NO_ANNOUNCE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(sender.stderr.take().unwrap()).lines();
+    lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("serving browsers on"))
+        .expect("the sender did not serve browsers");
+    std::thread::spawn(move || lines.for_each(drop));
+    let share = || {
+        let out = camview(&camera)
+            .args(["share", "--host", "127.0.0.1", "--no-qr", "--port"])
+            .arg(web.rsplit(':').next().unwrap())
+            .output()
+            .unwrap();
+        let link = String::from_utf8(out.stdout).unwrap();
+        let info = String::from_utf8(out.stderr).unwrap();
+        let pin = info.split("sha256//").nth(1).unwrap().trim().to_owned();
+        (link.lines().next().unwrap().to_owned(), pin)
+    };
+    let before = sample(sender.id()).unwrap_or_default();
+    let started = Instant::now();
+    let pages: Vec<(Child, tempfile::TempDir)> = (0..browsers)
+        .map(|_| {
+            let (link, pin) = share();
+            let profile = tempfile::tempdir().unwrap();
+            let mut cmd = Command::new("chromium-headless-shell");
+            cmd.arg("--no-sandbox")
+                .arg(format!("--user-data-dir={}", profile.path().display()))
+                .args(["--enable-logging=stderr", "--v=0"])
+                .arg(format!("--ignore-certificate-errors-spki-list={pin}"))
+                .arg(format!("{link}&report"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            (cmd.spawn().expect("chromium-headless-shell (ci/install-deps.sh test)"), profile)
+        })
+        .collect();
+    let mut pages = pages;
+    let collectors: Vec<_> = pages
+        .iter_mut()
+        .map(|(child, _)| {
+            let stderr = child.stderr.take().unwrap();
+            std::thread::spawn(move || {
+                BufReader::new(stderr)
+                    .lines()
+                    .map_while(Result::ok)
+                    .filter_map(|l| {
+                        let rest = l.split("\"camview-frame ").nth(1)?;
+                        rest.split_whitespace().nth(2)?.trim_end_matches([',', '"']).parse::<f64>().ok()
+                    })
+                    .collect::<Vec<f64>>()
+            })
+        })
+        .collect();
+    // A few seconds to start and connect, then the measured run.
+    std::thread::sleep(Duration::from_secs(config.seconds + 3));
+    let after = sample(sender.id()).unwrap_or_default();
+    let wall = started.elapsed().as_secs_f64();
+    for (child, _) in &mut pages {
+        let _ = rustix::process::kill_process_group(
+            rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+            rustix::process::Signal::KILL,
+        );
+        let _ = child.wait();
+    }
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let per_page: Vec<Vec<f64>> = collectors.into_iter().map(|c| c.join().unwrap()).collect();
+    let frames: Vec<usize> = per_page.iter().map(Vec::len).collect();
+    let mut latencies: Vec<f64> = per_page.into_iter().flatten().collect();
+    latencies.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Row {
+        name: format!(
+            "camview → Chromium, WebRTC (DTLS-SRTP), {browsers} browser{}",
+            if browsers == 1 { "" } else { "s" }
+        ),
+        p50_ms: quantile(0.5),
+        p99_ms: quantile(0.99),
+        delivered: format!("{frames:?} pictures shown"),
+        sender_cpu: (after.cpu_s - before.cpu_s) / wall * 100.0,
+        sender_mib: after.peak_mib,
+        receiver_cpu: f64::NAN,
+        receiver_mib: f64::NAN,
+    }
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn free_port() -> u16 {
