@@ -412,7 +412,12 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
     let web = format!("127.0.0.1:{}", free_tcp_port());
     let mut sender = camview(&camera)
         .args(["send", "--source", "test", "--size", &size])
-        .args(["--fps", &FPS.to_string(), "--bitrate", &BITRATE_KBPS.to_string()])
+        .args([
+            "--fps",
+            &FPS.to_string(),
+            "--bitrate",
+            &BITRATE_KBPS.to_string(),
+        ])
         .args(["--listen", "127.0.0.1:0", "--web", "--web-listen", &web])
         .env("CAMVIEW_SEND_NO_ANNOUNCE", "1")
         .stdout(Stdio::null())
@@ -452,7 +457,11 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped());
             std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            (cmd.spawn().expect("chromium-headless-shell (ci/install-deps.sh test)"), profile)
+            (
+                cmd.spawn()
+                    .expect("chromium-headless-shell (ci/install-deps.sh test)"),
+                profile,
+            )
         })
         .collect();
     let mut pages = pages;
@@ -466,7 +475,11 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
                     .map_while(Result::ok)
                     .filter_map(|l| {
                         let rest = l.split("\"camview-frame ").nth(1)?;
-                        rest.split_whitespace().nth(2)?.trim_end_matches([',', '"']).parse::<f64>().ok()
+                        rest.split_whitespace()
+                            .nth(2)?
+                            .trim_end_matches([',', '"'])
+                            .parse::<f64>()
+                            .ok()
                     })
                     .collect::<Vec<f64>>()
             })

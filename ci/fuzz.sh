@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the wire decoder, the protocol session and the QUIC video-stream
-# reader, each for SECONDS, with the saved regressions as seeds. Fails on
-# any crash; the crashing input is left in fuzz/artifacts/<target>/ (see
-# fuzz/README.md).
+# Fuzzes the wire decoder, the protocol session, the QUIC video-stream
+# reader and the browser viewer's WHEP offer parser, each for SECONDS, with
+# the saved regressions as seeds. Fails on any crash; the crashing input
+# is left in fuzz/artifacts/<target>/ (see fuzz/README.md).
 #
 #   ci/fuzz.sh [SECONDS]     (run by `just fuzz`, and by `just test` briefly)
 #   ci/fuzz.sh build         (only build the targets: ci/prebuild.sh)
@@ -19,7 +19,7 @@ if [ "$seconds" = build ]; then
   exec cargo +nightly fuzz build
 fi
 
-for target in decode session media_stream; do
+for target in decode session media_stream whep_offer; do
   mkdir -p "corpus/$target"
   echo "fuzzing $target for ${seconds}s" >&2
   # libFuzzer is chatty: keep its full output in a log, show the summary.

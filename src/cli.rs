@@ -275,7 +275,12 @@ pub struct SendArgs {
     pub web: bool,
 
     /// Where --web serves HTTPS
-    #[arg(long, default_value = "0.0.0.0:7449", value_name = "ADDR", requires = "web")]
+    #[arg(
+        long,
+        default_value = "0.0.0.0:7449",
+        value_name = "ADDR",
+        requires = "web"
+    )]
     pub web_listen: String,
 
     /// Look for things in the picture, off the video path, and send what is

@@ -1,8 +1,8 @@
 //! The two modes, wiring media → wire → transport and back. The only room
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
-pub mod config;
 mod browser;
+pub mod config;
 mod detect;
 pub mod devices;
 pub mod discover;
@@ -12,8 +12,8 @@ pub mod pair;
 mod rate;
 pub mod receive;
 pub mod send;
-pub mod share;
 mod service;
+pub mod share;
 pub mod trust;
 
 use std::time::Duration;

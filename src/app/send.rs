@@ -8,21 +8,21 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::{browser, detect};
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
 use super::rate::{self, RateControl};
 use super::{
     Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, service, sleep_until_opt,
 };
+use super::{browser, detect};
 use crate::config::{Endpoint, SendSettings};
-use crate::identity::{Trust, TrustedPeers};
-use crate::web::{WebConfig, WebServer};
 use crate::discovery::Announcer;
 use crate::identity::{self, Identity};
+use crate::identity::{Trust, TrustedPeers};
 use crate::media::{self, DetectTap, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
 use crate::transport::{self, Connection, LinkStats, Listener, TransportError};
+use crate::web::{WebConfig, WebServer};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
 /// Encoded frames waiting for the fan-out: two seconds at 30 fps. The

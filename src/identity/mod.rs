@@ -15,6 +15,7 @@ pub use fingerprint::Fingerprint;
 pub use store::{Identity, default_dir};
 pub use tls::{
     PeerRejected, Pinning, Refusals, TrustedPeers, client_config, client_config_with_suite,
-    pairing_client_config, pairing_server_config, preferred_suite_name, server_config, web_server_config,
+    pairing_client_config, pairing_server_config, preferred_suite_name, server_config,
+    web_server_config,
 };
 pub use trust::{TRUST_FILE, Trust, TrustStore, suggest_name};

@@ -178,7 +178,10 @@ impl Identity {
         use base64::Engine as _;
         let key = rcgen::KeyPair::try_from(self.key.secret_der())
             .map_err(|e| IdentityError::Generate(e.to_string()))?;
-        let digest = ring::digest::digest(&ring::digest::SHA256, &rcgen::PublicKeyData::subject_public_key_info(&key));
+        let digest = ring::digest::digest(
+            &ring::digest::SHA256,
+            &rcgen::PublicKeyData::subject_public_key_info(&key),
+        );
         Ok(base64::engine::general_purpose::STANDARD.encode(digest.as_ref()))
     }
 

@@ -109,10 +109,19 @@ mod tests {
             now(),
         )
         .unwrap();
-        assert!(matches!(admitted, Admitted::Enrolling(Claim { ref name, .. }) if name == "laptop"));
+        assert!(
+            matches!(admitted, Admitted::Enrolling(Claim { ref name, .. }) if name == "laptop")
+        );
         let other = Token::from_received("other");
         assert_eq!(
-            admit(fp(3), Some(&other), &store, &TrustedPeers::default(), &mut enrolments, now()),
+            admit(
+                fp(3),
+                Some(&other),
+                &store,
+                &TrustedPeers::default(),
+                &mut enrolments,
+                now()
+            ),
             Err(Refusal::Token(TokenRefused::Unknown))
         );
     }

@@ -324,7 +324,10 @@ mod tests {
         let mut e = Enrolments::default();
         e.issue(&token("abc"), "phone", at(0));
         assert!(e.attempt(&token("abc"), at(119)).is_ok());
-        assert_eq!(e.attempt(&token("abc"), at(120)), Err(TokenRefused::Expired));
+        assert_eq!(
+            e.attempt(&token("abc"), at(120)),
+            Err(TokenRefused::Expired)
+        );
     }
 
     #[test]
@@ -364,6 +367,9 @@ mod tests {
         let mut e = Enrolments::default();
         e.issue(&token("old"), "a", at(0));
         e.issue(&token("new"), "b", at(2 * 24 * 3600));
-        assert_eq!(e.attempt(&token("old"), at(2 * 24 * 3600)), Err(TokenRefused::Unknown));
+        assert_eq!(
+            e.attempt(&token("old"), at(2 * 24 * 3600)),
+            Err(TokenRefused::Unknown)
+        );
     }
 }

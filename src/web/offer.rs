@@ -121,7 +121,10 @@ a=fmtp:103 apt=102\r
     fn offers_that_cannot_be_admitted_say_why() {
         let big = vec![b'a'; MAX_OFFER_BYTES + 1];
         assert_eq!(Offer::parse(&big).unwrap_err(), OfferError::TooLarge);
-        assert_eq!(Offer::parse(&[0xff, 0xfe]).unwrap_err(), OfferError::NotText);
+        assert_eq!(
+            Offer::parse(&[0xff, 0xfe]).unwrap_err(),
+            OfferError::NotText
+        );
         assert!(matches!(
             Offer::parse(b"hello").unwrap_err(),
             OfferError::BadSdp(_)
@@ -139,6 +142,9 @@ a=fmtp:103 apt=102\r
             "a=fingerprint:sha-256 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09:DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF",
             "a=fingerprint:sha-1 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09",
         );
-        assert_eq!(Offer::parse(sha1.as_bytes()).unwrap_err(), OfferError::NoFingerprint);
+        assert_eq!(
+            Offer::parse(sha1.as_bytes()).unwrap_err(),
+            OfferError::NoFingerprint
+        );
     }
 }

@@ -68,7 +68,9 @@ pub struct WebConfig {
 /// Why the server could not start.
 #[derive(Debug, Error)]
 pub enum WebError {
-    #[error("cannot serve the browser viewer on {addr}: {error} (choose another with --web-listen)")]
+    #[error(
+        "cannot serve the browser viewer on {addr}: {error} (choose another with --web-listen)"
+    )]
     Bind { addr: String, error: std::io::Error },
     #[error(transparent)]
     Tls(#[from] IdentityError),
@@ -122,10 +124,12 @@ pub struct WebServer {
 impl WebServer {
     /// Binds `addr` and serves until the returned server is dropped.
     pub async fn bind(addr: &str, config: WebConfig) -> Result<Self, WebError> {
-        let listener = TcpListener::bind(addr).await.map_err(|error| WebError::Bind {
-            addr: addr.to_owned(),
-            error,
-        })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|error| WebError::Bind {
+                addr: addr.to_owned(),
+                error,
+            })?;
         let local = listener.local_addr().map_err(|error| WebError::Bind {
             addr: addr.to_owned(),
             error,
@@ -290,7 +294,10 @@ fn locked_down(mut response: Response, content_type: &'static str) -> Response {
         ),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -374,7 +381,9 @@ async fn answer(
         })?;
     let pending = Arc::clone(&shared.pending)
         .try_acquire_owned()
-        .map_err(|_| busy("too many browsers are connecting at once; try again in a few seconds"))?;
+        .map_err(|_| {
+            busy("too many browsers are connecting at once; try again in a few seconds")
+        })?;
     let id = Token::generate()
         .map_err(|_| Refused(StatusCode::INTERNAL_SERVER_ERROR, "no randomness".into()))?;
     let (delete_tx, deleted) = oneshot::channel();

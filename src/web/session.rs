@@ -51,7 +51,10 @@ pub enum WebEvent {
     /// The browser lost a picture (PLI) or starts decoding (FIR).
     KeyframeRequested,
     /// About once a second: what the path looks like.
-    Stats { rtt: Option<Duration>, bytes_sent: u64 },
+    Stats {
+        rtt: Option<Duration>,
+        bytes_sent: u64,
+    },
     /// The session is over, and why.
     Closed(String),
 }
@@ -141,10 +144,7 @@ impl WebRtcSession {
             fingerprint,
             video,
         } = offer;
-        let answer = rtc
-            .sdp_api()
-            .accept_offer(sdp)
-            .map_err(|e| rtc_error(&e))?;
+        let answer = rtc.sdp_api().accept_offer(sdp).map_err(|e| rtc_error(&e))?;
         let pt = rtc.writer(video).and_then(|writer| {
             writer
                 .payload_params()

@@ -38,7 +38,14 @@ impl Camera {
         let listen = format!("{}:{WEB_PORT}", Lan::A_IP);
         let media = format!("{}:7447", Lan::A_IP);
         let mut args = vec![
-            "send", "--web", "--web-listen", &listen, "--listen", &media, "--size", "320x240",
+            "send",
+            "--web",
+            "--web-listen",
+            &listen,
+            "--listen",
+            &media,
+            "--size",
+            "320x240",
         ];
         args.extend(extra);
         let mut process = Running::spawn(Lab::wrap(&lan.a, &node.command(&args)));
@@ -170,7 +177,10 @@ fn last_stats(log: &str) -> serde_json::Value {
     log.lines()
         .rev()
         .filter_map(|l| l.split("\"camview-stats ").nth(1))
-        .filter_map(|rest| rest.rsplit_once("\", source").map(|(json, _)| json.replace("\\\"", "\"")))
+        .filter_map(|rest| {
+            rest.rsplit_once("\", source")
+                .map(|(json, _)| json.replace("\\\"", "\""))
+        })
         .find_map(|json| serde_json::from_str(&json).ok())
         .unwrap_or(serde_json::Value::Null)
 }
@@ -229,7 +239,12 @@ fn a_browser_enrols_with_a_link_and_plays_again_after_a_reload() {
         .wait_for_line("browser 10.98.0.2", Duration::from_secs(30));
 
     // Reloaded without the link: the same certificate, already trusted.
-    let mut again = chromium(&lan, profile.path(), &camera.pin, &format!("{}#report", camera.url()));
+    let mut again = chromium(
+        &lan,
+        profile.path(),
+        &camera.pin,
+        &format!("{}#report", camera.url()),
+    );
     wait_for_run(&mut again, 30, Duration::from_secs(60));
     again.close();
 
@@ -237,14 +252,25 @@ fn a_browser_enrols_with_a_link_and_plays_again_after_a_reload() {
     let other = tempfile::tempdir().unwrap();
     let mut reuse = chromium(&lan, other.path(), &camera.pin, &format!("{link}&report"));
     let refused = reuse.wait_for_line("camview-error", Duration::from_secs(30));
-    assert!(refused.contains("403") && refused.contains("already been used"), "{refused}");
+    assert!(
+        refused.contains("403") && refused.contains("already been used"),
+        "{refused}"
+    );
     reuse.close();
 
     // No link at all: not enrolled, and told how to be.
     let stranger = tempfile::tempdir().unwrap();
-    let mut unknown = chromium(&lan, stranger.path(), &camera.pin, &format!("{}#report", camera.url()));
+    let mut unknown = chromium(
+        &lan,
+        stranger.path(),
+        &camera.pin,
+        &format!("{}#report", camera.url()),
+    );
     let refused = unknown.wait_for_line("camview-error", Duration::from_secs(30));
-    assert!(refused.contains("not trusted") && refused.contains("camview share"), "{refused}");
+    assert!(
+        refused.contains("not trusted") && refused.contains("camview share"),
+        "{refused}"
+    );
     unknown.close();
     assert!(camera.process.is_running(), "{}", camera.process.log());
 }
@@ -273,7 +299,12 @@ fn a_native_viewer_loses_nothing_while_two_browsers_join_and_leave() {
         .process
         .wait_for_line("connected over q", Duration::from_secs(30));
     let mut a = chromium(&lan, first.path(), &camera.pin, &format!("{link_a}&report"));
-    let mut b = chromium(&lan, second.path(), &camera.pin, &format!("{link_b}&report"));
+    let mut b = chromium(
+        &lan,
+        second.path(),
+        &camera.pin,
+        &format!("{link_b}&report"),
+    );
     wait_for_run(&mut a, 20, Duration::from_secs(60));
     wait_for_run(&mut b, 20, Duration::from_secs(60));
     a.close();
@@ -304,9 +335,15 @@ fn offers_the_camera_refuses_are_told_why() {
     let token = |link: &str| link.split("#enrol=").nth(1).unwrap().to_owned();
 
     // Plain HTTP on the HTTPS port.
-    let (status, text) = plain_http(&lan, b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n");
+    let (status, text) = plain_http(
+        &lan,
+        b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status, 400, "{text}");
-    assert!(text.contains("HTTPS only") && text.contains("https://"), "{text}");
+    assert!(
+        text.contains("HTTPS only") && text.contains("https://"),
+        "{text}"
+    );
 
     let (status, text) = post(offer.as_bytes(), None, "text/plain");
     assert_eq!(status, 415, "{text}");
@@ -317,7 +354,10 @@ fn offers_the_camera_refuses_are_told_why() {
     assert_eq!(status, 400, "{text}");
     let (status, text) = post(offer.as_bytes(), None, "application/sdp");
     assert_eq!(status, 403, "{text}");
-    assert!(text.contains("not trusted") && text.contains("camview share"), "{text}");
+    assert!(
+        text.contains("not trusted") && text.contains("camview share"),
+        "{text}"
+    );
     let (status, text) = post(offer.as_bytes(), Some("not-a-token"), "application/sdp");
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("not known"), "{text}");
@@ -353,7 +393,10 @@ fn offers_the_camera_refuses_are_told_why() {
     assert!(text.contains("expired"), "{text}");
 
     assert!(camera.process.is_running(), "{}", camera.process.log());
-    let (status, _) = https(&lan, b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n");
+    let (status, _) = https(
+        &lan,
+        b"GET / HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(status, 200);
 }
 
@@ -423,6 +466,9 @@ fn parse_response(bytes: &[u8]) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     (status, body)
 }

@@ -12,10 +12,10 @@
 
 mod support;
 
+mod browser;
 mod cli;
 mod codecs;
 mod config;
-mod browser;
 mod detect;
 mod discovery;
 mod hostile;
