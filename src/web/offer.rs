@@ -117,6 +117,20 @@ a=fmtp:103 apt=102\r
         assert_eq!(offer.video.to_string(), "0");
     }
 
+    /// The fuzz target's saved inputs (`fuzz/regressions/whep_offer/`)
+    /// stay harmless.
+    #[test]
+    fn fuzz_regressions() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions/whep_offer");
+        let mut replayed = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let _ = Offer::parse(&std::fs::read(entry.unwrap().path()).unwrap());
+            replayed += 1;
+        }
+        assert!(replayed > 0, "no inputs in {}", dir.display());
+    }
+
     #[test]
     fn offers_that_cannot_be_admitted_say_why() {
         let big = vec![b'a'; MAX_OFFER_BYTES + 1];
