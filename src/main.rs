@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::prelude::*;
 
 use camview::app::receive;
 use camview::cli::{Cli, Command, TrustCommand};
@@ -45,17 +46,22 @@ fn init_logging(cli: &Cli) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("camview={level}")));
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_target(false);
     // Under systemd the journal stamps each line itself.
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        logs.without_time().init();
+    let logs = if std::env::var_os("JOURNAL_STREAM").is_some() {
+        logs.without_time().boxed()
     } else {
-        logs.init();
-    }
+        logs.boxed()
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        // Beside the log, whatever it shows: which SRTP profile each
+        // browser's session uses (str0m only logs it).
+        .with(camview::web::profile_layer())
+        .init();
 }
 
 fn run(layered: Layered) -> anyhow::Result<()> {

@@ -64,7 +64,7 @@ async fn serve(
                 }
             },
             event = viewer.session.next_event() => match event {
-                WebEvent::Connected => {
+                WebEvent::Connected { srtp } => {
                     match viewer.handle_connected() {
                         Ok(true) => tracing::info!(
                             viewer = id,
@@ -74,12 +74,14 @@ async fn serve(
                         Ok(false) => {}
                         Err(e) => tracing::warn!(viewer = id, "browser {addr} connected but could not be enrolled: {e}"),
                     }
+                    let srtp = srtp.unwrap_or_else(|| "unknown".to_owned());
                     tracing::info!(
                         viewer = id,
-                        "viewer {addr} connected over webrtc ({}, {}, DTLS-SRTP)",
+                        "viewer {addr} connected over webrtc ({}, {}, DTLS 1.2, {srtp})",
                         viewer.name,
                         viewer.session.fingerprint()
                     );
+                    let _ = control_tx.try_send(Control::BrowserConnected { srtp });
                     let Some(queue_tx) = queue_tx.take() else { continue };
                     if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
                         return;

@@ -93,6 +93,8 @@ pub(crate) struct SenderCounters {
     pub(crate) viewers: usize,
     pub(crate) frames_skipped: u64,
     pub(crate) bitrate_kbps: u32,
+    /// Browsers that connected, by SRTP profile.
+    pub(crate) browser_sessions: std::collections::BTreeMap<String, u64>,
 }
 
 impl SenderCounters {
@@ -156,6 +158,16 @@ pub(crate) fn render_sender(c: &SenderCounters) -> String {
         "Frames not sent to a viewer that was behind or joining, summed over viewers.",
         c.frames_skipped,
     );
+    let _ = writeln!(
+        out,
+        "# HELP camview_browser_sessions_total Browsers that connected over WebRTC, by the SRTP profile their media used.\n# TYPE camview_browser_sessions_total counter"
+    );
+    for (profile, n) in &c.browser_sessions {
+        let _ = writeln!(
+            out,
+            "camview_browser_sessions_total{{srtp_profile=\"{profile}\"}} {n}"
+        );
+    }
     out
 }
 

@@ -48,6 +48,10 @@ const STALLED_HANDSHAKE: Duration = Duration::from_secs(3);
 pub(super) enum Control {
     Join(ViewerId, mpsc::Sender<ViewerItem>),
     KeyframeRequest,
+    /// A browser connected, its media protected with this SRTP profile.
+    BrowserConnected {
+        srtp: String,
+    },
     /// A viewer's latency report: median and 95th percentile.
     Latency(ViewerId, Duration, Duration),
 }
@@ -197,6 +201,9 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
+                Some(Control::BrowserConnected { srtp }) => {
+                    *counters.browser_sessions.entry(srtp).or_default() += 1;
+                }
                 Some(Control::Latency(id, p50, p95)) => {
                     latencies.insert(id, (p50, p95));
                 }

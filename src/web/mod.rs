@@ -8,12 +8,15 @@
 //! - `admit`: whether an offer is answered (pinned fingerprints).
 //! - `session`: one browser's WebRTC session over its own UDP socket.
 //! - `server`: the HTTPS server, the page, WHEP.
+//! - `srtp`: which SRTP profile a session negotiated (from str0m's log).
 
 mod admit;
 pub mod enrol;
 pub mod offer;
 mod server;
 mod session;
+mod srtp;
 
 pub use server::{BrowserViewer, DEFAULT_PORT, WebConfig, WebError, WebServer};
 pub use session::{WebEvent, WebRtcSession};
+pub use srtp::profile_layer;

@@ -121,8 +121,8 @@ a=fmtp:103 apt=102\r
     /// stay harmless.
     #[test]
     fn fuzz_regressions() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fuzz/regressions/whep_offer");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/whep_offer");
         let mut replayed = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let _ = Offer::parse(&std::fs::read(entry.unwrap().path()).unwrap());

@@ -46,8 +46,9 @@ const H264_PROFILES: [(u8, u8, u32); 3] = [
 #[derive(Debug)]
 pub enum WebEvent {
     /// ICE and DTLS are up: the browser proved it holds the certificate
-    /// its offer named. Frames may flow.
-    Connected,
+    /// its offer named. Frames may flow, protected with this SRTP profile
+    /// (`None` if it could not be learnt).
+    Connected { srtp: Option<String> },
     /// The browser lost a picture (PLI) or starts decoding (FIR).
     KeyframeRequested,
     /// About once a second: what the path looks like.
@@ -297,7 +298,9 @@ impl WebRtcSession {
         match event {
             Event::Connected => {
                 self.connected = true;
-                Some(WebEvent::Connected)
+                Some(WebEvent::Connected {
+                    srtp: super::srtp::take_negotiated(),
+                })
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 Some(self.close("the browser went away (no ICE consent for 15 s)".into()))

@@ -220,6 +220,11 @@ fn a_browser_enrols_with_a_link_and_plays_again_after_a_reload() {
     camera
         .process
         .wait_for_line("enrolled: trusted as `browser`", Duration::from_secs(10));
+    // The SRTP profile in use is in the log.
+    let connected = camera
+        .process
+        .wait_for_line("connected over webrtc", Duration::from_secs(10));
+    assert!(connected.contains("SRTP_AEAD_AES_"), "{connected}");
     let (trusted, _) = run_ok(&mut camera.node.command(&["trust", "list"]));
     assert!(trusted.contains("browser"), "{trusted}");
     // The stats line's source: frames decoded, nothing lost on a LAN.
