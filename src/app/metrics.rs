@@ -1,22 +1,21 @@
-//! An optional Prometheus endpoint: plain HTTP, text exposition format,
-//! serving the latest rendering the mode publishes. For scraping on a
-//! trusted network; bind it to loopback unless you mean otherwise.
+//! An optional Prometheus endpoint: plain HTTP (axum, as the browser
+//! viewer's server), text exposition format, serving the latest rendering
+//! the mode publishes. For scraping on a trusted network; bind it to
+//! loopback unless you mean otherwise.
 
 use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::model::EncodedFrame;
 use crate::sync::IntervalReport;
-
-/// The most a scraper may send before its request line ends.
-const MAX_REQUEST_BYTES: usize = 4096;
-/// How long a scraper may take to send its request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a mode publishes its metrics text.
 #[derive(Clone, Debug, Default)]
@@ -42,46 +41,22 @@ pub(crate) async fn serve(addr: &str) -> anyhow::Result<MetricsText> {
         .context("reading the metrics address")?;
     tracing::info!("metrics on http://{local}/metrics");
     let text = MetricsText::default();
-    let shared = text.clone();
+    let app = Router::new()
+        .route("/metrics", get(scrape))
+        .with_state(text.clone());
     tokio::spawn(async move {
-        loop {
-            let Ok((mut tcp, _)) = listener.accept().await else {
-                continue;
-            };
-            let text = shared.current();
-            tokio::spawn(async move {
-                let mut request = vec![0u8; MAX_REQUEST_BYTES];
-                let mut len = 0;
-                // Read until the end of the request head, within bounds.
-                let read = tokio::time::timeout(REQUEST_TIMEOUT, async {
-                    while len < request.len()
-                        && !request[..len].windows(4).any(|w| w == b"\r\n\r\n")
-                    {
-                        match tcp.read(&mut request[len..]).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(n) => len += n,
-                        }
-                    }
-                })
-                .await;
-                if read.is_err() {
-                    return;
-                }
-                let response = if request.starts_with(b"GET /metrics ") {
-                    format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                        text.len()
-                    )
-                } else {
-                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        .to_owned()
-                };
-                let _ = tcp.write_all(response.as_bytes()).await;
-                let _ = tcp.shutdown().await;
-            });
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!("the metrics endpoint stopped: {e}");
         }
     });
     Ok(text)
+}
+
+async fn scrape(State(text): State<MetricsText>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text.current(),
+    )
 }
 
 /// What the sender counts for its metrics.

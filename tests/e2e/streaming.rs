@@ -150,7 +150,7 @@ fn sender_and_receiver_serve_prometheus_metrics() {
             .unwrap()
             .trim_end_matches("/metrics");
         let mut http = std::net::TcpStream::connect(addr).unwrap();
-        http.write_all(b"GET /metrics HTTP/1.1\r\nHost: camview\r\n\r\n")
+        http.write_all(b"GET /metrics HTTP/1.1\r\nHost: camview\r\nConnection: close\r\n\r\n")
             .unwrap();
         let mut response = String::new();
         http.read_to_string(&mut response).unwrap();
