@@ -94,7 +94,7 @@ fuzz seconds="60": (deps "build" "fuzz")
 # logic. Criterion compares each run with the previous one and prints the
 # change; `just bench --save-baseline NAME` / `--baseline NAME` pin one.
 bench *args: deps
-    cargo bench --locked --bench wire --bench tls --bench sync -- {{args}}
+    cargo bench --locked --bench wire --bench tls --bench srtp --bench sync -- {{args}}
 
 # End-to-end: camview with 1, 8 and 32 viewers against GStreamer's SRT with
 # AES, latency/CPU/memory side by side (target/bench-e2e.md). Release build.
