@@ -18,7 +18,9 @@ const PAYLOAD: usize = 1200;
 fn srtp(c: &mut Criterion) {
     let provider = str0m::crypto::from_feature_flags();
     let srtp = provider.srtp_provider;
-    let header = [0x80u8, 0x66, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef];
+    let header = [
+        0x80u8, 0x66, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef,
+    ];
     let input = vec![0x5au8; PAYLOAD];
     let mut output = vec![0u8; PAYLOAD + 16];
     let mut group = c.benchmark_group("srtp_protect_packet");
@@ -26,15 +28,26 @@ fn srtp(c: &mut Criterion) {
 
     let mut gcm256 = srtp.aead_aes_256_gcm().create_cipher([7; 32], true);
     group.bench_function("AEAD_AES_256_GCM", |b| {
-        b.iter(|| gcm256.encrypt(&[1; 12], &header, &input, &mut output).unwrap());
+        b.iter(|| {
+            gcm256
+                .encrypt(&[1; 12], &header, &input, &mut output)
+                .unwrap()
+        });
     });
     let mut gcm128 = srtp.aead_aes_128_gcm().create_cipher([7; 16], true);
     group.bench_function("AEAD_AES_128_GCM", |b| {
-        b.iter(|| gcm128.encrypt(&[1; 12], &header, &input, &mut output).unwrap());
+        b.iter(|| {
+            gcm128
+                .encrypt(&[1; 12], &header, &input, &mut output)
+                .unwrap()
+        });
     });
     let mut cm = srtp.aes_128_cm_sha1_80().create_cipher([7; 16], true);
     group.bench_function("AES128_CM_SHA1_80 (cipher only)", |b| {
-        b.iter(|| cm.encrypt(&[1; 16], &input, &mut output[..PAYLOAD]).unwrap());
+        b.iter(|| {
+            cm.encrypt(&[1; 16], &input, &mut output[..PAYLOAD])
+                .unwrap()
+        });
     });
     group.finish();
 }

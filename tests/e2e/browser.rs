@@ -113,20 +113,122 @@ impl Drop for Browser {
     }
 }
 
+/// How the tests start Chromium: its own profile, pinned to the camera's
+/// key, logging the page's console on stderr.
+fn chromium_args(profile: &Path, pin: &str, url: &str) -> Vec<String> {
+    vec![
+        "--no-sandbox".into(),
+        format!("--user-data-dir={}", profile.display()),
+        "--enable-logging=stderr".into(),
+        "--v=0".into(),
+        format!("--ignore-certificate-errors-spki-list={pin}"),
+        "--autoplay-policy=no-user-gesture-required".into(),
+        "--window-size=800,600".into(),
+        url.into(),
+    ]
+}
+
 /// Headless Chromium in namespace B with its own profile, opening `url`.
 fn chromium(lan: &Lan, profile: &Path, pin: &str, url: &str) -> Browser {
     let mut cmd = Command::new(CHROMIUM);
-    cmd.arg("--no-sandbox")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--enable-logging=stderr")
-        .arg("--v=0")
-        .arg(format!("--ignore-certificate-errors-spki-list={pin}"))
-        .arg("--autoplay-policy=no-user-gesture-required")
-        .arg("--window-size=800,600")
-        .arg(url);
+    cmd.args(chromium_args(profile, pin, url));
     let mut cmd = Lab::wrap(&lan.b, &cmd);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     Browser(Running::spawn(cmd))
+}
+
+/// Chromium's DevTools protocol over `--remote-debugging-pipe`: messages
+/// as JSON, each ended by a NUL, on its file descriptors 3 (in) and 4
+/// (out), here two FIFOs that a shell opens for it.
+struct DevTools {
+    to: std::fs::File,
+    from: std::io::BufReader<std::fs::File>,
+    next: u64,
+    _fifos: tempfile::TempDir,
+}
+
+impl DevTools {
+    /// One command; its result (events in between are skipped).
+    fn call(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+        session: Option<&str>,
+    ) -> serde_json::Value {
+        use std::io::BufRead;
+        self.next += 1;
+        let mut message =
+            serde_json::json!({ "id": self.next, "method": method, "params": params });
+        if let Some(session) = session {
+            message["sessionId"] = session.into();
+        }
+        let mut bytes = serde_json::to_vec(&message).unwrap();
+        bytes.push(0);
+        self.to.write_all(&bytes).unwrap();
+        loop {
+            let mut reply = Vec::new();
+            self.from.read_until(0, &mut reply).unwrap();
+            assert!(!reply.is_empty(), "the browser closed its DevTools pipe");
+            reply.pop();
+            let reply: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+            if reply["id"] == self.next {
+                assert!(reply["error"].is_null(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// A session on the browser's page.
+    fn attach_to_page(&mut self) -> String {
+        let targets = self.call("Target.getTargets", serde_json::json!({}), None);
+        let page = targets["targetInfos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "page")
+            .unwrap_or_else(|| panic!("no page among {targets}"))["targetId"]
+            .clone();
+        let attached = self.call(
+            "Target.attachToTarget",
+            serde_json::json!({ "targetId": page, "flatten": true }),
+            None,
+        );
+        attached["sessionId"].as_str().unwrap().to_owned()
+    }
+}
+
+/// [`chromium`], with its DevTools protocol on a pipe.
+fn chromium_with_devtools(lan: &Lan, profile: &Path, pin: &str, url: &str) -> (Browser, DevTools) {
+    let fifos = tempfile::tempdir().unwrap();
+    let (fifo_in, fifo_out) = (fifos.path().join("in"), fifos.path().join("out"));
+    for fifo in [&fifo_in, &fifo_out] {
+        run_ok(Command::new("mkfifo").arg(fifo));
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
+        .arg(r#"exec "$@" 3<"$CAMVIEW_DEVTOOLS_IN" 4>"$CAMVIEW_DEVTOOLS_OUT""#)
+        .arg("devtools-pipe")
+        .arg(CHROMIUM)
+        .args(chromium_args(profile, pin, url))
+        .arg("--remote-debugging-pipe")
+        .env("CAMVIEW_DEVTOOLS_IN", &fifo_in)
+        .env("CAMVIEW_DEVTOOLS_OUT", &fifo_out);
+    let mut cmd = Lab::wrap(&lan.b, &cmd);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let browser = Browser(Running::spawn(cmd));
+    // The shell opens fd 3 (blocking until we write) and then fd 4.
+    let to = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo_in)
+        .unwrap();
+    let from = std::io::BufReader::new(std::fs::File::open(&fifo_out).unwrap());
+    let devtools = DevTools {
+        to,
+        from,
+        next: 0,
+        _fifos: fifos,
+    };
+    (browser, devtools)
 }
 
 /// The frame numbers the page read, in order (`None`: a CRC mismatch).
@@ -197,7 +299,8 @@ fn chromium_offers_h264_to_webrtc() {
         .arg("--enable-logging=stderr")
         .arg("--v=0")
         .arg(page);
-    let mut browser = Running::spawn(cmd);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut browser = Browser(Running::spawn(cmd));
     let line = browser.wait_for_line("camview-caps", Duration::from_secs(30));
     assert!(
         line.contains("video/H264") && line.contains("packetization-mode=1"),
@@ -278,6 +381,103 @@ fn a_browser_enrols_with_a_link_and_plays_again_after_a_reload() {
     );
     unknown.close();
     assert!(camera.process.is_running(), "{}", camera.process.log());
+}
+
+/// A screenshot of the page as the browser draws it: the camera's picture
+/// (its frame number readable from the screenshot's pixels) and the stats
+/// line.
+#[test]
+fn a_screenshot_of_the_page_shows_the_picture_and_the_stats_line() {
+    let lan = Lan::new();
+    let camera = Camera::start(&lan, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (mut browser, mut devtools) = chromium_with_devtools(
+        &lan,
+        profile.path(),
+        &camera.pin,
+        &format!("{}&report", camera.link()),
+    );
+    wait_for_run(&mut browser, 30, Duration::from_secs(60));
+    let page = devtools.attach_to_page();
+    // The stats line fills in once a second.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stats = loop {
+        let evaluated = devtools.call(
+            "Runtime.evaluate",
+            serde_json::json!({ "expression": "document.getElementById('stats').textContent" }),
+            Some(&page),
+        );
+        let text = evaluated["result"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if text.contains("fps") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for part in ["fps", "kbit/s", "rtt", "latency"] {
+        assert!(
+            stats.contains(part),
+            "the stats line lacks {part}: {stats:?}"
+        );
+    }
+    let rect = devtools.call(
+        "Runtime.evaluate",
+        serde_json::json!({
+            "expression": "JSON.stringify(document.getElementById('video').getBoundingClientRect())"
+        }),
+        Some(&page),
+    );
+    let rect: serde_json::Value =
+        serde_json::from_str(rect["result"]["value"].as_str().unwrap()).unwrap();
+    let shot = devtools.call(
+        "Page.captureScreenshot",
+        serde_json::json!({ "format": "png" }),
+        Some(&page),
+    );
+    use base64::Engine as _;
+    let png_bytes = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    let saved = std::env::temp_dir().join(format!("camview-browser-{}.png", std::process::id()));
+    std::fs::write(&saved, &png_bytes).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(&png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let luma = |x: usize, y: usize| {
+        let i = (y * info.width as usize + x) * channels;
+        0.299 * f64::from(pixels[i])
+            + 0.587 * f64::from(pixels[i + 1])
+            + 0.114 * f64::from(pixels[i + 2])
+    };
+    // The pattern row across the top of the picture, as drawn on the page.
+    let (left, top) = (rect["x"].as_f64().unwrap(), rect["y"].as_f64().unwrap());
+    let scale = rect["width"].as_f64().unwrap() / 320.0;
+    let block = 8.0 * scale;
+    let bits = (0..32).fold(0u32, |bits, b| {
+        let x = (left + (f64::from(b) + 0.5) * block) as usize;
+        let y = (top + block / 2.0) as usize;
+        bits << 1 | u32::from(luma(x, y) > 128.0)
+    });
+    assert!(
+        pattern::number_from_bits(bits).is_some(),
+        "no frame number readable in the screenshot's picture (bits {bits:#034b}); see {}",
+        saved.display()
+    );
+    // The bar under it is drawn: light text on a dark band at the bottom.
+    let bottom = info.height as usize - 12;
+    let lit = (0..info.width as usize)
+        .filter(|&x| luma(x, bottom) > 150.0)
+        .count();
+    assert!(
+        lit > 0,
+        "no stats line drawn at the bottom; see {}",
+        saved.display()
+    );
+    let _ = std::fs::remove_file(&saved);
 }
 
 /// One encode for everybody: a native viewer keeps every frame while two
