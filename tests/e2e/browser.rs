@@ -605,6 +605,78 @@ fn offers_the_camera_refuses_are_told_why() {
     assert_eq!(status, 200);
 }
 
+/// Garbage at a WebRTC session's UDP port, shaped like STUN, DTLS, SRTP
+/// and nothing: the camera goes on serving a browser that plays, and the
+/// session that never connected is reaped.
+#[test]
+fn garbage_at_a_session_port_stops_nothing() {
+    let lan = Lan::new();
+    let mut camera = Camera::start(&lan, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let mut watching = chromium(&lan, profile.path(), &camera.pin, &format!("{}&report", camera.link()));
+    wait_for_run(&mut watching, 20, Duration::from_secs(60));
+
+    // A session answered for an offer nobody will complete.
+    let token = camera.link().split("#enrol=").nth(1).unwrap().to_owned();
+    let body = offer_sdp([0x22; 32]);
+    let request = format!(
+        "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: application/sdp\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, answer) = https(&lan, request.as_bytes());
+    assert_eq!(status, 201, "{answer}");
+    let port: u16 = answer
+        .lines()
+        .find(|l| l.starts_with("a=candidate"))
+        .and_then(|l| l.split_whitespace().nth(5))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no host candidate in the answer:\n{answer}"));
+
+    let before = frame_numbers(&watching.log()).len();
+    in_b(&lan, || {
+        let socket = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..3000 {
+            let len = (next() % 1400) as usize + 1;
+            let mut datagram: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            match i % 4 {
+                // A STUN binding request's header: type, length, magic cookie.
+                0 if len >= 20 => {
+                    datagram[..2].copy_from_slice(&[0x00, 0x01]);
+                    datagram[4..8].copy_from_slice(&[0x21, 0x12, 0xa4, 0x42]);
+                }
+                // A DTLS handshake record header.
+                1 if len >= 13 => datagram[..3].copy_from_slice(&[22, 0xfe, 0xfd]),
+                // An RTP/RTCP-looking first byte.
+                2 => datagram[0] = 0x80,
+                _ => {}
+            }
+            let _ = socket.send_to(&datagram, (Lan::A_IP, port));
+        }
+    });
+    // The browser that plays goes on playing…
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while frame_numbers(&watching.log()).len() < before + 60 {
+        assert!(
+            Instant::now() < deadline && camera.process.is_running(),
+            "the picture stopped after the garbage; camera log:\n{}",
+            camera.process.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // …and the session nobody completed is dropped.
+    camera
+        .process
+        .wait_for_line("did not connect within", Duration::from_secs(30));
+    assert!(camera.process.is_running(), "{}", camera.process.log());
+}
+
 /// A browser-like video-only offer naming the certificate `fingerprint`.
 fn offer_sdp(fingerprint: [u8; 32]) -> String {
     let hex: Vec<String> = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
