@@ -56,12 +56,12 @@ fn init_logging(cli: &Cli) {
     } else {
         logs.boxed()
     };
-    tracing_subscriber::registry()
-        .with(logs.with_filter(filter))
-        // Beside the log, whatever it shows: which SRTP profile each
-        // browser's session uses (str0m only logs it).
-        .with(camview::web::profile_layer())
-        .init();
+    let subscriber = tracing_subscriber::registry().with(logs.with_filter(filter));
+    // Beside the log, whatever it shows: which SRTP profile each browser's
+    // session uses (str0m only logs it).
+    #[cfg(feature = "web")]
+    let subscriber = subscriber.with(camview::web::profile_layer());
+    subscriber.init();
 }
 
 fn run(layered: Layered) -> anyhow::Result<()> {

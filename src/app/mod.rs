@@ -1,6 +1,7 @@
 //! The two modes, wiring media → wire → transport and back. The only room
 //! that spawns tasks; it owns no protocol rules, pixels or sockets itself.
 
+#[cfg(feature = "web")]
 mod browser;
 pub mod config;
 mod detect;

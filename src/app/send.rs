@@ -8,20 +8,24 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
+#[cfg(feature = "web")]
+use super::browser;
+use super::detect;
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
 use super::rate::{self, RateControl};
 use super::{
     Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, service, sleep_until_opt,
 };
-use super::{browser, detect};
 use crate::config::{Endpoint, SendSettings};
 use crate::discovery::Announcer;
 use crate::identity::{self, Identity};
+#[cfg(feature = "web")]
 use crate::identity::{Trust, TrustedPeers};
 use crate::media::{self, DetectTap, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
 use crate::transport::{self, Connection, LinkStats, Listener, TransportError};
+#[cfg(feature = "web")]
 use crate::web::{WebConfig, WebServer};
 use crate::wire::{Event, GoodbyeCode, ReceiverReport, Role};
 
@@ -49,6 +53,7 @@ pub(super) enum Control {
     Join(ViewerId, mpsc::Sender<ViewerItem>),
     KeyframeRequest,
     /// A browser connected, its media protected with this SRTP profile.
+    #[cfg(feature = "web")]
     BrowserConnected {
         srtp: String,
     },
@@ -82,6 +87,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     // Every kind of viewer counts against one limit and one numbering.
     let viewers = Arc::new(Semaphore::new(settings.max_viewers));
     let ids = Arc::new(AtomicU64::new(1));
+    #[cfg(not(feature = "web"))]
+    if settings.web.is_some() {
+        anyhow::bail!(
+            "this camview was built without the browser viewer (cargo feature `web`); --web needs it"
+        );
+    }
+    #[cfg(feature = "web")]
     if let Some(web) = &settings.web {
         let fixed = match &settings.trusted {
             Trust::Fixed(peers) => peers.clone(),
@@ -201,6 +213,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
+                #[cfg(feature = "web")]
                 Some(Control::BrowserConnected { srtp }) => {
                     *counters.browser_sessions.entry(srtp).or_default() += 1;
                 }

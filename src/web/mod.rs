@@ -10,13 +10,25 @@
 //! - `server`: the HTTPS server, the page, WHEP.
 //! - `srtp`: which SRTP profile a session negotiated (from str0m's log).
 
+//!
+//! Only `enrol` (what `camview share` needs) is built without the `web`
+//! feature.
+
+#[cfg(feature = "web")]
 mod admit;
 pub mod enrol;
+#[cfg(feature = "web")]
 pub mod offer;
+#[cfg(feature = "web")]
 mod server;
+#[cfg(feature = "web")]
 mod session;
+#[cfg(feature = "web")]
 mod srtp;
 
+#[cfg(feature = "web")]
 pub use server::{BrowserViewer, DEFAULT_PORT, WebConfig, WebError, WebServer};
+#[cfg(feature = "web")]
 pub use session::{WebEvent, WebRtcSession};
+#[cfg(feature = "web")]
 pub use srtp::profile_layer;

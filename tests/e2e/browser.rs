@@ -613,7 +613,12 @@ fn garbage_at_a_session_port_stops_nothing() {
     let lan = Lan::new();
     let mut camera = Camera::start(&lan, &[]);
     let profile = tempfile::tempdir().unwrap();
-    let mut watching = chromium(&lan, profile.path(), &camera.pin, &format!("{}&report", camera.link()));
+    let mut watching = chromium(
+        &lan,
+        profile.path(),
+        &camera.pin,
+        &format!("{}&report", camera.link()),
+    );
     wait_for_run(&mut watching, 20, Duration::from_secs(60));
 
     // A session answered for an offer nobody will complete.

@@ -12,6 +12,8 @@
 
 mod support;
 
+// The browser viewer (and the PNG decoder its screenshot test uses).
+#[cfg(all(feature = "web", feature = "viewer"))]
 mod browser;
 mod cli;
 mod codecs;
