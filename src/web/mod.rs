@@ -12,12 +12,13 @@
 
 //!
 //! Only `enrol` (what `camview share` needs) is built without the `web`
-//! feature.
+//! feature, and `offer` with the `sdp` feature alone (the fuzz targets:
+//! str0m's SDP parser without its crypto).
 
 #[cfg(feature = "web")]
 mod admit;
 pub mod enrol;
-#[cfg(feature = "web")]
+#[cfg(feature = "sdp")]
 pub mod offer;
 #[cfg(feature = "web")]
 mod server;
