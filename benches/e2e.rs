@@ -385,12 +385,7 @@ fn run_srt(config: &Config, latency_ms: u32) -> Row {
         .filter_map(|(n, t)| sent.get(n).map(|s| (*t as f64 - *s as f64) / 1000.0))
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let quantile = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    let quantile = |q: f64| quantile(&latencies, q);
     Row {
         name: format!("GStreamer SRT, AES-128, latency {latency_ms} ms"),
         p50_ms: quantile(0.5),
@@ -444,7 +439,7 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
     };
     let before = sample(sender.id()).unwrap_or_default();
     let started = Instant::now();
-    let pages: Vec<(Child, tempfile::TempDir)> = (0..browsers)
+    let mut pages: Vec<(Child, tempfile::TempDir)> = (0..browsers)
         .map(|_| {
             let (link, pin) = share();
             let profile = tempfile::tempdir().unwrap();
@@ -464,7 +459,6 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
             )
         })
         .collect();
-    let mut pages = pages;
     let collectors: Vec<_> = pages
         .iter_mut()
         .map(|(child, _)| {
@@ -502,12 +496,7 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
     let frames: Vec<usize> = per_page.iter().map(Vec::len).collect();
     let mut latencies: Vec<f64> = per_page.into_iter().flatten().collect();
     latencies.sort_by(f64::total_cmp);
-    let quantile = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
+    let quantile = |q: f64| quantile(&latencies, q);
     Row {
         name: format!(
             "camview → Chromium, WebRTC (DTLS-SRTP), {browsers} browser{}",
@@ -521,6 +510,14 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
         receiver_cpu: f64::NAN,
         receiver_mib: f64::NAN,
     }
+}
+
+/// The `q` quantile of `sorted` (NaN when empty).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 fn free_tcp_port() -> u16 {
