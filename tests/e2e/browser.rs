@@ -528,14 +528,7 @@ fn offers_the_camera_refuses_are_told_why() {
     let mut camera = Camera::start(&lan, &[]);
     let offer = offer_sdp([0x11; 32]);
     let post = |body: &[u8], token: Option<&str>, content_type: &str| {
-        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-        let head = format!(
-            "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        https(&lan, &request)
+        post_whep(&lan, body, token, content_type)
     };
     let token = |link: &str| link.split("#enrol=").nth(1).unwrap().to_owned();
 
@@ -624,11 +617,7 @@ fn garbage_at_a_session_port_stops_nothing() {
     // A session answered for an offer nobody will complete.
     let token = camera.link().split("#enrol=").nth(1).unwrap().to_owned();
     let body = offer_sdp([0x22; 32]);
-    let request = format!(
-        "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: application/sdp\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let (status, answer) = https(&lan, request.as_bytes());
+    let (status, answer) = post_whep(&lan, body.as_bytes(), Some(&token), "application/sdp");
     assert_eq!(status, 201, "{answer}");
     let port: u16 = answer
         .lines()
@@ -680,6 +669,18 @@ fn garbage_at_a_session_port_stops_nothing() {
         .process
         .wait_for_line("did not connect within", Duration::from_secs(30));
     assert!(camera.process.is_running(), "{}", camera.process.log());
+}
+
+/// `POST /whep` with `body`, from namespace B over TLS.
+fn post_whep(lan: &Lan, body: &[u8], token: Option<&str>, content_type: &str) -> (u16, String) {
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    https(lan, &request)
 }
 
 /// A browser-like video-only offer naming the certificate `fingerprint`.
