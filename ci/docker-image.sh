@@ -28,9 +28,11 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 packages=$(grep -v '^#' ci/runtime-packages.txt | paste -sd, -)
-# The image is rebuilt when the package list changes.
-tag_file=$cache/image-packages
-if docker image inspect "$image" >/dev/null 2>&1 && [ "$(cat "$tag_file" 2>/dev/null)" = "$packages" ]; then
+# Docker keeps the image across clones and runs, like the installed
+# packages; it is made again when the package list or this recipe changes
+# (the key, a label on the image).
+key=$(cat ci/runtime-packages.txt ci/docker-image.sh | sha256sum | cut -c1-16)
+if [ "$(docker image inspect -f '{{ index .Config.Labels "camview.key" }}' "$image" 2>/dev/null)" = "$key" ]; then
   echo "$image"
   exit 0
 fi
@@ -57,9 +59,11 @@ case "$configured" in
   ''|*[!0-9]*|[0-9]|[0-9][0-9]) tail -20 "$cache/second-stage.log" >&2
     echo "ci/docker-image.sh: the packages were not configured" >&2; exit 1 ;;
 esac
-docker commit camview-image-build "$image" >/dev/null
+docker commit --change "LABEL camview.key=$key" camview-image-build "$image" >/dev/null
 docker rm camview-image-build >/dev/null
 docker rmi "$image-stage1" >/dev/null
+# The image this one replaced, untagged now: with the vfs storage driver
+# every image is a full copy of its root (about 1 GiB), so none is left.
+docker image prune -f >/dev/null
 echo "ci/docker-image.sh: $image has $configured packages configured" >&2
-echo "$packages" >"$tag_file"
 echo "$image"

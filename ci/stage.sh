@@ -27,6 +27,15 @@ case "${1:-}" in
   begin)
     mkdir -p target
     : >"$table"
+    # A run that fills the disk fails far from the cause (a linker's bus
+    # error, a truncated object): say so first. A cold run writes about
+    # 10 GiB under target/ and 2 GiB of Docker images.
+    free_gib=$(( $(df -Pk target | awk 'NR == 2 { print $4 }') / 1048576 ))
+    if [ "$free_gib" -lt 12 ]; then
+      echo "ci/stage.sh: only $free_gib GiB free on the disk holding target/; \`just test\` needs about 12 GiB." >&2
+      echo "  Free some: an old clone's target/ (cargo clean), or Docker's unused images (docker image prune)." >&2
+      exit 1
+    fi
     ;;
   run)
     name=${2:?usage: ci/stage.sh run NAME CMD...}
