@@ -26,11 +26,13 @@ demo seconds="10": build
 
 # The whole test suite: formatting, lints (clippy, in the build of the
 # tests: ci/cargo-test.sh), unit and end-to-end tests, the
-# V4L2 tests in a VM, aarch64 under qemu-user, the release archives, the
-# flake (offline), a short fuzz pass over the wire protocol, and the check
-# that ci/install-deps.sh installs every package the run used. The Debian
+# V4L2 tests in a VM, aarch64 under qemu-user, the release archives (the
+# x86_64 one around the test build's binary, so every dependency is
+# compiled once per architecture: ci/test-release.sh), the flake
+# (offline), a short fuzz pass over the wire protocol, and the check that
+# ci/install-deps.sh installs every package the run used. The Debian
 # roots of the later stages are made in the background meanwhile, and the
-# release archives and fuzz targets are built at the lowest CPU priority
+# aarch64 archive and fuzz targets are built at the lowest CPU priority
 # beside the stages that leave a core idle (ci/prebuild.sh). Each
 # stage is timed; the table is printed at the end (docs/testing.md says how
 # to run one stage alone).
@@ -44,7 +46,7 @@ test: (deps "build" "test" "vm" "aarch64" "release" "flake" "fuzz")
     bash ci/stage.sh run cargo-test bash ci/cargo-test.sh
     bash ci/stage.sh run vm bash ci/prebuild.sh paused just test-vm
     bash ci/stage.sh run aarch64 just test-aarch64
-    bash ci/stage.sh run release just test-release
+    bash ci/stage.sh run release bash ci/test-release.sh --x86-from-test-build
     bash ci/stage.sh run flake just check-flake
     bash ci/stage.sh run fuzz just fuzz 10
     bash ci/stage.sh run deps bash ci/check-deps.sh verify

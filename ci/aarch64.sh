@@ -55,13 +55,15 @@ runner_for() {
   echo "$runner"
 }
 
-# The unit tests for aarch64. (A test build cannot reuse the archive's
-# compiled dependencies: dev-dependencies change their features, and so
-# their hashes.) ARGS go to cargo test.
+# The unit tests for aarch64, built as the archive is (profile dist,
+# default features) so that they reuse its compiled dependencies: one
+# aarch64 build of them, not two. (Cargo.toml turns on for the build the
+# features the dev-dependencies would add, which would change their
+# hashes.) ARGS go to cargo test.
 unit_tests() {
   # shellcheck source=ci/cross-env.sh
   source ci/cross-env.sh
-  zigbuild_locked test --locked --target "$target" --no-default-features --lib "$@"
+  zigbuild_locked test --locked --target "$target" --profile dist --lib "$@"
 }
 
 case "${1:-build}" in

@@ -7,6 +7,12 @@
 #   ci/dist-archive.sh x86_64-unknown-linux-gnu     # native
 #   ci/dist-archive.sh aarch64-unknown-linux-gnu    # cargo-zigbuild (ci/cross-env.sh)
 #   ci/dist-archive.sh TARGET --unpacked
+#   ci/dist-archive.sh x86_64-unknown-linux-gnu --from-test-build [--unpacked]
+#       # the same archive around the host test build's camview (profile dev:
+#       # ci/cargo-test.sh), in target/distrib-test: what `just test` checks
+#       # the x86_64 runtime closure with, without a second x86_64 build of
+#       # every dependency (the dist profile itself is built and tested for
+#       # aarch64: ci/aarch64.sh)
 #
 # The archive (dist-workspace.toml): camview-TARGET/{camview,README.md,
 # LICENSE} in a .tar.xz beside its .sha256, built with the `dist` profile
@@ -18,18 +24,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=${1:?usage: ci/dist-archive.sh TARGET [--unpacked]}
+usage="usage: ci/dist-archive.sh TARGET [--from-test-build] [--unpacked]"
+target=${1:?$usage}
+shift
+unpacked=false from_test_build=false
+for arg; do
+  case $arg in
+    --unpacked) unpacked=true ;;
+    --from-test-build) from_test_build=true ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+done
 name=camview-$target
 out=$PWD/target/distrib
-archive=$out/$name.tar.xz
 build=(cargo build)
+if $from_test_build; then
+  [ "$target" = x86_64-unknown-linux-gnu ] || { echo "ci/dist-archive.sh: --from-test-build is for the host, x86_64-unknown-linux-gnu" >&2; exit 2; }
+  out=$PWD/target/distrib-test
+fi
+archive=$out/$name.tar.xz
 if [ "$target" = aarch64-unknown-linux-gnu ]; then
   # shellcheck source=ci/cross-env.sh
   source ci/cross-env.sh
   # dist cross-builds with cargo-zigbuild, as the workflow's x86_64 runner
   # does (one cargo-zigbuild at a time: ci/cross-env.sh).
   build=(zigbuild_locked zigbuild)
-else
+elif ! $from_test_build; then
   # The native archive builds in a target directory of its own, so that
   # the host's test builds never wait on cargo's lock for it
   # (ci/prebuild.sh builds it beside them).
@@ -40,7 +60,10 @@ mkdir -p "$out"
 exec 8>"$out/.$name.lock"
 flock -w 3600 8 || { echo "ci/dist-archive.sh: $out/.$name.lock is still held after an hour" >&2; exit 1; }
 
-if command -v dist >/dev/null 2>&1; then
+if $from_test_build; then
+  bash ci/cargo-test.sh build --bin camview >&2
+  binary=$PWD/target/debug/camview
+elif command -v dist >/dev/null 2>&1; then
   dist build --artifacts=local --target "$target" >&2
   made=$CARGO_TARGET_DIR/distrib/$name.tar.xz
   [ -f "$made" ] || { echo "ci/dist-archive.sh: dist made no $made" >&2; exit 1; }
@@ -48,17 +71,23 @@ if command -v dist >/dev/null 2>&1; then
 else
   "${build[@]}" --locked --profile dist --target "$target" >&2
   binary=$CARGO_TARGET_DIR/$target/dist/camview
+fi
+if [ -n "${binary:-}" ]; then
   if [ ! -f "$archive" ] || [ "$binary" -nt "$archive" ] || [ README.md -nt "$archive" ] || [ LICENSE -nt "$archive" ]; then
     rm -rf "${out:?}/$name" && mkdir -p "$out/$name"
     cp "$binary" README.md LICENSE "$out/$name/"
-    tar -C "$out" -cf - "$name" | xz -T0 >"$archive.part" && mv "$archive.part" "$archive"
+    # (The test build's binary is large, and its archive is not shipped:
+    # the quickest compression.)
+    level=-6
+    if $from_test_build; then level=-0; fi
+    tar -C "$out" -cf - "$name" | xz -T0 "$level" >"$archive.part" && mv "$archive.part" "$archive"
     (cd "$out" && sha256sum "$name.tar.xz" >"$name.tar.xz.sha256")
     rm -rf "${out:?}/$name"
   fi
 fi
 [ -f "$archive" ] || { echo "ci/dist-archive.sh: no $archive" >&2; exit 1; }
 
-if [ "${2:-}" = --unpacked ]; then
+if $unpacked; then
   # Unpacked again only when the archive changed, so a stage using the
   # binary never sees it vanish under a later call.
   dir=$out/unpacked/$name

@@ -43,6 +43,9 @@ group_test=(
   # the browser viewer's tests (tests/e2e/browser.rs): Debian's headless
   # Chromium (H.264 in WebRTC through openh264 and ffmpeg)
   chromium-headless-shell
+  # the TLS 1.2 client refused by tests/e2e/trust.rs (camview's rustls has
+  # no TLS 1.2)
+  openssl
 )
 group_vm=(
   # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through
