@@ -270,8 +270,18 @@ impl EnrolmentFile {
         self.dir.join(ENROLMENT_FILE)
     }
 
-    /// Reads, changes with `f`, and writes back.
+    /// Reads, changes with `f`, and writes back, holding the directory's
+    /// enrolment lock: `camview share` and the sender's offers (several
+    /// at once) all change the file, and none may lose another's change.
     pub fn update<T>(&self, f: impl FnOnce(&mut Enrolments) -> T) -> std::io::Result<T> {
+        fs::create_dir_all(&self.dir)?;
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(self.dir.join(format!("{ENROLMENT_FILE}.lock")))?;
+        lock.lock()?;
         let path = self.path();
         let mut enrolments = match fs::read_to_string(&path) {
             Ok(text) => Enrolments::parse(&text),
@@ -281,7 +291,6 @@ impl EnrolmentFile {
         let before = enrolments.clone();
         let out = f(&mut enrolments);
         if enrolments != before {
-            fs::create_dir_all(&self.dir)?;
             let tmp = self.dir.join(format!("{ENROLMENT_FILE}.tmp"));
             let mut file = fs::OpenOptions::new()
                 .write(true)
@@ -307,6 +316,32 @@ mod tests {
 
     fn token(text: &str) -> Token {
         Token::from_received(text)
+    }
+
+    #[test]
+    fn updates_at_once_from_many_hands_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = EnrolmentFile::new(dir.path());
+        std::thread::scope(|s| {
+            for n in 0..8 {
+                let file = file.clone();
+                s.spawn(move || {
+                    for m in 0..5 {
+                        file.update(|e| e.issue(&token(&format!("t{n}-{m}")), "phone", at(0)))
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let mut all = Enrolments::parse(&fs::read_to_string(file.path()).unwrap());
+        for n in 0..8 {
+            for m in 0..5 {
+                assert!(
+                    all.attempt(&token(&format!("t{n}-{m}")), at(1)).is_ok(),
+                    "t{n}-{m} lost"
+                );
+            }
+        }
     }
 
     #[test]
