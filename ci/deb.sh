@@ -17,13 +17,15 @@ cd "$(dirname "$0")/.."
 target=${1:?usage: ci/deb.sh TARGET}
 command -v cargo-deb >/dev/null || { echo "ci/deb.sh: cargo-deb missing; run ci/install-deps.sh release" >&2; exit 2; }
 
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 unpack() {
-  local dir
-  dir=$(mktemp -d) && tar -xJf "$1" -C "$dir" && echo "$dir"/camview-*/camview
+  local dir=$scratch/$2
+  mkdir -p "$dir" && tar -xJf "$1" -C "$dir" && echo "$dir"/camview-*/camview
 }
 if [ $# -ge 3 ]; then
-  binary=$(unpack "$2")
-  host=$(unpack "$3")
+  binary=$(unpack "$2" target)
+  host=$(unpack "$3" host)
 else
   binary=$(bash ci/dist-archive.sh "$target" --unpacked)/camview
   # The pages and completions come from the host's archive binary (the

@@ -46,6 +46,8 @@ group_test=(
   # the TLS 1.2 client refused by tests/e2e/trust.rs (camview's rustls has
   # no TLS 1.2)
   openssl
+  # the broker and client of the MQTT test (tests/e2e/mqtt.rs)
+  mosquitto mosquitto-clients
 )
 group_vm=(
   # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through

@@ -261,7 +261,8 @@ pub struct SendArgs {
     pub metrics: Option<String>,
 
     /// The name announced on the LAN (mDNS), which `camview discover` lists
-    /// and `camview receive NAME` takes [default: this machine's host name]
+    /// and `camview receive NAME` takes, and the one --mqtt publishes under
+    /// [default: this machine's host name]
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
@@ -301,6 +302,12 @@ pub struct SendArgs {
     /// How slight a change counts as motion, 0 (only strong ones) to 1
     #[arg(long, default_value_t = 0.5, value_name = "0..1")]
     pub detect_sensitivity: f64,
+
+    /// Publish what --detect finds to an MQTT broker, mqtt://HOST[:PORT]
+    /// (1883 by default): events, an ON/OFF state and Home Assistant
+    /// discovery, under camview/NAME/
+    #[arg(long, value_name = "URL", requires = "detect")]
+    pub mqtt: Option<String>,
 }
 
 /// What `--detect` looks for.
@@ -388,4 +395,9 @@ pub struct ReceiveArgs {
     /// moves, leaves) to FILE as a JSON line
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
+
+    /// Save the picture each new object was found in, with its box, as a
+    /// PNG in DIR (named in its --events line)
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
 }

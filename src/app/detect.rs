@@ -16,14 +16,15 @@ use crate::model::{DetectedBox, Detections, LumaPicture};
 /// How many results may wait for the sender's loop.
 const RESULTS: usize = 16;
 
-/// Starts the detector thread. Returns the tap to give each pipeline, and
-/// where the results come out.
+/// Starts the detector thread. Returns the tap to give each pipeline,
+/// where the results come out, and the detector's name.
 pub(crate) fn spawn(
     settings: &DetectSettings,
-) -> anyhow::Result<(DetectTap, mpsc::Receiver<Detections>)> {
+) -> anyhow::Result<(DetectTap, mpsc::Receiver<Detections>, &'static str)> {
     let (tap_tx, tap_rx) = sync_channel::<LumaPicture>(1);
     let (out_tx, out_rx) = mpsc::channel(RESULTS);
     let mut detector = Motion::new(settings.motion.clone());
+    let name = detector.name();
     std::thread::Builder::new()
         .name("camview-detect".into())
         .spawn(move || {
@@ -65,6 +66,7 @@ pub(crate) fn spawn(
             out: tap_tx,
         },
         out_rx,
+        name,
     ))
 }
 

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod discover;
 mod fanout;
 mod metrics;
+mod mqtt;
 pub mod pair;
 mod rate;
 pub mod receive;

@@ -16,7 +16,7 @@ use tracing::Instrument as _;
 use super::metrics::{self, MetricsText};
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
-use crate::detect::TrackBook;
+use crate::detect::{Snapshots, Still, TrackBook};
 use crate::identity::{Identity, Pinning};
 use crate::media::{self, DecodedOutput, Decoder, Recorder, pattern::Numbering};
 use crate::model::{Detections, EncodedFrame, FrameCheck, Micros, StreamInfo, VideoFrame};
@@ -375,6 +375,8 @@ struct Receiver<'a> {
     detections: u64,
     /// Where `--events` go.
     events: Option<BufWriter<File>>,
+    /// `--snapshots`: the directory, and which pictures to save.
+    snapshots: Option<(PathBuf, Snapshots)>,
 }
 
 /// Where `--stats-json` lines go: one file for every stream of the run.
@@ -410,6 +412,15 @@ impl<'a> Receiver<'a> {
             }
             None => None,
         };
+        let snapshots = match &settings.snapshots {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot make the snapshot directory {}", dir.display())
+                })?;
+                Some((dir.clone(), Snapshots::default()))
+            }
+            None => None,
+        };
         Ok(Self {
             settings,
             peer: None,
@@ -436,27 +447,31 @@ impl<'a> Receiver<'a> {
             book: TrackBook::default(),
             detections: 0,
             events,
+            snapshots,
         })
     }
 
     /// What the camera's detector found: to the window (drawn on the
-    /// picture it was found in), and as events to `--events`.
+    /// picture it was found in), as events to `--events`, and each new
+    /// object's picture to `--snapshots`.
     fn handle_detections(&mut self, detections: Detections) -> anyhow::Result<()> {
         self.detections += 1;
         let sightings = self.book.handle(&detections);
+        let mut stills = Vec::new();
+        if let Some((_, snapshots)) = &mut self.snapshots {
+            stills.extend(
+                sightings
+                    .iter()
+                    .filter_map(|s| snapshots.handle_sighting(s)),
+            );
+        }
+        self.save_snapshots(stills);
         if let Some(file) = &mut self.events {
             for s in &sightings {
-                let line = serde_json::json!({
-                    "event": s.kind,
-                    "track": s.track,
-                    "label": s.label,
-                    "detector": detections.detector_name(),
-                    "seq": s.seq.0,
-                    "capture_us": s.capture_time.0,
-                    "box": s.rect,
-                    "score": s.score,
-                    "duration_s": s.duration_s,
-                });
+                let mut line = s.to_json(detections.detector_name());
+                if let (Some((dir, _)), "start") = (&self.snapshots, s.kind) {
+                    line["snapshot"] = dir.join(Snapshots::name(s)).display().to_string().into();
+                }
                 serde_json::to_writer(&mut *file, &line).context("writing events")?;
                 file.write_all(b"\n").context("writing events")?;
             }
@@ -478,6 +493,24 @@ impl<'a> Receiver<'a> {
             link.set_detections(detections);
         }
         Ok(())
+    }
+
+    /// Draws, encodes and writes snapshots off the receiver's loop.
+    fn save_snapshots(&self, stills: Vec<Still>) {
+        let Some((dir, _)) = &self.snapshots else {
+            return;
+        };
+        for still in stills {
+            let path = dir.join(&still.name);
+            tokio::task::spawn_blocking(move || {
+                let written = media::still::png_with_box(&still.frame, still.rect)
+                    .and_then(|png| Ok(std::fs::write(&path, png)?));
+                match written {
+                    Ok(()) => tracing::debug!("snapshot {}", path.display()),
+                    Err(e) => tracing::warn!("cannot write the snapshot {}: {e:#}", path.display()),
+                }
+            });
+        }
     }
 
     /// Resets what belongs to one sender, for a new connection.
@@ -682,9 +715,18 @@ impl<'a> Receiver<'a> {
         } else {
             self.clock.to_local(picture.capture_time)
         };
-        // The window needs the pixels; headless, only the timing is kept.
+        // The window needs the pixels; headless, only the timing is kept
+        // (and the last few pictures, for snapshots).
         let seq = picture.seq;
-        let item = self.link.is_some().then_some(picture);
+        let item = match &mut self.snapshots {
+            Some((_, snapshots)) => {
+                let shared = Arc::new(picture);
+                let stills = snapshots.handle_frame(Arc::clone(&shared));
+                self.save_snapshots(stills);
+                self.link.is_some().then(|| VideoFrame::clone(&shared))
+            }
+            None => self.link.is_some().then_some(picture),
+        };
         if !self
             .jitter
             .handle_picture(Micros::now_unix(), seq, capture, item)

@@ -13,6 +13,7 @@ use super::browser;
 use super::detect;
 use super::fanout::{FanOut, Outcome, ViewerId, ViewerItem};
 use super::metrics::{self, SenderCounters};
+use super::mqtt::Mqtt;
 use super::rate::{self, RateControl};
 use super::{
     Farewell, GOODBYE_TIMEOUT, Shutdown, interrupted, new_session, service, sleep_until_opt,
@@ -70,12 +71,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         None => None,
     };
     let (encoder_tx, mut encoder_rx) = mpsc::channel(ENCODER_QUEUE);
-    let (tap, mut detections) = match &settings.detect {
+    let (tap, mut detections, mqtt) = match &settings.detect {
         Some(detect) => {
-            let (tap, results) = detect::spawn(detect)?;
-            (Some(tap), Some(results))
+            let (tap, results, detector) = detect::spawn(detect)?;
+            let mqtt = detect.mqtt.as_ref().map(|m| Mqtt::start(m, detector));
+            (Some(tap), Some(results), mqtt)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let mut source = Watchdog::start(&settings, encoder_tx, tap)?;
     tracing::info!(source = %settings.source.describe(), "video source started");
@@ -263,7 +265,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 }
             }
             found = recv_opt(&mut detections) => match found {
-                Some(found) => fan.handle_detections(Arc::new(found), Instant::now()),
+                Some(found) => {
+                    let found = Arc::new(found);
+                    if let Some(mqtt) = &mqtt {
+                        mqtt.offer(&found);
+                    }
+                    fan.handle_detections(found, Instant::now());
+                }
                 None => detections = None,
             },
             _ = watchdog.tick(), if watchdog_period.is_some() => service::alive(),
@@ -295,6 +303,9 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
         drop(fan);
     }
     drop(source);
+    if let Some(mqtt) = mqtt {
+        mqtt.close().await;
+    }
     if !connections.is_finished() {
         let _ = tokio::time::timeout(GOODBYE_TIMEOUT, &mut connections).await;
     }

@@ -74,6 +74,11 @@ pub enum ConfigError {
     /// An address that is empty.
     #[error("`{0}` is not an address; give HOST[:PORT], e.g. camera.local:7447 or 0.0.0.0:7447")]
     Address(String),
+    /// A broker that is not `mqtt://HOST[:PORT]`.
+    #[error(
+        "`{0}` is not an MQTT broker camview can reach; give mqtt://HOST[:PORT] (port 1883 by default), e.g. mqtt://homeassistant.local"
+    )]
+    Mqtt(String),
 }
 
 impl ConfigError {
@@ -89,6 +94,7 @@ impl ConfigError {
             Self::Zone(_) => Some("detect-zone"),
             Self::Sensitivity(_) => Some("detect-sensitivity"),
             Self::DetectOnFile => Some("detect"),
+            Self::Mqtt(_) => Some("mqtt"),
             Self::Code(_) | Self::Address(_) => None,
         }
     }
@@ -150,7 +156,47 @@ pub struct DetectSettings {
     pub fps: u32,
     /// The motion detector's settings.
     pub motion: MotionSettings,
+    /// Where to publish what is found (`--mqtt`).
+    pub mqtt: Option<MqttSettings>,
 }
+
+/// `--mqtt`: the broker, and the name the camera publishes under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttSettings {
+    /// The broker's host name or address.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The camera's name (`--name`, or the host name).
+    pub camera: String,
+}
+
+impl MqttSettings {
+    /// From `mqtt://HOST[:PORT]` (or `HOST[:PORT]`).
+    pub fn parse(url: &str, camera: String) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::Mqtt(url.to_owned());
+        let rest = match url.trim().split_once("://") {
+            Some(("mqtt", rest)) => rest,
+            Some(_) => return Err(bad()),
+            None => url.trim(),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '@', '?']) {
+            return Err(bad());
+        }
+        let addr = with_port(rest, "", MQTT_PORT).map_err(|_| bad())?;
+        let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        Ok(Self {
+            host: host.to_owned(),
+            port: port.parse().map_err(|_| bad())?,
+            camera,
+        })
+    }
+}
+
+/// MQTT's port.
+const MQTT_PORT: u16 = 1883;
 
 /// Everything `camview receive` needs, for one stream.
 #[derive(Clone, Debug, PartialEq)]
@@ -188,6 +234,8 @@ pub struct ReceiveSettings {
     pub metrics: Option<String>,
     /// Where to write detection events.
     pub events: Option<PathBuf>,
+    /// Where to save each new object's picture.
+    pub snapshots: Option<PathBuf>,
 }
 
 /// Everything `camview pair` needs.
@@ -289,7 +337,13 @@ impl SendSettings {
                     .iter()
                     .map(|z| Rect::parse_corners(z).ok_or_else(|| ConfigError::Zone(z.clone())))
                     .collect::<Result<_, _>>()?;
+                let camera = args.name.clone().unwrap_or_else(discovery::host_name);
                 Some(DetectSettings {
+                    mqtt: args
+                        .mqtt
+                        .as_deref()
+                        .map(|url| MqttSettings::parse(url, camera))
+                        .transpose()?,
                     fps: args.detect_fps,
                     motion: MotionSettings {
                         sensitivity: args.detect_sensitivity as f32,
@@ -362,6 +416,7 @@ impl ReceiveSettings {
                     (args.stdout, "stdout"),
                     (args.metrics.is_some(), "metrics"),
                     (args.events.is_some(), "events"),
+                    (args.snapshots.is_some(), "snapshots"),
                 ] {
                     if given {
                         return Err(ConfigError::OneCamera(option));
@@ -402,6 +457,7 @@ impl ReceiveSettings {
                 .map(|a| with_default_port(a, "127.0.0.1"))
                 .transpose()?,
             events: args.events.clone(),
+            snapshots: args.snapshots.clone(),
         };
         Ok(endpoints
             .into_iter()
@@ -518,6 +574,34 @@ fn with_port(addr: &str, default_host: &str, port: u16) -> Result<String, Config
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn brokers_are_mqtt_urls_with_a_default_port() {
+        let broker = |url: &str| MqttSettings::parse(url, "door".into()).map(|m| (m.host, m.port));
+        assert_eq!(
+            broker("mqtt://ha.local").unwrap(),
+            ("ha.local".into(), 1883)
+        );
+        assert_eq!(
+            broker("mqtt://10.0.0.5:1884/").unwrap(),
+            ("10.0.0.5".into(), 1884)
+        );
+        assert_eq!(broker("ha.local:1999").unwrap(), ("ha.local".into(), 1999));
+        assert_eq!(broker("mqtt://[::1]").unwrap(), ("::1".into(), 1883));
+        for bad in [
+            "mqtts://ha.local",
+            "http://ha.local",
+            "mqtt://",
+            "mqtt://u:p@ha",
+            "mqtt://ha/topic",
+            "mqtt://ha:x",
+        ] {
+            assert!(
+                matches!(broker(bad), Err(ConfigError::Mqtt(_))),
+                "{bad} was taken"
+            );
+        }
+    }
 
     #[test]
     fn addresses_get_the_default_port() {

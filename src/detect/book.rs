@@ -28,6 +28,24 @@ pub struct Sighting {
     pub duration_s: Option<f64>,
 }
 
+impl Sighting {
+    /// The event as one JSON object: a line of the viewer's `--events` file
+    /// and the payload the camera publishes over MQTT (`detect::publish`).
+    pub fn to_json(&self, detector: &str) -> serde_json::Value {
+        serde_json::json!({
+            "event": self.kind,
+            "track": self.track,
+            "label": self.label,
+            "detector": detector,
+            "seq": self.seq.0,
+            "capture_us": self.capture_time.0,
+            "box": self.rect,
+            "score": self.score,
+            "duration_s": self.duration_s,
+        })
+    }
+}
+
 /// The objects the camera is following now.
 #[derive(Debug, Default)]
 pub struct TrackBook {
@@ -86,26 +104,7 @@ impl TrackBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn detections(seq: u64, tracks: &[u32]) -> Detections {
-        Detections {
-            seq: Seq(seq),
-            capture_time: Micros(seq * 200_000),
-            detector: Detections::MOTION,
-            boxes: tracks
-                .iter()
-                .map(|&track| DetectedBox {
-                    label: DetectedBox::MOTION,
-                    score: 255,
-                    track,
-                    x: 0,
-                    y: 0,
-                    w: 100,
-                    h: 100,
-                })
-                .collect(),
-        }
-    }
+    use crate::detect::testing::detections;
 
     #[test]
     fn objects_start_move_and_end_as_the_camera_says() {

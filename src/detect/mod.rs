@@ -7,10 +7,13 @@
 
 mod book;
 mod motion;
+pub mod publish;
+mod snapshots;
 mod tracker;
 
 pub use book::{Sighting, TrackBook};
 pub use motion::{Motion, MotionSettings};
+pub use snapshots::{Snapshots, Still};
 pub use tracker::{Track, TrackEvent, Tracker};
 
 /// A grayscale picture, rows packed (stride = width), as a detector sees
@@ -164,6 +167,34 @@ mod tests {
             "0,0,0,1",
         ] {
             assert_eq!(Rect::parse_corners(bad), None, "{bad}");
+        }
+    }
+}
+
+/// For the detection rooms' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::model::{DetectedBox, Detections, Micros, Seq};
+
+    /// A motion result at frame `seq` (5 a second) following `tracks`,
+    /// each in the picture's top left quarter.
+    pub(crate) fn detections(seq: u64, tracks: &[u32]) -> Detections {
+        Detections {
+            seq: Seq(seq),
+            capture_time: Micros(seq * 200_000),
+            detector: Detections::MOTION,
+            boxes: tracks
+                .iter()
+                .map(|&track| DetectedBox {
+                    label: DetectedBox::MOTION,
+                    score: 255,
+                    track,
+                    x: 0,
+                    y: 0,
+                    w: 32768,
+                    h: 32768,
+                })
+                .collect(),
         }
     }
 }

@@ -9,30 +9,38 @@ use crate::support::{Node, Sender, receive};
 /// numbers change every frame.
 const ZONE: &str = "0,0.1,1,1";
 
+/// A sender's options: the moving ball, small, with the motion detector
+/// looking below the frame numbers.
+pub(crate) const BALL_WITH_MOTION: [&str; 8] = [
+    "--source",
+    "test:ball",
+    "--size",
+    "320x240",
+    "--detect",
+    "motion",
+    "--detect-zone",
+    ZONE,
+];
+
 #[test]
 fn detections_travel_with_their_frames_and_become_events() {
     let (camera, laptop) = (Node::new(), Node::new());
-    let sender = Sender::start(
-        &camera,
-        &[&laptop],
-        &[
-            "--source",
-            "test:ball",
-            "--size",
-            "320x240",
-            "--detect",
-            "motion",
-            "--detect-zone",
-            ZONE,
-        ],
-    );
+    let sender = Sender::start(&camera, &[&laptop], &BALL_WITH_MOTION);
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
+    let snapshots = dir.path().join("snapshots");
     let received = receive(
         &laptop,
         &sender.addr,
         &camera.fingerprint,
-        &["--frames", "120", "--events", events.to_str().unwrap()],
+        &[
+            "--frames",
+            "120",
+            "--events",
+            events.to_str().unwrap(),
+            "--snapshots",
+            snapshots.to_str().unwrap(),
+        ],
     );
     // The video is whole: detection never holds it back.
     received.assert_all_verified(120);
@@ -86,6 +94,42 @@ fn detections_travel_with_their_frames_and_become_events() {
         "{}",
         sender.process.log()
     );
+
+    // Each object's first picture, with its box drawn where the event
+    // says: just inside the box's top left corner, the snapshot's yellow
+    // (its lines are 2 pixels wide; one pixel in is inside them whichever
+    // way the corner rounds).
+    let start = lines.iter().find(|l| l["event"] == "start").unwrap();
+    let path = start["snapshot"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{start}"));
+    let (width, rgb) = read_png(std::path::Path::new(path));
+    assert_eq!(rgb.len(), 320 * 240 * 3);
+    assert_eq!(width, 320);
+    let b = start["box"].as_array().unwrap();
+    let (x, y) = (
+        (b[0].as_f64().unwrap() * 320.0) as usize,
+        (b[1].as_f64().unwrap() * 240.0) as usize,
+    );
+    assert_eq!(
+        &rgb[((y + 1) * 320 + x + 1) * 3..][..3],
+        [255, 210, 0],
+        "{start}"
+    );
+}
+
+/// A PNG's width and RGB pixels.
+fn read_png(path: &std::path::Path) -> (u32, Vec<u8>) {
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("no snapshot {}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    buf.truncate(info.buffer_size());
+    (info.width, buf)
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::support::Node;
+use crate::support::{Node, free_port};
 use testcontainers::core::{Mount, WaitFor};
 use testcontainers::runners::SyncRunner;
 use testcontainers::{GenericImage, ImageExt};
@@ -71,16 +71,6 @@ fn unpack(archive: &str, into: &Path) -> std::path::PathBuf {
 /// to its own number.
 fn assert_streams(received: &crate::support::Received) {
     received.assert_all_verified(90);
-}
-
-/// A free TCP port on loopback (the container shares this machine's
-/// network, so the sender listens on it directly).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A container of the runtime image `image` ("NAME:TAG") on this

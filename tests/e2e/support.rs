@@ -378,6 +378,17 @@ impl Received {
     }
 }
 
+/// A free TCP port on loopback (for a server the test starts that must be
+/// told its port: a broker, or a sender in a container sharing this
+/// machine's network).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Starts `camview receive <addr> --peer <sender> --headless <extra>`.
 pub fn spawn_receive(node: &Node, addr: &str, sender: &str, extra: &[&str]) -> Running {
     let mut args = vec!["receive", addr, "--peer", sender, "--headless"];

@@ -361,20 +361,7 @@ fn the_window_draws_the_cameras_detection_around_the_moving_ball() {
     let display = Display::start();
     let work = tempfile::tempdir().unwrap();
     let (camera, laptop) = (Node::new(), Node::new());
-    let sender = Sender::start(
-        &camera,
-        &[&laptop],
-        &[
-            "--source",
-            "test:ball",
-            "--size",
-            "320x240",
-            "--detect",
-            "motion",
-            "--detect-zone",
-            "0,0.1,1,1",
-        ],
-    );
+    let sender = Sender::start(&camera, &[&laptop], &crate::detect::BALL_WITH_MOTION);
     let mut viewer = display.open_viewer(&laptop, &camera, &sender, "20", work.path());
     viewer.wait_for_verified(60, Duration::from_secs(30));
     // The stats overlay's white text would read as ball: hide it.
