@@ -58,9 +58,13 @@ fn init_logging(cli: &Cli) {
     };
     let subscriber = tracing_subscriber::registry().with(logs.with_filter(filter));
     // Beside the log, whatever it shows: which SRTP profile each browser's
-    // session uses (str0m only logs it).
+    // session uses (str0m only logs it). Only where browsers are served:
+    // a layer that wants str0m's debug events raises the level every
+    // crate's (and `log`'s) debug calls are checked at.
     #[cfg(feature = "web")]
-    let subscriber = subscriber.with(camview::web::profile_layer());
+    let subscriber = subscriber.with(
+        matches!(&cli.command, Command::Send(send) if send.web).then(camview::web::profile_layer),
+    );
     subscriber.init();
 }
 

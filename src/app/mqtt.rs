@@ -1,5 +1,8 @@
 //! The camera's events to an MQTT broker (`send --mqtt`): `detect::publish`
-//! says what to publish, this task sends it with rumqttc. The camera never
+//! says what to publish, and two tasks send it with rumqttc: one polls
+//! rumqttc's event loop and nothing else (so no read is ever cut short),
+//! the other turns results into messages and says on each connection what
+//! a new subscriber must know. The camera never
 //! waits on the broker: results reach the task through a small queue that
 //! drops when full, messages wait in rumqttc's bounded queue while the
 //! broker is away (the newest are dropped, and counted, beyond it), and
@@ -8,10 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, ConnectionError, Event, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
 use crate::config::MqttSettings;
 use crate::detect::publish::{Publication, Publisher};
@@ -53,12 +57,14 @@ impl Mqtt {
         ));
         let (client, events) = AsyncClient::new(options, MESSAGES);
         let (results_tx, results) = mpsc::channel(RESULTS);
+        let (link_tx, link) = mpsc::channel(4);
         let broker = format!("{}:{}", settings.host, settings.port);
         tracing::info!(
             "publishing {detector} events to the MQTT broker {broker} under {}/",
             publisher.base()
         );
-        let task = tokio::spawn(run(publisher, client, events, results, broker));
+        let driver = tokio::spawn(drive(events, link_tx));
+        let task = tokio::spawn(publish(publisher, client, results, link, driver, broker));
         Self {
             results: results_tx,
             task,
@@ -80,30 +86,56 @@ impl Mqtt {
     }
 }
 
-async fn run(
+/// A change of the connection to the broker.
+#[derive(Debug)]
+enum LinkChange {
+    Up,
+    Down(ConnectionError),
+}
+
+/// rumqttc's event loop, polled in a task of its own (polled again after
+/// an error, it connects again), reporting each change of the connection.
+/// Ends after the clean disconnect, or when nobody listens.
+async fn drive(mut events: EventLoop, link: mpsc::Sender<LinkChange>) {
+    loop {
+        let change = match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => LinkChange::Up,
+            Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
+            Ok(_) => continue,
+            Err(e) => LinkChange::Down(e),
+        };
+        let down = matches!(change, LinkChange::Down(_));
+        if link.send(change).await.is_err() {
+            return;
+        }
+        if down {
+            tokio::time::sleep(RETRY).await;
+        }
+    }
+}
+
+/// Turns results into messages for rumqttc's queue, and says on every
+/// connection what a new subscriber must know.
+async fn publish(
     mut publisher: Publisher,
     client: AsyncClient,
-    mut events: rumqttc::EventLoop,
     mut results: mpsc::Receiver<Arc<Detections>>,
+    mut changes: mpsc::Receiver<LinkChange>,
+    mut driver: JoinHandle<()>,
     broker: String,
 ) {
     let mut link = Link::default();
-    let mut retry_at: Option<Instant> = None;
     loop {
         tokio::select! {
-            () = crate::app::sleep_until_opt(retry_at), if retry_at.is_some() => retry_at = None,
-            event = events.poll(), if retry_at.is_none() => match event {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            change = changes.recv() => match change {
+                Some(LinkChange::Up) => {
                     link.connected(&broker);
                     for p in publisher.on_connect() {
                         link.publish(&client, p);
                     }
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    link.lost(&broker, &e);
-                    retry_at = Some(Instant::now() + RETRY);
-                }
+                Some(LinkChange::Down(e)) => link.lost(&broker, &e),
+                None => break,
             },
             found = results.recv() => match found {
                 Some(found) => {
@@ -120,9 +152,11 @@ async fn run(
     if link.up {
         link.publish(&client, publisher.offline());
         let _ = client.try_disconnect();
-        let _ =
-            tokio::time::timeout(FAREWELL, async { while events.poll().await.is_ok() {} }).await;
+        if tokio::time::timeout(FAREWELL, &mut driver).await.is_ok() {
+            return;
+        }
     }
+    driver.abort();
 }
 
 /// The connection's state, for the log: each change said once.

@@ -12,7 +12,7 @@ use std::fmt;
 use tracing::field::{Field, Visit};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::layer::Context;
 
 /// What str0m 0.25 logs, then the profile's name.
@@ -27,9 +27,10 @@ pub fn profile_layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
-    ProfileLayer.with_filter(filter_fn(|meta| {
-        meta.target() == "str0m" && *meta.level() == Level::DEBUG
-    }))
+    ProfileLayer.with_filter(
+        filter_fn(|meta| meta.target() == "str0m" && *meta.level() == Level::DEBUG)
+            .with_max_level_hint(LevelFilter::DEBUG),
+    )
 }
 
 /// The profile negotiated on this thread since the last call, if any.
