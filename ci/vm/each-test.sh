@@ -15,6 +15,13 @@ for filter in "${filters[@]}"; do
 done
 failed=()
 for t in "${tests[@]}"; do
+  # What a test left running (a camera process, a writer) would take the
+  # emulated CPUs from the next one: say so, and stop it.
+  leftover=$(ps -eo pid=,args= | grep -E 'camview|gst-launch' | grep -v -e grep -e each-test -e "$exe" || true)
+  if [ -n "$leftover" ]; then
+    echo "each-test: left running before $t:"; echo "$leftover"
+    echo "$leftover" | awk '{ print $1 }' | xargs -r kill -9 2>/dev/null
+  fi
   vm-reload-modules || { echo "each-test: could not reload the modules"; exit 1; }
   "$exe" --ignored --exact "$t" --test-threads=1 || failed+=("$t")
 done
