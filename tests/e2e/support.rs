@@ -26,6 +26,12 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Whether camview runs emulated (`CAMVIEW_TEST_RUNNER`, qemu-user), where
+/// its handshakes and frames take many times longer than on this machine.
+pub fn emulated() -> bool {
+    std::env::var_os("CAMVIEW_TEST_RUNNER").is_some()
+}
+
 /// A camview command with logs in plain text, at info level
 /// (`CAMVIEW_TEST_LOG=camview=debug` for more). The binary is the one this
 /// test build made, or `CAMVIEW_TEST_BINARY` (`just test-aarch64` points it
