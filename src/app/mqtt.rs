@@ -41,11 +41,7 @@ impl Mqtt {
     /// Starts publishing `detector`'s results to the broker.
     pub(crate) fn start(settings: &MqttSettings, detector: &'static str) -> Self {
         let publisher = Publisher::new(&settings.camera, detector);
-        let client_id = format!(
-            "camview-{}-{:x}",
-            publisher.base().trim_start_matches("camview/"),
-            std::process::id()
-        );
+        let client_id = format!("camview-{}-{:x}", publisher.camera(), std::process::id());
         let mut options = MqttOptions::new(client_id, settings.host.clone(), settings.port);
         options.set_keep_alive(Duration::from_secs(15));
         let will = publisher.offline();

@@ -198,6 +198,12 @@ impl MqttSettings {
 /// MQTT's port.
 const MQTT_PORT: u16 = 1883;
 
+/// The camera's name: `--name`, or this machine's host name. It is
+/// announced on the LAN and names the MQTT topics.
+fn camera_name(args: &SendArgs) -> String {
+    args.name.clone().unwrap_or_else(discovery::host_name)
+}
+
 /// Everything `camview receive` needs, for one stream.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReceiveSettings {
@@ -337,12 +343,11 @@ impl SendSettings {
                     .iter()
                     .map(|z| Rect::parse_corners(z).ok_or_else(|| ConfigError::Zone(z.clone())))
                     .collect::<Result<_, _>>()?;
-                let camera = args.name.clone().unwrap_or_else(discovery::host_name);
                 Some(DetectSettings {
                     mqtt: args
                         .mqtt
                         .as_deref()
-                        .map(|url| MqttSettings::parse(url, camera))
+                        .map(|url| MqttSettings::parse(url, camera_name(args)))
                         .transpose()?,
                     fps: args.detect_fps,
                     motion: MotionSettings {
@@ -353,8 +358,7 @@ impl SendSettings {
                 })
             }
         };
-        let announce = (waits_for_pairing && !args.no_announce)
-            .then(|| args.name.clone().unwrap_or_else(discovery::host_name));
+        let announce = (waits_for_pairing && !args.no_announce).then(|| camera_name(args));
         Ok(Self {
             source,
             endpoint,

@@ -49,6 +49,11 @@ impl Publisher {
         }
     }
 
+    /// The camera's name, as one topic level.
+    pub fn camera(&self) -> &str {
+        &self.camera
+    }
+
     /// `camview/NAME`.
     pub fn base(&self) -> String {
         format!("camview/{}", self.camera)
