@@ -14,8 +14,8 @@ fixtures=(
   "pattern-320x240-30fps.h264  320x240  30  90     250  30"
   "pattern-640x480-30fps.h264  640x480  30  45     700  15"
   # played into the VM's loopback camera (tests/v4l2.rs): long enough for
-  # one test at a rate software emulation keeps up with
-  "camera-320x240-10fps.h264   320x240  10  200    100  10"
+  # one test (40 s) at a rate software emulation keeps up with
+  "camera-320x240-10fps.h264   320x240  10  400    100  10"
 )
 
 cargo build --quiet --release --example make_fixture

@@ -61,6 +61,15 @@ pub enum MediaError {
         /// What went wrong.
         detail: String,
     },
+    /// The camera offers no capture format at all: in use, or a loopback
+    /// device with no writer.
+    #[error(
+        "camera {path} offers nothing to capture right now: another program may hold it, or, for a v4l2loopback device, nothing is writing to it"
+    )]
+    NothingToCapture {
+        /// The device node.
+        path: PathBuf,
+    },
     /// The camera does not offer the size and rate asked for.
     #[error(
         "camera {path} cannot capture {wanted}; it offers:\n{offered}pick one of these with --size and --fps"

@@ -166,6 +166,11 @@ pub fn fourcc(code: &[u8; 4]) -> String {
 /// Picks the mode to capture: the wanted size and rate, in the best format
 /// that has them; or the error that lists everything the device offers.
 pub fn negotiate(info: &DeviceInfo, width: u32, height: u32, fps: u32) -> Result<Mode, MediaError> {
+    if info.formats.is_empty() {
+        return Err(MediaError::NothingToCapture {
+            path: info.path.clone(),
+        });
+    }
     for wanted in PREFERRED {
         let Some(format) = info.formats.iter().find(|f| f.fourcc == wanted) else {
             continue;
@@ -482,6 +487,17 @@ mod tests {
     fn an_unsupported_mode_lists_what_the_device_offers() {
         let err = negotiate(&webcam(), 1920, 1080, 30).unwrap_err();
         insta::assert_snapshot!(err.to_string());
+    }
+
+    #[test]
+    fn a_device_offering_nothing_is_told_apart_from_a_missing_mode() {
+        let idle = DeviceInfo {
+            formats: Vec::new(),
+            ..webcam()
+        };
+        let error = negotiate(&idle, 640, 480, 30).unwrap_err().to_string();
+        assert!(error.contains("offers nothing to capture"), "{error}");
+        assert!(error.contains("nothing is writing to it"), "{error}");
     }
 
     #[test]

@@ -15,9 +15,14 @@ use std::time::{Duration, Instant};
 use crate::support::{Node, Running, Sender};
 use camview::media::v4l2;
 
-/// The recorded fixture played into the camera: 200 numbered pictures at
-/// 10 fps, slow enough for software emulation to keep up with.
+/// The recorded fixture played into the camera: 400 numbered pictures at
+/// 10 fps, slow enough for software emulation to keep up with. The writer
+/// plays it once, as a camera that is unplugged after 40 s: under emulation
+/// starting a sender and a receiver alone takes 10-20 s, so a test makes
+/// its nodes before the writer starts.
 const FIXTURE: &str = "camera-320x240-10fps.h264";
+/// How long the writer plays [`FIXTURE`].
+const FIXTURE_PLAYS: Duration = Duration::from_secs(40);
 const CAMERA_ARGS: [&str; 6] = [
     "--size",
     "320x240",
@@ -49,12 +54,48 @@ fn device() -> PathBuf {
 /// wait for anyone to read).
 struct Writer {
     process: Running,
+    started: Instant,
+    /// The part of the fixture it plays, when not all of it.
+    _part: Option<tempfile::TempDir>,
+}
+
+/// A test that fails after the fixture ran out says so: the camera went
+/// quiet because the test was slow, not because camview lost it.
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if std::thread::panicking() && !self.process.is_running() {
+            eprintln!(
+                "--- the writer had stopped: it plays {FIXTURE} once (at most {} s) and started {:.1} s ago; its log:\n{}",
+                FIXTURE_PLAYS.as_secs(),
+                self.started.elapsed().as_secs_f64(),
+                self.process.log()
+            );
+        }
+    }
 }
 
 impl Writer {
     /// Starts writing and waits until the device offers `fourcc` for
     /// capture (with exclusive_caps, only once a writer streams).
     fn start(device: &Path, fourcc: &[u8; 4]) -> Self {
+        Self::start_at(device, fourcc, 0)
+    }
+
+    /// As [`Writer::start`], from picture `first` of the fixture on (a
+    /// keyframe). A camera plugged back in must not show pictures numbered
+    /// before the last one it showed: v4l2loopback may hand a new reader
+    /// the old writer's last buffer first, and a scene that then ran
+    /// backwards would read as every picture being wrong.
+    fn start_at(device: &Path, fourcc: &[u8; 4], first: usize) -> Self {
+        let (fixture, part) = if first == 0 {
+            (crate::support::fixture(FIXTURE), None)
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(FIXTURE);
+            let bytes = std::fs::read(crate::support::fixture(FIXTURE)).unwrap();
+            std::fs::write(&path, from_keyframe(&bytes, first)).unwrap();
+            (path, Some(dir))
+        };
         let encode = match fourcc {
             b"YUYV" => "video/x-raw,format=YUY2",
             b"NV12" => "video/x-raw,format=NV12",
@@ -68,7 +109,7 @@ impl Writer {
         let pipeline = format!(
             "filesrc location={} ! h264parse ! avdec_h264 ! videoconvert ! {encode} \
              ! v4l2sink device={} sync=true",
-            crate::support::fixture(FIXTURE).display(),
+            fixture.display(),
             device.display()
         );
         // The rate the camera declares: v4l2sink does not set it.
@@ -82,6 +123,7 @@ impl Writer {
         assert!(status.success(), "v4l2-ctl could not set the rate");
         let mut cmd = Command::new("gst-launch-1.0");
         cmd.args(pipeline.split_whitespace());
+        let started = Instant::now();
         let mut process = Running::spawn(cmd);
         let deadline = Instant::now() + VM_TIMEOUT;
         loop {
@@ -89,7 +131,11 @@ impl Writer {
                 .map(|info| info.formats.iter().any(|f| &f.fourcc == fourcc))
                 .unwrap_or(false);
             if offered {
-                return Self { process };
+                return Self {
+                    process,
+                    started,
+                    _part: part,
+                };
             }
             assert!(
                 process.is_running(),
@@ -114,6 +160,28 @@ impl Writer {
     }
 }
 
+/// The fixture's Annex-B stream from picture `first` on, which must start a
+/// group of pictures: every keyframe carries its own SPS and PPS after an
+/// access unit delimiter (as the sender's h264parse writes them).
+fn from_keyframe(stream: &[u8], first: usize) -> &[u8] {
+    let delimiters: Vec<usize> = (0..stream.len().saturating_sub(3))
+        .filter(|&i| stream[i..i + 3] == [0, 0, 1] && stream[i + 3] & 0x1f == 9)
+        .collect();
+    let start = delimiters[first];
+    let next_nal = stream[start + 3..].windows(3).position(|w| w == [0, 0, 1]);
+    assert!(
+        next_nal.is_some_and(|at| stream[start + 3 + at + 3] & 0x1f == 7),
+        "picture {first} of {FIXTURE} is not a keyframe"
+    );
+    // A four-byte start code's leading zero belongs to this unit.
+    let start = if start > 0 && stream[start - 1] == 0 {
+        start - 1
+    } else {
+        start
+    };
+    &stream[start..]
+}
+
 fn source_arg(device: &Path) -> String {
     format!("v4l2:{}", device.display())
 }
@@ -126,17 +194,17 @@ fn camera_sender(device: &Path, camera: &Node, laptop: &Node) -> Sender {
     Sender::start(camera, &[laptop], &args)
 }
 
-/// The fixture goes into the camera as `fourcc`; camview captures it in
-/// that format and every picture the receiver decodes carries the number
 /// These tests are about capture, so they use one fixed transport; both
 /// transports are tested on the host (`transports.rs`, `lab.rs`).
 const VM_TRANSPORT: &str = "tcp";
 
+/// The fixture goes into the camera as `fourcc`; camview captures it in
+/// that format and every picture the receiver decodes carries the number
 /// it should.
 fn streams_every_picture_in(fourcc: &[u8; 4]) {
     let device = device();
-    let writer = Writer::start(&device, fourcc);
     let (camera, laptop) = (Node::new(), Node::new());
+    let writer = Writer::start(&device, fourcc);
     let mut sender = camera_sender(&device, &camera, &laptop);
     let chosen = sender
         .process
@@ -180,8 +248,8 @@ fn mjpeg_camera_streams_every_picture() {
 #[ignore = "needs the V4L2 VM: just test-vm"]
 fn a_mode_the_camera_lacks_is_refused_with_what_it_offers() {
     let device = device();
-    let writer = Writer::start(&device, b"YUYV");
     let (camera, laptop) = (Node::new(), Node::new());
+    let writer = Writer::start(&device, b"YUYV");
     let source = source_arg(&device);
     let mut sender = Running::spawn(camera.command(&[
         "send",
@@ -217,8 +285,8 @@ fn a_mode_the_camera_lacks_is_refused_with_what_it_offers() {
 #[ignore = "needs the V4L2 VM: just test-vm"]
 fn an_unplugged_camera_is_restarted_and_viewers_stay() {
     let device = device();
-    let writer = Writer::start(&device, b"YUYV");
     let (camera, laptop) = (Node::new(), Node::new());
+    let writer = Writer::start(&device, b"YUYV");
     let mut sender = camera_sender(&device, &camera, &laptop);
     let json = laptop.config_dir().join("unplug.json");
     let mut receiver = crate::support::spawn_receive(
@@ -235,13 +303,18 @@ fn an_unplugged_camera_is_restarted_and_viewers_stay() {
     receiver.wait_for_verified(20, VM_TIMEOUT);
 
     // Unplugged: the watchdog notices the silence and keeps trying.
+    assert!(
+        writer.started.elapsed() < Duration::from_secs(20),
+        "the first writer ran past picture 200, where the second one starts"
+    );
     writer.stop();
     sender
         .process
         .wait_for_line("the video source failed", VM_TIMEOUT);
 
-    // Plugged back in: capture resumes, the fixture from its start.
-    let writer = Writer::start(&device, b"YUYV");
+    // Plugged back in: capture resumes, further on in the fixture than the
+    // first writer came (it ran for ten to twenty seconds).
+    let writer = Writer::start_at(&device, b"YUYV", 200);
     sender
         .process
         .wait_for_line("the video source restarted", VM_TIMEOUT);
