@@ -25,7 +25,7 @@ if [ "$seconds" = build ]; then
   exec cargo +nightly fuzz build "${sanitizer[@]}"
 fi
 
-for target in decode session media_stream whep_offer; do
+for target in decode session media_stream whep_offer fec; do
   mkdir -p "corpus/$target"
   echo "fuzzing $target for ${seconds}s" >&2
   # libFuzzer is chatty: keep its full output in a log, show the summary.

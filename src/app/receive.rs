@@ -975,6 +975,14 @@ async fn window_closed(link: Option<&Link>) {
 }
 
 async fn close(conn: Connection, reason: &str) {
+    let link = conn.stats();
+    if let Some(rtt) = link.rtt {
+        tracing::info!(
+            "path: rtt {:.1} ms, {} frames rebuilt from parity before their retransmission",
+            rtt.as_secs_f64() * 1000.0,
+            link.frames_repaired
+        );
+    }
     let _ = tokio::time::timeout(GOODBYE_TIMEOUT, conn.close(GoodbyeCode::Leaving, reason)).await;
 }
 

@@ -708,9 +708,10 @@ fn log_report(id: ViewerId, report: Option<ReceiverReport>, link: LinkStats) {
     if let Some(rtt) = link.rtt {
         tracing::info!(
             viewer = id,
-            "path: rtt {:.1} ms, {} packets lost, {} stale groups of pictures reset, {} stopped by the viewer",
+            "path: rtt {:.1} ms, {} packets lost, {} parity datagrams sent, {} stale groups of pictures reset, {} stopped by the viewer",
             rtt.as_secs_f64() * 1000.0,
             link.lost_packets,
+            link.parity_sent,
             link.stale_gops_reset,
             link.stale_gops_stopped
         );

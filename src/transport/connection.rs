@@ -66,6 +66,11 @@ pub struct LinkStats {
     /// Groups of pictures the receiver stopped because a newer keyframe
     /// had arrived (QUIC).
     pub stale_gops_stopped: u64,
+    /// Parity datagrams sent for lossy paths (QUIC, sender).
+    pub parity_sent: u64,
+    /// Frames rebuilt from parity before their retransmission (QUIC,
+    /// receiver).
+    pub frames_repaired: u64,
 }
 
 /// One read from a link, already handed to the session.

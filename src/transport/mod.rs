@@ -9,6 +9,7 @@
 
 mod connection;
 mod error;
+pub mod fec;
 mod listener;
 mod pairing;
 mod quic;

@@ -14,6 +14,11 @@
 //!   delivered within two round trips it is **reset** (never retransmitted
 //!   into the past), and the receiver **stops** every older group as soon
 //!   as a frame of a newer one is delivered.
+//! - On a path that loses packets, each frame's bytes are also covered by
+//!   Reed-Solomon **parity sent as QUIC datagrams** ([`super::fec`]): the
+//!   receiver reads video streams unordered and rebuilds a frame with a
+//!   lost packet from the parity, a round trip before the retransmission
+//!   would come. On a clean path no parity is sent.
 //!
 //! Limits: one control stream, at most [`MAX_VIDEO_STREAMS`] video streams
 //! open at once (and only towards a receiver), no 0-RTT, no session tickets.
@@ -31,6 +36,7 @@ use rustls::pki_types::CertificateDer;
 use super::TLS_HANDSHAKE_TIMEOUT;
 use super::TransportError;
 use super::connection::{LinkStats, PeerInfo, Received, TransportKind};
+use super::fec::{self, LossMeter, Parity, Reassembly};
 use super::tcp_tls::{NO_CLIENT_CERTIFICATE, is_refusal};
 use crate::identity::{Fingerprint, Pinning, Refusals};
 use crate::model::Seq;
@@ -70,6 +76,15 @@ const CLOSE_LINGER: Duration = Duration::from_secs(1);
 const READ_CHUNK: usize = 64 * 1024;
 /// The control stream is sent before any video.
 const CONTROL_PRIORITY: i32 = i32::MAX;
+/// Parity datagrams a receiver buffers before it reads them; and parity a
+/// sender queues (more would be parity for frames long delivered).
+const DATAGRAM_BUFFER: usize = 256 * 1024;
+const DATAGRAM_SEND_BUFFER: usize = 64 * 1024;
+/// The largest parity shard: a datagram of it fills one packet of the
+/// smallest path QUIC allows.
+const MAX_SHARD: usize = 1100;
+/// Parity for streams the receiver has not accepted yet.
+const MAX_ORPHAN_PARITY: usize = 64;
 
 fn transport_config(server: bool) -> quinn::TransportConfig {
     let mut config = quinn::TransportConfig::default();
@@ -79,7 +94,9 @@ fn transport_config(server: bool) -> quinn::TransportConfig {
         .max_concurrent_bidi_streams(VarInt::from_u32(u32::from(server)))
         .max_concurrent_uni_streams(VarInt::from_u32(0))
         .send_window(SEND_WINDOW)
-        .datagram_receive_buffer_size(None)
+        // Parity datagrams (receivers read them; a sender never does).
+        .datagram_receive_buffer_size(Some(DATAGRAM_BUFFER))
+        .datagram_send_buffer_size(DATAGRAM_SEND_BUFFER)
         .max_idle_timeout(quinn::IdleTimeout::try_from(IDLE_TIMEOUT).ok())
         // Keep-alives make "idle" mean a silent path, not a quiet peer (one
         // that has not said hello yet is held to the session's deadline).
@@ -310,6 +327,8 @@ fn connection_error(
 struct VideoOut {
     gop: Seq,
     stream: SendStream,
+    /// Bytes written so far: where the next frame begins.
+    written: u64,
     /// The receiver stopped it: the rest of the group is skipped.
     stopped: bool,
     /// When a newer group began.
@@ -319,6 +338,8 @@ struct VideoOut {
 /// A group of pictures being received.
 struct VideoIn {
     stream: RecvStream,
+    /// The stream's bytes, read unordered, repaired from parity.
+    repair: Reassembly,
     reader: MediaStreamReader,
 }
 
@@ -326,8 +347,13 @@ impl VideoIn {
     fn new(stream: RecvStream) -> Self {
         Self {
             stream,
+            repair: Reassembly::new(),
             reader: MediaStreamReader::new(),
         }
+    }
+
+    fn id(&self) -> u64 {
+        self.stream.id().into()
     }
 }
 
@@ -336,6 +362,7 @@ enum Got {
     Control(Result<Option<usize>, ReadError>),
     Opened(Result<RecvStream, ConnectionError>),
     Video(usize, Result<Option<quinn::Chunk>, ReadError>),
+    Datagram(Result<bytes::Bytes, ConnectionError>),
 }
 
 /// A session over QUIC: the control stream and the video streams.
@@ -358,6 +385,13 @@ pub(super) struct QuicLink {
     stale_reset: u64,
     stale_stopped: u64,
     read_buf: Box<[u8]>,
+    /// Sender: how lossy the path is, for how much parity to send.
+    loss: LossMeter,
+    parity_sent: u64,
+    /// Receiver: parity for streams not accepted yet.
+    orphan_parity: std::collections::VecDeque<Parity>,
+    /// Frames rebuilt from parity on streams already gone.
+    repaired_before: u64,
 }
 
 impl QuicLink {
@@ -386,6 +420,10 @@ impl QuicLink {
             stale_reset: 0,
             stale_stopped: 0,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            loss: LossMeter::new(),
+            parity_sent: 0,
+            orphan_parity: std::collections::VecDeque::new(),
+            repaired_before: 0,
         }
     }
 
@@ -407,6 +445,13 @@ impl QuicLink {
             lost_packets: self.conn.stats().path.lost_packets,
             stale_gops_reset: self.stale_reset,
             stale_gops_stopped: self.stale_stopped,
+            parity_sent: self.parity_sent,
+            frames_repaired: self.repaired_before
+                + self
+                    .incoming
+                    .iter()
+                    .map(|v| v.repair.repaired())
+                    .sum::<u64>(),
         }
     }
 
@@ -452,8 +497,13 @@ impl QuicLink {
         let Some(video) = self.video.as_mut().filter(|v| !v.stopped) else {
             return Ok(());
         };
+        let (stream, offset) = (u64::from(video.stream.id()), video.written);
         match video.stream.write_all(&transmit.bytes).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                video.written += transmit.bytes.len() as u64;
+                self.protect(stream, offset, &transmit.bytes, now);
+                Ok(())
+            }
             Err(WriteError::Stopped(_) | WriteError::ClosedStream) => {
                 video.stopped = true;
                 self.stale_stopped += 1;
@@ -490,10 +540,41 @@ impl QuicLink {
         self.video = Some(VideoOut {
             gop,
             stream,
+            written: MEDIA_HEADER_LEN as u64,
             stopped: false,
             superseded_at: now,
         });
         Ok(())
+    }
+
+    /// Sends parity for a frame just written at `offset` on `stream`, as
+    /// much as the path's recent loss calls for (none on a clean path, or
+    /// when the peer takes no datagrams).
+    fn protect(&mut self, stream: u64, offset: u64, frame: &[u8], now: Instant) {
+        let Some(max) = self.conn.max_datagram_size() else {
+            return;
+        };
+        let path = self.conn.stats().path;
+        let loss = self
+            .loss
+            .update(now, path.sent_packets, path.lost_packets, self.conn.rtt());
+        let Some(room) = max
+            .min(fec::HEADER_LEN + MAX_SHARD)
+            .checked_sub(fec::HEADER_LEN)
+        else {
+            return;
+        };
+        let shard_size = (room & !1) as u16;
+        if shard_size < 2 {
+            return;
+        }
+        let count = fec::parity_count(frame.len().div_ceil(usize::from(shard_size)), loss);
+        for parity in fec::parity(stream, offset, frame, shard_size, count) {
+            if self.conn.send_datagram(parity.encode().into()).is_err() {
+                break;
+            }
+            self.parity_sent += 1;
+        }
     }
 
     /// Forgets stale groups that were delivered or stopped, and resets those
@@ -536,7 +617,7 @@ impl QuicLink {
                 }
                 let reads = incoming
                     .iter_mut()
-                    .map(|v| Box::pin(v.stream.read_chunk(READ_CHUNK, true)));
+                    .map(|v| Box::pin(v.stream.read_chunk(READ_CHUNK, false)));
                 let (read, i, _) = futures_util::future::select_all(reads).await;
                 (i, read)
             };
@@ -544,6 +625,7 @@ impl QuicLink {
                 read = control => Got::Control(read),
                 opened = conn.accept_uni(), if accepting => Got::Opened(opened),
                 (i, read) = video => Got::Video(i, read),
+                datagram = conn.read_datagram(), if self.accepts_video => Got::Datagram(datagram),
             }
         };
         let now = Instant::now();
@@ -563,19 +645,74 @@ impl QuicLink {
             Got::Control(Err(ReadError::ConnectionLost(e))) | Got::Opened(Err(e)) => self.lost(&e),
             Got::Control(Err(_)) => Ok(Received::Eof),
             Got::Opened(Ok(stream)) => {
-                self.incoming.push(VideoIn::new(stream));
+                self.take_stream(stream);
                 Ok(Received::Fed)
             }
-            Got::Video(i, Ok(Some(chunk))) => Ok(self.handle_video(i, &chunk.bytes, now, session)),
+            Got::Video(i, Ok(Some(chunk))) => {
+                self.incoming[i].repair.insert(chunk.offset, &chunk.bytes);
+                Ok(self.deliver(i, now, session))
+            }
             Got::Video(i, Ok(None)) => {
-                self.incoming.swap_remove(i);
+                self.forget(i);
                 Ok(Received::Fed)
             }
+            Got::Datagram(Ok(bytes)) => Ok(self.handle_parity(&bytes, now, session)),
+            Got::Datagram(Err(e)) => self.lost(&e),
             Got::Video(_, Err(ReadError::ConnectionLost(e))) => self.lost(&e),
             Got::Video(i, Err(_)) => {
                 // Reset by the sender: a stale group.
-                self.incoming.swap_remove(i);
+                self.forget(i);
                 Ok(Received::Fed)
+            }
+        }
+    }
+
+    /// A video stream the sender opened, with any parity that came first.
+    fn take_stream(&mut self, stream: RecvStream) {
+        let mut video = VideoIn::new(stream);
+        let id = video.id();
+        for parity in self.orphan_parity.iter().filter(|p| p.stream == id) {
+            video.repair.add_parity(parity.clone());
+        }
+        self.orphan_parity.retain(|p| p.stream != id);
+        self.incoming.push(video);
+    }
+
+    /// Stream `i` ended or was reset.
+    fn forget(&mut self, i: usize) {
+        let video = self.incoming.swap_remove(i);
+        self.repaired_before += video.repair.repaired();
+    }
+
+    /// Hands what stream `i` has in order now to the session.
+    fn deliver(&mut self, i: usize, now: Instant, session: &mut Session) -> Received {
+        match self.incoming[i].repair.take_ready() {
+            Some(bytes) => self.handle_video(i, &bytes, now, session),
+            None => Received::Fed,
+        }
+    }
+
+    /// A datagram: parity for a frame of a video stream. One that is not
+    /// understood is dropped (parity only ever saves a wait).
+    fn handle_parity(&mut self, bytes: &[u8], now: Instant, session: &mut Session) -> Received {
+        let parity = match Parity::decode(bytes) {
+            Ok(parity) => parity,
+            Err(e) => {
+                tracing::debug!("dropped a datagram: {e}");
+                return Received::Fed;
+            }
+        };
+        match self.incoming.iter().position(|v| v.id() == parity.stream) {
+            Some(i) => {
+                self.incoming[i].repair.add_parity(parity);
+                self.deliver(i, now, session)
+            }
+            None => {
+                if self.orphan_parity.len() >= MAX_ORPHAN_PARITY {
+                    self.orphan_parity.pop_front();
+                }
+                self.orphan_parity.push_back(parity);
+                Received::Fed
             }
         }
     }
@@ -585,7 +722,7 @@ impl QuicLink {
     fn drain_video(&mut self, now: Instant, session: &mut Session) -> Received {
         while self.may_accept_video() {
             match self.conn.accept_uni().now_or_never() {
-                Some(Ok(stream)) => self.incoming.push(VideoIn::new(stream)),
+                Some(Ok(stream)) => self.take_stream(stream),
                 _ => break,
             }
         }
@@ -593,20 +730,19 @@ impl QuicLink {
         while i < self.incoming.len() {
             match self.incoming[i]
                 .stream
-                .read_chunk(READ_CHUNK, true)
+                .read_chunk(READ_CHUNK, false)
                 .now_or_never()
             {
                 Some(Ok(Some(chunk))) => {
-                    if let Received::Broken(e) = self.handle_video(i, &chunk.bytes, now, session) {
+                    self.incoming[i].repair.insert(chunk.offset, &chunk.bytes);
+                    if let Received::Broken(e) = self.deliver(i, now, session) {
                         return Received::Broken(e);
                     }
                     // The same stream may have more; `handle_video` may also
                     // have removed older streams, so start over.
                     i = 0;
                 }
-                Some(Ok(None) | Err(_)) => {
-                    self.incoming.swap_remove(i);
-                }
+                Some(Ok(None) | Err(_)) => self.forget(i),
                 None => i += 1,
             }
         }
@@ -653,13 +789,16 @@ impl QuicLink {
         }
         if let Some(newest) = self.newest_gop {
             let before = self.incoming.len();
+            let mut repaired = 0;
             self.incoming.retain_mut(|v| match v.reader.gop() {
                 Some(gop) if gop < newest => {
                     let _ = v.stream.stop(VarInt::from_u32(0));
+                    repaired += v.repair.repaired();
                     false
                 }
                 _ => true,
             });
+            self.repaired_before += repaired;
             self.stale_stopped += (before - self.incoming.len()) as u64;
         }
         Received::Fed

@@ -129,6 +129,7 @@ mod tests {
             ("decode", super::decode as fn(&[u8])),
             ("session", super::session),
             ("media_stream", super::media_stream),
+            ("fec", crate::transport::fec::fuzzing::reassembly),
         ] {
             let Ok(entries) = std::fs::read_dir(root.join(target)) else {
                 continue;

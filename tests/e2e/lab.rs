@@ -171,6 +171,26 @@ fn five_percent_loss_and_50ms_rtt_leave_no_corrupt_picture() {
                 };
                 let given_up = count(" stale groups") + count(" stopped by the viewer");
                 assert!(given_up > 0, "{line}");
+                // Lost packets were made good from parity, not only by
+                // waiting for their retransmission.
+                assert!(count(" parity datagrams sent") > 0, "{line}");
+                let repaired = received
+                    .log
+                    .lines()
+                    .find_map(|l| {
+                        l.split(" frames rebuilt from parity")
+                            .next()
+                            .filter(|_| l.contains("frames rebuilt"))
+                    })
+                    .and_then(|before| before.split_whitespace().last()?.parse::<u64>().ok())
+                    .unwrap_or_else(|| {
+                        panic!("no parity line in the receiver's log:\n{}", received.log)
+                    });
+                assert!(
+                    repaired > 0,
+                    "no frame was rebuilt from parity:\n{}",
+                    received.log
+                );
             }
         },
     );
