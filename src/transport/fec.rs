@@ -206,10 +206,14 @@ pub fn parity(stream: u64, offset: u64, frame: &[u8], shard_size: u16, count: u1
 /// under one time in a hundred. Shards do not line up with QUIC's packets,
 /// so a lost packet takes two shards with it.
 pub fn parity_count(data: usize, loss: f64) -> u16 {
-    if data == 0 || data > MAX_DATA_SHARDS || loss.is_nan() || loss < MIN_LOSS {
+    if data == 0
+        || data > MAX_DATA_SHARDS
+        || loss.is_nan()
+        || !(MIN_LOSS..=MAX_LOSS).contains(&loss)
+    {
         return 0;
     }
-    let expected = data as f64 * loss.min(0.5);
+    let expected = data as f64 * loss;
     let packets = (expected + 2.5 * expected.sqrt()).ceil() as usize + 1;
     (2 * packets).min(max_parity(data)) as u16
 }
@@ -221,6 +225,12 @@ fn max_parity(data: usize) -> usize {
 
 /// Below this packet loss, no parity is sent.
 pub const MIN_LOSS: f64 = 0.005;
+/// Nor above this: parity is for a path that loses a few packets at
+/// random. Reported loss beyond it is a broken path, or reordering that
+/// loss detection took for loss (the lab's Wi-Fi-like jitter reorders a
+/// frame's burst of packets, and most of them were declared lost); parity
+/// for it tripled what was sent and queued half a second.
+pub const MAX_LOSS: f64 = 0.15;
 
 /// The share of packets a path lost lately, from the transport's running
 /// counts of packets sent and declared lost, and whether that loss is worth
@@ -237,13 +247,19 @@ pub struct LossMeter {
     /// the one before: the path without a queue.
     min_rtt: [Option<Duration>; 2],
     min_rtt_since: Option<Instant>,
-    queueing: bool,
+    /// When a queue was last seen building.
+    queued_at: Option<Instant>,
 }
 
 /// How long a window of the loss estimate is.
 const LOSS_WINDOW: Duration = Duration::from_secs(1);
 /// How long a lowest round trip is remembered (at least).
 const MIN_RTT_WINDOW: Duration = Duration::from_secs(10);
+/// How long after a queue was seen building no parity is sent: a path
+/// that queued is narrow, and the sender's bitrate control keeps it just
+/// under its rate; a keyframe's parity on top overflowed the lab's 100 ms
+/// queue again (with 5 s, every few seconds).
+const QUEUE_HOLD: Duration = Duration::from_secs(30);
 
 impl Default for LossMeter {
     fn default() -> Self {
@@ -258,14 +274,14 @@ impl LossMeter {
             loss: 0.0,
             min_rtt: [None; 2],
             min_rtt_since: None,
-            queueing: false,
+            queued_at: None,
         }
     }
 
     /// Takes the transport's counts and its smoothed round trip now;
     /// returns the loss parity should be sent for: none while a queue
     /// builds on the path (the round trip half again its lowest, and 10 ms
-    /// more).
+    /// more), nor for [`QUEUE_HOLD`] after.
     pub fn update(&mut self, now: Instant, sent: u64, lost: u64, rtt: Duration) -> f64 {
         let since = *self.min_rtt_since.get_or_insert(now);
         if now.saturating_duration_since(since) >= MIN_RTT_WINDOW {
@@ -274,9 +290,11 @@ impl LossMeter {
         }
         self.min_rtt[0] = Some(self.min_rtt[0].map_or(rtt, |m| m.min(rtt)));
         let lowest = self.min_rtt.iter().flatten().min().copied().unwrap_or(rtt);
-        self.queueing = rtt > lowest * 3 / 2 + Duration::from_millis(10);
+        if rtt > lowest * 3 / 2 + Duration::from_millis(10) {
+            self.queued_at = Some(now);
+        }
         self.update_loss(now, sent, lost);
-        if self.queueing { 0.0 } else { self.loss }
+        if self.queueing(now) { 0.0 } else { self.loss }
     }
 
     fn update_loss(&mut self, now: Instant, sent: u64, lost: u64) {
@@ -306,9 +324,10 @@ impl LossMeter {
         self.loss
     }
 
-    /// Whether a queue is building on the path.
-    pub fn queueing(&self) -> bool {
-        self.queueing
+    /// Whether a queue was building on the path lately.
+    pub fn queueing(&self, now: Instant) -> bool {
+        self.queued_at
+            .is_some_and(|at| now.saturating_duration_since(at) < QUEUE_HOLD)
     }
 }
 
@@ -692,7 +711,8 @@ mod tests {
         // A keyframe: 2.5 expected, ride out eight.
         assert_eq!(parity_count(50, 0.05), 16);
         assert_eq!(parity_count(1, 0.05), 4);
-        assert_eq!(parity_count(10, 0.9), 22);
+        assert_eq!(parity_count(10, 0.15), 12);
+        assert_eq!(parity_count(10, 0.16), 0);
         assert_eq!(parity_count(10, f64::NAN), 0);
         assert_eq!(parity_count(MAX_DATA_SHARDS + 1, 0.05), 0);
     }
@@ -811,14 +831,17 @@ mod tests {
         assert!(m.update(t + s, 100, 5, RTT) > 0.0);
         // The round trip grows: a queue, whose overflow parity would feed.
         assert_eq!(m.update(t + 2 * s, 200, 10, RTT * 2), 0.0);
-        assert!(m.queueing() && m.loss() > 0.0);
-        // Drained: parity again.
-        assert!(m.update(t + 3 * s, 300, 15, RTT + Duration::from_millis(5)) > 0.0);
+        assert!(m.queueing(t + 2 * s) && m.loss() > 0.0);
+        // Drained, but the bitrate control is given time to settle.
+        let drained = RTT + Duration::from_millis(5);
+        assert_eq!(m.update(t + 3 * s, 300, 15, drained), 0.0);
+        let settled = t + 2 * s + QUEUE_HOLD;
+        assert!(m.update(settled, 400, 20, drained) > 0.0);
         // A path that really became longer is the new normal after two
         // windows of [`MIN_RTT_WINDOW`].
-        let later = t + 3 * s + 2 * MIN_RTT_WINDOW;
-        m.update(later - MIN_RTT_WINDOW, 400, 20, RTT * 3);
-        assert!(m.update(later, 500, 25, RTT * 3) > 0.0);
+        let later = settled + 2 * MIN_RTT_WINDOW;
+        m.update(later - MIN_RTT_WINDOW, 500, 25, RTT * 3);
+        assert!(m.update(later + QUEUE_HOLD, 600, 30, RTT * 3) > 0.0);
     }
 
     proptest! {
