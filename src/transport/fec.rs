@@ -77,11 +77,6 @@ pub enum ParityError {
 }
 
 impl Parity {
-    /// Data shards the protected frame is cut into.
-    pub fn data_shards(&self) -> usize {
-        (self.len as usize).div_ceil(usize::from(self.shard_size))
-    }
-
     /// The datagram's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + self.shard.len());
@@ -121,58 +116,68 @@ impl Parity {
             shard: bytes[HEADER_LEN..].to_vec(),
         };
         parity.check()?;
-        if parity.shard.len() != usize::from(parity.shard_size) {
-            return Err(ParityError::Inconsistent("the shard is not the shard size"));
-        }
         Ok(parity)
     }
 
-    /// The limits every parity group keeps to; the data shard count.
-    fn check(&self) -> Result<usize, ParityError> {
-        if self.shard_size < 2 || !self.shard_size.is_multiple_of(2) {
-            return Err(ParityError::Inconsistent("the shard size is not even"));
-        }
-        if self.len == 0 || self.len as usize > MAX_FRAME {
+    /// The limits every parity datagram keeps to.
+    fn check(&self) -> Result<(), ParityError> {
+        check_group(self.offset, self.len, self.shard_size, self.count)?;
+        if self.index >= self.count {
             return Err(ParityError::Inconsistent(
-                "the frame length is out of range",
+                "the parity index is out of range",
             ));
         }
-        let data = self.data_shards();
-        if data > MAX_DATA_SHARDS {
-            return Err(ParityError::Inconsistent("too many data shards"));
+        if self.shard.len() != usize::from(self.shard_size) {
+            return Err(ParityError::Inconsistent("the shard is not the shard size"));
         }
-        if self.count == 0 || usize::from(self.count) > max_parity(data) || self.index >= self.count
-        {
-            return Err(ParityError::Inconsistent(
-                "the parity count or index is out of range",
-            ));
-        }
-        if self.offset.checked_add(u64::from(self.len)).is_none() {
-            return Err(ParityError::Inconsistent(
-                "the frame ends past the stream's range",
-            ));
-        }
-        Ok(data)
+        Ok(())
     }
+}
+
+/// Data shards a frame of `len` bytes is cut into.
+pub fn data_shards(len: usize, shard_size: u16) -> usize {
+    len.div_ceil(usize::from(shard_size).max(1))
+}
+
+/// The limits of one frame's parity, for the sender and the receiver
+/// alike; the frame's data shard count.
+fn check_group(offset: u64, len: u32, shard_size: u16, count: u16) -> Result<usize, ParityError> {
+    if shard_size < 2 || !shard_size.is_multiple_of(2) {
+        return Err(ParityError::Inconsistent("the shard size is not even"));
+    }
+    if len == 0 || len as usize > MAX_FRAME {
+        return Err(ParityError::Inconsistent(
+            "the frame length is out of range",
+        ));
+    }
+    let data = data_shards(len as usize, shard_size);
+    if data > MAX_DATA_SHARDS {
+        return Err(ParityError::Inconsistent("too many data shards"));
+    }
+    if count == 0 || usize::from(count) > max_parity(data) {
+        return Err(ParityError::Inconsistent(
+            "the parity count is out of range",
+        ));
+    }
+    if offset.checked_add(u64::from(len)).is_none() {
+        return Err(ParityError::Inconsistent(
+            "the frame ends past the stream's range",
+        ));
+    }
+    Ok(data)
 }
 
 /// The parity datagrams for `frame`, which starts at `offset` on `stream`:
 /// `count` shards of `shard_size` bytes. None for a frame too large to
 /// protect, or for `count` 0.
 pub fn parity(stream: u64, offset: u64, frame: &[u8], shard_size: u16, count: u16) -> Vec<Parity> {
+    let Ok(len) = u32::try_from(frame.len()) else {
+        return Vec::new();
+    };
+    let Ok(data) = check_group(offset, len, shard_size, count) else {
+        return Vec::new();
+    };
     let size = usize::from(shard_size);
-    let data = frame.len().div_ceil(size.max(1));
-    if count == 0
-        || size < 2
-        || !size.is_multiple_of(2)
-        || frame.is_empty()
-        || frame.len() > MAX_FRAME
-    {
-        return Vec::new();
-    }
-    if data > MAX_DATA_SHARDS || usize::from(count) > max_parity(data) {
-        return Vec::new();
-    }
     let shards: Vec<Vec<u8>> = frame
         .chunks(size)
         .map(|chunk| {
@@ -190,7 +195,7 @@ pub fn parity(stream: u64, offset: u64, frame: &[u8], shard_size: u16, count: u1
         .map(|(index, shard)| Parity {
             stream,
             offset,
-            len: frame.len() as u32,
+            len,
             shard_size,
             count,
             index: index as u16,
@@ -390,7 +395,7 @@ impl Reassembly {
 
     /// Parity for a frame on this stream.
     pub fn add_parity(&mut self, parity: Parity) {
-        if parity.check().is_err() || parity.shard.len() != usize::from(parity.shard_size) {
+        if parity.check().is_err() {
             return;
         }
         let end = parity.offset + u64::from(parity.len);
@@ -484,49 +489,50 @@ impl Reassembly {
         }
     }
 
-    /// The bytes of `start..end` if all of them are here (kept or pending).
+    /// Whether all of `start..end` is here (kept or pending).
+    fn covers(&self, start: u64, end: u64) -> bool {
+        self.walk(start, end, |_| {})
+    }
+
+    /// The bytes of `start..end` if all of them are here.
     fn read(&self, start: u64, end: u64) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity((end - start) as usize);
+        self.walk(start, end, |piece| out.extend_from_slice(piece))
+            .then_some(out)
+    }
+
+    /// Hands the stored pieces of `start..end` to `each` in order; false
+    /// (after handing some, maybe) when a part of it is not here.
+    fn walk(&self, start: u64, end: u64, mut each: impl FnMut(&[u8])) -> bool {
         let mut pos = start;
         if pos < self.delivered {
             if pos < self.kept_from {
-                return None;
+                return false;
             }
             let to = end.min(self.delivered);
-            out.extend_from_slice(
-                &self.kept[(pos - self.kept_from) as usize..(to - self.kept_from) as usize],
-            );
+            each(&self.kept[(pos - self.kept_from) as usize..(to - self.kept_from) as usize]);
             pos = to;
         }
-        if pos < end {
-            let (&s, b) = self.pending.range(..=pos).next_back()?;
-            let mut s = s;
-            let mut b = b;
-            loop {
-                let b_end = s + b.len() as u64;
-                if b_end <= pos {
-                    return None;
-                }
-                let to = end.min(b_end);
-                out.extend_from_slice(&b[(pos - s) as usize..(to - s) as usize]);
-                pos = to;
-                if pos >= end {
-                    break;
-                }
-                let (&next, nb) = self.pending.range(pos..).next()?;
-                if next != pos {
-                    return None;
-                }
-                (s, b) = (next, nb);
+        let mut piece = self.pending.range(..=pos).next_back();
+        while pos < end {
+            let Some((&s, b)) = piece else {
+                return false;
+            };
+            let b_end = s + b.len() as u64;
+            if s > pos || b_end <= pos {
+                return false;
             }
+            let to = end.min(b_end);
+            each(&b[(pos - s) as usize..(to - s) as usize]);
+            pos = to;
+            piece = self.pending.range(pos..).next();
         }
-        Some(out)
+        true
     }
 
-    /// Rebuilds every frame whose missing data shards its parity covers.
+    /// Rebuilds every frame whose missing data shards its parity covers
+    /// (the groups of frames handed out whole are gone: `take_ready`).
     fn repair(&mut self) {
-        let delivered = self.delivered;
-        self.groups.retain(|g| g.end() > delivered);
         let mut i = 0;
         while i < self.groups.len() {
             match self.try_group(i) {
@@ -548,25 +554,26 @@ impl Reassembly {
     /// all data is here) when it is settled, `None` while it still waits.
     fn try_group(&self, i: usize) -> Option<Vec<(u64, Vec<u8>)>> {
         let group = &self.groups[i];
-        let data = (group.len as usize).div_ceil(usize::from(group.shard_size));
+        let data = data_shards(group.len as usize, group.shard_size);
         let size = usize::from(group.shard_size);
-        let mut present = Vec::new();
-        let mut missing = Vec::new();
-        for shard in 0..data {
+        // Which shards are here, before copying any: on a lossy path this
+        // runs for every chunk that arrives.
+        let (here, missing): (Vec<usize>, Vec<usize>) = (0..data).partition(|&shard| {
             let (s, e) = group.range(shard);
-            match self.read(s, e) {
-                Some(mut bytes) => {
-                    bytes.resize(size, 0);
-                    present.push((shard, bytes));
-                }
-                None => missing.push(shard),
-            }
-        }
+            self.covers(s, e)
+        });
         if missing.is_empty() {
             return Some(Vec::new());
         }
         if group.shards.len() < missing.len() {
             return None;
+        }
+        let mut present = Vec::with_capacity(here.len());
+        for shard in here {
+            let (s, e) = group.range(shard);
+            let mut bytes = self.read(s, e)?;
+            bytes.resize(size, 0);
+            present.push((shard, bytes));
         }
         let recovery = group
             .shards

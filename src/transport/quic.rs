@@ -390,8 +390,7 @@ pub(super) struct QuicLink {
     parity_sent: u64,
     /// Receiver: parity for streams not accepted yet.
     orphan_parity: std::collections::VecDeque<Parity>,
-    /// Frames rebuilt from parity on streams already gone.
-    repaired_before: u64,
+    frames_repaired: u64,
 }
 
 impl QuicLink {
@@ -423,7 +422,7 @@ impl QuicLink {
             loss: LossMeter::new(),
             parity_sent: 0,
             orphan_parity: std::collections::VecDeque::new(),
-            repaired_before: 0,
+            frames_repaired: 0,
         }
     }
 
@@ -446,12 +445,7 @@ impl QuicLink {
             stale_gops_reset: self.stale_reset,
             stale_gops_stopped: self.stale_stopped,
             parity_sent: self.parity_sent,
-            frames_repaired: self.repaired_before
-                + self
-                    .incoming
-                    .iter()
-                    .map(|v| v.repair.repaired())
-                    .sum::<u64>(),
+            frames_repaired: self.frames_repaired,
         }
     }
 
@@ -568,7 +562,7 @@ impl QuicLink {
         if shard_size < 2 {
             return;
         }
-        let count = fec::parity_count(frame.len().div_ceil(usize::from(shard_size)), loss);
+        let count = fec::parity_count(fec::data_shards(frame.len(), shard_size), loss);
         for parity in fec::parity(stream, offset, frame, shard_size, count) {
             if self.conn.send_datagram(parity.encode().into()).is_err() {
                 break;
@@ -648,12 +642,9 @@ impl QuicLink {
                 self.take_stream(stream);
                 Ok(Received::Fed)
             }
-            Got::Video(i, Ok(Some(chunk))) => {
-                self.incoming[i].repair.insert(chunk.offset, &chunk.bytes);
-                Ok(self.deliver(i, now, session))
-            }
+            Got::Video(i, Ok(Some(chunk))) => Ok(self.handle_chunk(i, &chunk, now, session)),
             Got::Video(i, Ok(None)) => {
-                self.forget(i);
+                self.incoming.swap_remove(i);
                 Ok(Received::Fed)
             }
             Got::Datagram(Ok(bytes)) => Ok(self.handle_parity(&bytes, now, session)),
@@ -661,7 +652,7 @@ impl QuicLink {
             Got::Video(_, Err(ReadError::ConnectionLost(e))) => self.lost(&e),
             Got::Video(i, Err(_)) => {
                 // Reset by the sender: a stale group.
-                self.forget(i);
+                self.incoming.swap_remove(i);
                 Ok(Received::Fed)
             }
         }
@@ -678,15 +669,31 @@ impl QuicLink {
         self.incoming.push(video);
     }
 
-    /// Stream `i` ended or was reset.
-    fn forget(&mut self, i: usize) {
-        let video = self.incoming.swap_remove(i);
-        self.repaired_before += video.repair.repaired();
+    /// Bytes read (unordered) from video stream `i`.
+    fn handle_chunk(
+        &mut self,
+        i: usize,
+        chunk: &quinn::Chunk,
+        now: Instant,
+        session: &mut Session,
+    ) -> Received {
+        self.repair(i, |r| r.insert(chunk.offset, &chunk.bytes), now, session)
     }
 
-    /// Hands what stream `i` has in order now to the session.
-    fn deliver(&mut self, i: usize, now: Instant, session: &mut Session) -> Received {
-        match self.incoming[i].repair.take_ready() {
+    /// Puts something into stream `i`'s reassembly, counts the frames it
+    /// rebuilt, and hands what the stream has in order now to the session.
+    fn repair(
+        &mut self,
+        i: usize,
+        put: impl FnOnce(&mut Reassembly),
+        now: Instant,
+        session: &mut Session,
+    ) -> Received {
+        let repair = &mut self.incoming[i].repair;
+        let before = repair.repaired();
+        put(repair);
+        self.frames_repaired += repair.repaired() - before;
+        match repair.take_ready() {
             Some(bytes) => self.handle_video(i, &bytes, now, session),
             None => Received::Fed,
         }
@@ -703,10 +710,7 @@ impl QuicLink {
             }
         };
         match self.incoming.iter().position(|v| v.id() == parity.stream) {
-            Some(i) => {
-                self.incoming[i].repair.add_parity(parity);
-                self.deliver(i, now, session)
-            }
+            Some(i) => self.repair(i, |r| r.add_parity(parity), now, session),
             None => {
                 if self.orphan_parity.len() >= MAX_ORPHAN_PARITY {
                     self.orphan_parity.pop_front();
@@ -734,15 +738,16 @@ impl QuicLink {
                 .now_or_never()
             {
                 Some(Ok(Some(chunk))) => {
-                    self.incoming[i].repair.insert(chunk.offset, &chunk.bytes);
-                    if let Received::Broken(e) = self.deliver(i, now, session) {
+                    if let Received::Broken(e) = self.handle_chunk(i, &chunk, now, session) {
                         return Received::Broken(e);
                     }
                     // The same stream may have more; `handle_video` may also
                     // have removed older streams, so start over.
                     i = 0;
                 }
-                Some(Ok(None) | Err(_)) => self.forget(i),
+                Some(Ok(None) | Err(_)) => {
+                    self.incoming.swap_remove(i);
+                }
                 None => i += 1,
             }
         }
@@ -789,16 +794,13 @@ impl QuicLink {
         }
         if let Some(newest) = self.newest_gop {
             let before = self.incoming.len();
-            let mut repaired = 0;
             self.incoming.retain_mut(|v| match v.reader.gop() {
                 Some(gop) if gop < newest => {
                     let _ = v.stream.stop(VarInt::from_u32(0));
-                    repaired += v.repair.repaired();
                     false
                 }
                 _ => true,
             });
-            self.repaired_before += repaired;
             self.stale_stopped += (before - self.incoming.len()) as u64;
         }
         Received::Fed

@@ -144,6 +144,17 @@ fn over_each_transport(
     });
 }
 
+/// The number just before `label` in the first line of `log` that has it.
+fn number_before(log: &str, label: &str) -> Option<u64> {
+    let line = log.lines().find(|l| l.contains(label))?;
+    line.split(label)
+        .next()?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
 #[test]
 fn five_percent_loss_and_50ms_rtt_leave_no_corrupt_picture() {
     over_each_transport(
@@ -161,28 +172,13 @@ fn five_percent_loss_and_50ms_rtt_leave_no_corrupt_picture() {
                     .lines()
                     .find(|l| l.contains("path: rtt"))
                     .unwrap_or_else(|| panic!("no path line:\n{sender_log}"));
-                let count = |label: &str| -> u64 {
-                    let before = line.split(label).next().unwrap_or("");
-                    before
-                        .split_whitespace()
-                        .last()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0)
-                };
+                let count = |label: &str| number_before(line, label).unwrap_or(0);
                 let given_up = count(" stale groups") + count(" stopped by the viewer");
                 assert!(given_up > 0, "{line}");
                 // Lost packets were made good from parity, not only by
                 // waiting for their retransmission.
                 assert!(count(" parity datagrams sent") > 0, "{line}");
-                let repaired = received
-                    .log
-                    .lines()
-                    .find_map(|l| {
-                        l.split(" frames rebuilt from parity")
-                            .next()
-                            .filter(|_| l.contains("frames rebuilt"))
-                    })
-                    .and_then(|before| before.split_whitespace().last()?.parse::<u64>().ok())
+                let repaired = number_before(&received.log, " frames rebuilt from parity")
                     .unwrap_or_else(|| {
                         panic!("no parity line in the receiver's log:\n{}", received.log)
                     });

@@ -163,23 +163,25 @@ impl Writer {
 /// The fixture's Annex-B stream from picture `first` on, which must start a
 /// group of pictures: every keyframe carries its own SPS and PPS after an
 /// access unit delimiter (as the sender's h264parse writes them).
-fn from_keyframe(stream: &[u8], first: usize) -> &[u8] {
-    let delimiters: Vec<usize> = (0..stream.len().saturating_sub(3))
-        .filter(|&i| stream[i..i + 3] == [0, 0, 1] && stream[i + 3] & 0x1f == 9)
-        .collect();
-    let start = delimiters[first];
-    let next_nal = stream[start + 3..].windows(3).position(|w| w == [0, 0, 1]);
-    assert!(
-        next_nal.is_some_and(|at| stream[start + 3 + at + 3] & 0x1f == 7),
+fn from_keyframe(stream: &[u8], first: usize) -> Vec<u8> {
+    let units: Vec<&[u8]> = camview::media::h264::nal_units(stream).collect();
+    let kind = |unit: &[u8]| unit.first().map(|h| h & 0x1f);
+    let at = units
+        .iter()
+        .enumerate()
+        .filter(|(_, unit)| kind(unit) == Some(9))
+        .nth(first)
+        .map(|(i, _)| i)
+        .unwrap_or_else(|| panic!("{FIXTURE} has no picture {first}"));
+    assert_eq!(
+        units.get(at + 1).and_then(|unit| kind(unit)),
+        Some(7),
         "picture {first} of {FIXTURE} is not a keyframe"
     );
-    // A four-byte start code's leading zero belongs to this unit.
-    let start = if start > 0 && stream[start - 1] == 0 {
-        start - 1
-    } else {
-        start
-    };
-    &stream[start..]
+    // The units are slices of `stream`: the rest of it from this one on,
+    // behind a start code of its own.
+    let offset = units[at].as_ptr() as usize - stream.as_ptr() as usize;
+    [&[0, 0, 0, 1], &stream[offset..]].concat()
 }
 
 fn source_arg(device: &Path) -> String {
