@@ -173,6 +173,11 @@ impl Running {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process's standard output, to read (once) as it comes.
+    pub fn take_stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("stdout already taken")
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -3,9 +3,9 @@
 //! burned-in frame number back from its pixels, and finds the stats overlay.
 //! Fails (does not skip) when Xvfb or the screenshot tools are missing.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::support::{Node, Running, Sender};
@@ -22,13 +22,13 @@ struct Display {
 
 impl Display {
     fn start() -> Self {
-        // Unique per test in this process, and apart from other processes.
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let number = 100 + (std::process::id() % 300) * 4 + NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!(":{number}");
+        // `-displayfd 1`: Xvfb picks a free display itself and writes its
+        // number to stdout once it accepts connections; a socket file
+        // alone may be a leftover or not listen yet.
         let mut cmd = Command::new("Xvfb");
         cmd.args([
-            name.as_str(),
+            "-displayfd",
+            "1",
             "-screen",
             "0",
             "1024x768x24",
@@ -36,23 +36,25 @@ impl Display {
             "tcp",
         ]);
         let mut server = Running::spawn(cmd);
-        let socket = format!("/tmp/.X11-unix/X{number}");
-        for _ in 0..100 {
-            if Path::new(&socket).exists() {
-                // Ours, not a leftover: our server must still be running.
-                assert!(server.is_running(), "Xvfb {name} exited: {}", server.log());
-                return Self {
-                    _server: server,
-                    name,
-                    runtime_dir: tempfile::tempdir().unwrap(),
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let stdout = server.take_stdout();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.trim().parse::<u32>().is_ok() => Self {
+                _server: server,
+                name: format!(":{}", line.trim()),
+                runtime_dir: tempfile::tempdir().unwrap(),
+            },
+            outcome => panic!(
+                "Xvfb did not start (Debian: xvfb; ci/install-deps.sh installs it): \
+                 it printed {outcome:?}; log:\n{}",
+                server.log()
+            ),
         }
-        panic!(
-            "Xvfb did not start on {name} (Debian: xvfb; ci/install-deps.sh installs it): {}",
-            server.log()
-        );
     }
 
     /// Opens `camview receive` in a window on this display, viewing
