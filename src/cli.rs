@@ -285,7 +285,8 @@ pub struct SendArgs {
     pub web_listen: String,
 
     /// Look for things in the picture, off the video path, and send what is
-    /// found with the frames it was found in: `motion` (no model)
+    /// found with the frames it was found in: `motion` (no model), `person`
+    /// or `face` (a network; its model beside camview, or in --models)
     #[arg(long, value_enum, value_name = "DETECTOR")]
     pub detect: Option<Detect>,
 
@@ -299,9 +300,15 @@ pub struct SendArgs {
     #[arg(long = "detect-zone", value_name = "X0,Y0,X1,Y1")]
     pub detect_zones: Vec<String>,
 
-    /// How slight a change counts as motion, 0 (only strong ones) to 1
+    /// How slight a change counts as motion, 0 (only strong ones) to 1; for
+    /// person and face, the lowest score that counts is 1 minus this
     #[arg(long, default_value_t = 0.5, value_name = "0..1")]
     pub detect_sensitivity: f64,
+
+    /// The folder holding the person and face detectors' models (default:
+    /// models/ beside camview, or one folder up)
+    #[arg(long, value_name = "DIR", env = "CAMVIEW_MODELS")]
+    pub models: Option<PathBuf>,
 
     /// Publish what --detect finds to an MQTT broker, mqtt://HOST[:PORT]
     /// (1883 by default): events, an ON/OFF state and Home Assistant
@@ -315,6 +322,10 @@ pub struct SendArgs {
 pub enum Detect {
     /// Something moved (frame differencing; no model)
     Motion,
+    /// People (SSDLite-MobileNetV2)
+    Person,
+    /// Faces (CenterFace)
+    Face,
 }
 
 /// `camview receive`.

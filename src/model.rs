@@ -159,10 +159,37 @@ pub struct EncodedFrame {
     pub data: Vec<u8>,
 }
 
-/// A small grayscale copy of one raw picture, for a detector: rows packed
-/// (stride = width).
+/// How a detector's picture's pixels are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PixelFormat {
+    /// One byte of luma per pixel.
+    Gray,
+    /// Three bytes per pixel: red, green, blue.
+    Rgb,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn channels(self) -> usize {
+        match self {
+            Self::Gray => 1,
+            Self::Rgb => 3,
+        }
+    }
+
+    /// GStreamer's name for it.
+    pub fn gst_name(self) -> &'static str {
+        match self {
+            Self::Gray => "GRAY8",
+            Self::Rgb => "RGB",
+        }
+    }
+}
+
+/// A small copy of one raw picture, for a detector: rows packed (stride =
+/// width × channels).
 #[derive(Clone, PartialEq, Eq)]
-pub struct LumaPicture {
+pub struct RawPicture {
     /// The frame it is a copy of (the encoded frame's `seq`).
     pub seq: Seq,
     /// That frame's capture time.
@@ -171,15 +198,18 @@ pub struct LumaPicture {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
-    /// `width * height` luma samples.
+    /// Its pixels' layout.
+    pub format: PixelFormat,
+    /// `width * height * format.channels()` bytes.
     pub data: Vec<u8>,
 }
 
-impl fmt::Debug for LumaPicture {
+impl fmt::Debug for RawPicture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LumaPicture")
+        f.debug_struct("RawPicture")
             .field("seq", &self.seq)
             .field("size", &(self.width, self.height))
+            .field("format", &self.format)
             .finish()
     }
 }
@@ -191,7 +221,7 @@ pub struct Detections {
     pub seq: Seq,
     /// That frame's capture time.
     pub capture_time: Micros,
-    /// Which detector ([`Detections::MOTION`]).
+    /// Which detector ([`Detections::MOTION`], `PERSON`, `FACE`).
     pub detector: u8,
     /// What it found (at most [`Detections::MAX_BOXES`]).
     pub boxes: Vec<DetectedBox>,
@@ -200,6 +230,10 @@ pub struct Detections {
 impl Detections {
     /// The motion detector.
     pub const MOTION: u8 = 1;
+    /// The person detector (SSDLite-MobileNetV2).
+    pub const PERSON: u8 = 2;
+    /// The face detector (CenterFace).
+    pub const FACE: u8 = 3;
     /// The most boxes one message carries.
     pub const MAX_BOXES: usize = 64;
 
@@ -207,6 +241,8 @@ impl Detections {
     pub fn detector_name(&self) -> &'static str {
         match self.detector {
             Self::MOTION => "motion",
+            Self::PERSON => "person",
+            Self::FACE => "face",
             _ => "unknown",
         }
     }
@@ -216,7 +252,7 @@ impl Detections {
 /// coordinates in 1/65535 of the picture, the score in 1/255.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DetectedBox {
-    /// What it is (`DetectedBox::MOTION`).
+    /// What it is (`DetectedBox::MOTION`, `PERSON`, `FACE`).
     pub label: u8,
     /// How sure the detector is, 0..=255.
     pub score: u8,
@@ -235,11 +271,17 @@ pub struct DetectedBox {
 impl DetectedBox {
     /// Something moved.
     pub const MOTION: u8 = 1;
+    /// A person.
+    pub const PERSON: u8 = 2;
+    /// A face.
+    pub const FACE: u8 = 3;
 
     /// The label's name.
     pub fn label_name(&self) -> &'static str {
         match self.label {
             Self::MOTION => "motion",
+            Self::PERSON => "person",
+            Self::FACE => "face",
             _ => "object",
         }
     }

@@ -5,43 +5,86 @@
 //! The video path never waits for it; it ends when the last tap is dropped.
 
 use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use crate::cli::Detect;
 use crate::config::DetectSettings;
-use crate::detect::{Detector, Luma, Motion, Track, TrackEvent, Tracker};
+use crate::detect::{
+    Detector, Face, Label, Motion, Person, Picture, Track, TrackEvent, Tracker, models,
+};
 use crate::media::DetectTap;
-use crate::model::{DetectedBox, Detections, LumaPicture};
+use crate::model::{DetectedBox, Detections, RawPicture};
 
 /// How many results may wait for the sender's loop.
 const RESULTS: usize = 16;
+
+/// The detector `settings` ask for, its model loaded and checked (a
+/// missing or altered model is an error here, before anything starts).
+fn build(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
+    // Sensitivity 0.5 asks a network for a score of at least 0.5.
+    let min_score = 1.0 - settings.motion.sensitivity;
+    let zones = settings.motion.zones.clone();
+    let model = |file: &models::ModelFile| {
+        let exe = std::env::current_exe().ok();
+        models::read(
+            file,
+            &models::search_path(settings.models.as_deref(), exe.as_deref()),
+        )
+    };
+    Ok(match settings.detector {
+        Detect::Motion => Box::new(Motion::new(settings.motion.clone())),
+        Detect::Person => Box::new(Person::load(&model(&models::PERSON)?, min_score, zones)?),
+        Detect::Face => Box::new(Face::load(&model(&models::FACE)?, min_score, zones)?),
+    })
+}
+
+/// The detector's code on the wire.
+fn wire_detector(name: &str) -> u8 {
+    match name {
+        "person" => Detections::PERSON,
+        "face" => Detections::FACE,
+        _ => Detections::MOTION,
+    }
+}
 
 /// Starts the detector thread. Returns the tap to give each pipeline,
 /// where the results come out, and the detector's name.
 pub(crate) fn spawn(
     settings: &DetectSettings,
 ) -> anyhow::Result<(DetectTap, mpsc::Receiver<Detections>, &'static str)> {
-    let (tap_tx, tap_rx) = sync_channel::<LumaPicture>(1);
+    let (tap_tx, tap_rx) = sync_channel::<RawPicture>(1);
     let (out_tx, out_rx) = mpsc::channel(RESULTS);
-    let mut detector = Motion::new(settings.motion.clone());
+    let mut detector = build(settings)?;
     let name = detector.name();
+    let input = detector.input();
+    let code = wire_detector(name);
+    let interval = Duration::from_secs(1) / settings.fps;
     std::thread::Builder::new()
         .name("camview-detect".into())
         .spawn(move || {
             let mut tracker = Tracker::default();
+            let mut timed = false;
             while let Ok(picture) = tap_rx.recv() {
-                let found = detector.detect(&Luma {
+                let started = Instant::now();
+                let found = detector.detect(&Picture {
                     width: picture.width as usize,
                     height: picture.height as usize,
+                    format: picture.format,
                     data: &picture.data,
                 });
+                if !timed {
+                    timed = true;
+                    report_speed(name, started.elapsed(), interval);
+                }
                 for event in tracker.update(&found) {
                     log_event(detector.name(), &event);
                 }
                 let detections = Detections {
                     seq: picture.seq,
                     capture_time: picture.capture_time,
-                    detector: Detections::MOTION,
+                    detector: code,
                     boxes: tracker
                         .current()
                         .take(Detections::MAX_BOXES)
@@ -57,12 +100,15 @@ pub(crate) fn spawn(
             }
         })?;
     tracing::info!(
-        "detecting motion {} times a second, off the video path",
+        "detecting {name} {} times a second, off the video path",
         settings.fps
     );
     Ok((
         DetectTap {
             fps: settings.fps,
+            width: input.width,
+            height: input.height,
+            format: input.format,
             out: tap_tx,
         },
         out_rx,
@@ -70,12 +116,32 @@ pub(crate) fn spawn(
     ))
 }
 
+/// Says how long the first picture took, and whether the detector keeps up
+/// with `--detect-fps` (when it does not, it looks at fewer pictures; the
+/// video is never slowed).
+fn report_speed(name: &str, took: Duration, interval: Duration) {
+    let ms = took.as_secs_f64() * 1000.0;
+    if took > interval {
+        tracing::warn!(
+            "the {name} detector took {ms:.0} ms on its first picture, more than the {} ms \
+             between pictures at this --detect-fps: it will look at fewer",
+            interval.as_millis()
+        );
+    } else {
+        tracing::info!("the {name} detector took {ms:.0} ms on its first picture");
+    }
+}
+
 /// A track as the wire carries it: fixed point, inside the picture.
 fn wire_box(track: &Track) -> DetectedBox {
     let fixed = |v: f32| (v.clamp(0.0, 1.0) * 65535.0).round() as u16;
     let (x, y) = (fixed(track.rect.x), fixed(track.rect.y));
     DetectedBox {
-        label: DetectedBox::MOTION,
+        label: match track.label {
+            Label::Motion => DetectedBox::MOTION,
+            Label::Person => DetectedBox::PERSON,
+            Label::Face => DetectedBox::FACE,
+        },
         score: (track.score.clamp(0.0, 1.0) * 255.0).round() as u8,
         track: track.id,
         x,

@@ -61,11 +61,6 @@ pub enum ConfigError {
     /// A sensitivity out of range.
     #[error("{0} is not a sensitivity; give 0 to 1")]
     Sensitivity(f64),
-    /// Detection on a source that has no raw pictures.
-    #[error(
-        "--detect needs raw pictures: a camera or the test pattern; a recording (file:) is sent as it is, never decoded on the sender"
-    )]
-    DetectOnFile,
     /// An option that serves one stream, given with several.
     #[error(
         "--{0} takes one camera; watch several without it, or run one `camview receive` per camera"
@@ -93,7 +88,6 @@ impl ConfigError {
             Self::OneCamera(option) => Some(option),
             Self::Zone(_) => Some("detect-zone"),
             Self::Sensitivity(_) => Some("detect-sensitivity"),
-            Self::DetectOnFile => Some("detect"),
             Self::Mqtt(_) => Some("mqtt"),
             Self::Code(_) | Self::Address(_) => None,
         }
@@ -154,8 +148,14 @@ pub struct WebSettings {
 pub struct DetectSettings {
     /// Pictures a second looked at.
     pub fps: u32,
-    /// The motion detector's settings.
+    /// Which detector.
+    pub detector: Detect,
+    /// The motion detector's settings; their sensitivity and zones hold
+    /// for every detector (a network reports scores of at least 1 −
+    /// sensitivity).
     pub motion: MotionSettings,
+    /// Where the models are (`--models`), when not in the usual places.
+    pub models: Option<PathBuf>,
     /// Where to publish what is found (`--mqtt`).
     pub mqtt: Option<MqttSettings>,
 }
@@ -331,10 +331,7 @@ impl SendSettings {
         let waits_for_pairing = matches!(endpoint, Endpoint::Listen(_));
         let detect = match args.detect {
             None => None,
-            Some(Detect::Motion) => {
-                if matches!(source, SourceSpec::File { .. }) {
-                    return Err(ConfigError::DetectOnFile);
-                }
+            Some(detector) => {
                 if !(0.0..=1.0).contains(&args.detect_sensitivity) {
                     return Err(ConfigError::Sensitivity(args.detect_sensitivity));
                 }
@@ -350,6 +347,8 @@ impl SendSettings {
                         .map(|url| MqttSettings::parse(url, camera_name(args)))
                         .transpose()?,
                     fps: args.detect_fps,
+                    detector,
+                    models: args.models.clone(),
                     motion: MotionSettings {
                         sensitivity: args.detect_sensitivity as f32,
                         zones,

@@ -1,31 +1,54 @@
-//! What the camera sees: detectors look at small grayscale pictures and
-//! say where something is (`motion`: frame differencing against a learnt
-//! background, no model), and a tracker gives each object a lasting id and
-//! says when it appears, moves and leaves. Frames in, boxes out: no I/O,
-//! no clock, no threads (the sender runs a detector on its own thread, off
-//! the video path).
+//! What the camera sees: detectors look at small pictures and say where
+//! something is (`motion`: frame differencing against a learnt background,
+//! no model; `person` and `face`: neural networks run with tract), and a
+//! tracker gives each object a lasting id and says when it appears, moves
+//! and leaves. Frames in, boxes out: no clock, no threads (the sender runs a
+//! detector on its own thread, off the video path); the only I/O is
+//! reading a model's file once (`models`).
 
 mod book;
+mod face;
+pub mod models;
 mod motion;
+mod person;
 pub mod publish;
 mod snapshots;
+pub mod ssd;
 mod tracker;
 
 pub use book::{Sighting, TrackBook};
+pub use face::Face;
 pub use motion::{Motion, MotionSettings};
+pub use person::Person;
 pub use snapshots::{Snapshots, Still};
 pub use tracker::{Track, TrackEvent, Tracker};
 
-/// A grayscale picture, rows packed (stride = width), as a detector sees
-/// it: downscaled, so that looking at it costs little.
+pub use crate::model::PixelFormat;
+
+/// A picture as a detector sees it: downscaled to the size it asked for,
+/// so that looking at it costs little; rows packed (stride = width ×
+/// channels).
 #[derive(Clone, Copy, Debug)]
-pub struct Luma<'a> {
+pub struct Picture<'a> {
     /// Width in pixels.
     pub width: usize,
     /// Height in pixels.
     pub height: usize,
-    /// `width * height` luma samples.
+    /// Its pixels' layout.
+    pub format: PixelFormat,
+    /// `width * height * format.channels()` bytes.
     pub data: &'a [u8],
+}
+
+/// The pictures a detector asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Pixel layout.
+    pub format: PixelFormat,
 }
 
 /// A rectangle in picture coordinates normalised to 0..1, so that it holds
@@ -88,6 +111,10 @@ impl Rect {
 pub enum Label {
     /// Something moved.
     Motion,
+    /// A person.
+    Person,
+    /// A face.
+    Face,
 }
 
 impl Label {
@@ -95,6 +122,8 @@ impl Label {
     pub fn name(self) -> &'static str {
         match self {
             Self::Motion => "motion",
+            Self::Person => "person",
+            Self::Face => "face",
         }
     }
 }
@@ -115,8 +144,25 @@ pub struct Found {
 pub trait Detector: Send {
     /// Its name (`--detect NAME`).
     fn name(&self) -> &'static str;
+    /// The pictures it wants: it is given only these.
+    fn input(&self) -> Input;
     /// What is in `picture`.
-    fn detect(&mut self, picture: &Luma<'_>) -> Vec<Found>;
+    fn detect(&mut self, picture: &Picture<'_>) -> Vec<Found>;
+}
+
+/// Keeps what lies in a zone (its centre inside one), or everything when
+/// there are no zones.
+pub fn in_zones(found: Vec<Found>, zones: &[Rect]) -> Vec<Found> {
+    if zones.is_empty() {
+        return found;
+    }
+    found
+        .into_iter()
+        .filter(|f| {
+            let (cx, cy) = (f.rect.x + f.rect.w / 2.0, f.rect.y + f.rect.h / 2.0);
+            zones.iter().any(|z| z.contains(cx, cy))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -146,6 +192,30 @@ mod tests {
             h: 0.1,
         };
         assert_eq!(a.iou(&far), 0.0);
+    }
+
+    #[test]
+    fn a_zone_keeps_what_is_centred_in_it() {
+        let at = |x: f32| Found {
+            label: Label::Person,
+            score: 0.9,
+            rect: Rect {
+                x,
+                y: 0.4,
+                w: 0.2,
+                h: 0.2,
+            },
+        };
+        let left = Rect {
+            x: 0.0,
+            y: 0.0,
+            w: 0.5,
+            h: 1.0,
+        };
+        // Centres at 0.1, 0.5 (on the edge: in) and 0.7.
+        let all = vec![at(0.0), at(0.4), at(0.6)];
+        assert_eq!(in_zones(all.clone(), &[left]), vec![at(0.0), at(0.4)]);
+        assert_eq!(in_zones(all.clone(), &[]), all);
     }
 
     #[test]

@@ -6,7 +6,14 @@
 //! background only slowly, so something that stops is still seen for a
 //! while.
 
-use super::{Detector, Found, Label, Luma, Rect};
+use super::{Detector, Found, Input, Label, Picture, PixelFormat, Rect};
+
+/// The picture motion looks at: enough to see motion, cheap to compare.
+const INPUT: Input = Input {
+    width: 160,
+    height: 120,
+    format: PixelFormat::Gray,
+};
 
 /// The side of a cell, in pixels of the picture the detector is given.
 const CELL: usize = 8;
@@ -72,9 +79,14 @@ impl Detector for Motion {
         "motion"
     }
 
-    fn detect(&mut self, picture: &Luma<'_>) -> Vec<Found> {
+    fn input(&self) -> Input {
+        INPUT
+    }
+
+    fn detect(&mut self, picture: &Picture<'_>) -> Vec<Found> {
         let (w, h) = (picture.width, picture.height);
-        if w < CELL || h < CELL || picture.data.len() < w * h {
+        if picture.format != PixelFormat::Gray || w < CELL || h < CELL || picture.data.len() < w * h
+        {
             return Vec::new();
         }
         if self.size != (w, h) {
@@ -229,7 +241,8 @@ mod tests {
     }
 
     fn detect(motion: &mut Motion, pixels: &[u8]) -> Vec<Found> {
-        motion.detect(&Luma {
+        motion.detect(&Picture {
+            format: PixelFormat::Gray,
             width: W,
             height: H,
             data: pixels,
@@ -344,7 +357,8 @@ mod tests {
         let small = vec![200u8; 80 * 60];
         assert!(
             motion
-                .detect(&Luma {
+                .detect(&Picture {
+                    format: PixelFormat::Gray,
                     width: 80,
                     height: 60,
                     data: &small
@@ -353,7 +367,8 @@ mod tests {
         );
         assert!(
             motion
-                .detect(&Luma {
+                .detect(&Picture {
+                    format: PixelFormat::Gray,
                     width: 4,
                     height: 4,
                     data: &small

@@ -74,8 +74,8 @@ impl EncoderPipeline {
     }
 
     /// As [`Self::start`], with a detector's tap on the raw pictures when
-    /// `tap` is given and the source has raw pictures (a recording or a
-    /// camera's own H.264 has none: then there is no tap, and a warning).
+    /// `tap` is given (a recording is decoded for it; a camera's own H.264
+    /// is not: then there is no tap, and a warning).
     pub fn start_tapped(
         source: &SourceSpec,
         settings: &EncoderSettings,
@@ -83,7 +83,7 @@ impl EncoderPipeline {
         out: mpsc::Sender<EncoderOutput>,
         tap: Option<DetectTap>,
     ) -> Result<Self, MediaError> {
-        let plan = plan(source, settings, tap.as_ref().map(|t| t.fps))?;
+        let plan = plan(source, settings, tap.as_ref())?;
         let (description, encoder_name) = (plan.description.clone(), plan.encoder.clone());
         tracing::debug!(%description, "sender pipeline");
         let pipeline = launch("encoder", &description)?;
@@ -301,24 +301,24 @@ struct Plan {
 }
 
 /// Decides the pipeline for `source`: its description, the encoder, a
-/// V4L2 capture to start when there is one, and the detector's tap (at
-/// `tap_fps`) where there are raw pictures.
+/// V4L2 capture to start when there is one, and the detector's `tap` where
+/// there are raw pictures (or a recording to decode for it).
 fn plan(
     source: &SourceSpec,
     settings: &EncoderSettings,
-    tap_fps: Option<u32>,
+    tap: Option<&DetectTap>,
 ) -> Result<Plan, MediaError> {
     const SINK: &str = "appsink name=sink sync=false max-buffers=4 drop=false";
     let encode = |raw: String| -> Result<Plan, MediaError> {
         let encoder = codecs::choose_encoder(settings.encoder.as_deref(), codecs::is_available)?;
         let encode = codecs::encoder_fragment(encoder, settings, false);
-        let description = match tap_fps {
-            Some(fps) => {
-                require_elements(&["tee", "queue", "videorate", "videoscale", "videoconvert"])?;
+        let description = match tap {
+            Some(tap) => {
+                require_elements(tap::ELEMENTS)?;
                 format!(
                     "{raw} ! {} ! {encode} ! {SINK}{}",
                     tap::TEE,
-                    tap::branch(fps)
+                    tap::branch(tap, false)
                 )
             }
             None => format!("{raw} ! {encode} ! {SINK}"),
@@ -326,7 +326,7 @@ fn plan(
         Ok(Plan {
             description,
             encoder: encoder.to_owned(),
-            tapped: tap_fps.is_some(),
+            tapped: tap.is_some(),
             capture: None,
         })
     };
@@ -355,14 +355,24 @@ fn plan(
             })?;
             let location = path.to_string_lossy().replace('"', "\\\"");
             // sync=true paces the replay at the stream's own frame rate,
-            // from the timestamps h264parse derives from the SPS timing.
+            // from the timestamps h264parse derives from the SPS timing. A
+            // detector gets the recording decoded beside it (the frames
+            // are sent as they are).
+            let (tee, branch) = match tap {
+                Some(tap) => {
+                    require_elements(tap::ELEMENTS)?;
+                    require_elements(&["avdec_h264"])?;
+                    (format!(" ! {}", tap::TEE), tap::branch(tap, true))
+                }
+                None => (String::new(), String::new()),
+            };
             Ok(Plan {
                 description: format!(
-                    "filesrc location=\"{location}\" ! h264parse config-interval=-1 ! {AU_CAPS} \
-                     ! appsink name=sink sync=true max-buffers=4 drop=false"
+                    "filesrc location=\"{location}\" ! h264parse config-interval=-1 ! {AU_CAPS}{tee} \
+                     ! appsink name=sink sync=true max-buffers=4 drop=false{branch}"
                 ),
                 encoder: "passthrough".to_owned(),
-                tapped: false,
+                tapped: tap.is_some(),
                 capture: None,
             })
         }

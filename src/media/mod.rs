@@ -30,7 +30,7 @@ pub use error::MediaError;
 pub use fixture::write_test_pattern;
 pub use recorder::Recorder;
 pub use source::{SourceSpec, TestScene};
-pub use tap::{DetectTap, TAP_HEIGHT, TAP_WIDTH};
+pub use tap::DetectTap;
 
 /// Initialises GStreamer once; later calls are cheap.
 pub fn init() -> Result<(), MediaError> {

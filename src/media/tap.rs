@@ -1,7 +1,8 @@
 //! The detector's tap on the sender's raw pictures: a branch off the video
 //! path (a `tee` before the encoder) that drops rather than queues, keeps a
-//! few pictures a second, scales them to a small grayscale picture and
-//! hands each to the detector without ever waiting for it. Each branch of
+//! few pictures a second, scales them to the small picture the detector
+//! asks for (grayscale for motion, RGB for a network) and hands each to the
+//! detector without ever waiting for it. Each branch of
 //! a tee needs a queue of its own (without one on the encoder's, a live
 //! source stalls at the start); the encoder's is two pictures deep and never
 //! drops, so the source still waits for the encoder as it did without the
@@ -18,24 +19,26 @@ use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 
 use super::{MediaError, element};
-use crate::model::{LumaPicture, Seq};
-
-/// The detector's picture size: enough for motion, cheap to look at.
-pub const TAP_WIDTH: u32 = 160;
-/// Its height.
-pub const TAP_HEIGHT: u32 = 120;
+use crate::model::{PixelFormat, RawPicture, Seq};
 
 /// How many raw pictures' sequence numbers are remembered for the tap to
 /// look up (the tap is at most a few pictures behind the tee).
 const REMEMBERED: usize = 64;
 
-/// Where the detector wants its pictures.
+/// The pictures a detector wants, and where.
 #[derive(Clone, Debug)]
 pub struct DetectTap {
     /// Pictures a second to look at.
     pub fps: u32,
+    /// Their size (the camera's picture is scaled to it, whatever its
+    /// aspect).
+    pub width: u32,
+    /// Their height.
+    pub height: u32,
+    /// Their pixels.
+    pub format: PixelFormat,
     /// The detector's inbox; a full one drops the picture.
-    pub out: SyncSender<LumaPicture>,
+    pub out: SyncSender<RawPicture>,
 }
 
 /// The sequence numbers of the raw pictures through the tee.
@@ -51,13 +54,30 @@ struct Numbering {
 pub(super) const TEE: &str =
     "tee name=tap ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0";
 
-/// The tap's branch, appended to the pipeline description.
-pub(super) fn branch(fps: u32) -> String {
+/// The elements a tap needs (and `avdec_h264` to decode a recording).
+pub(super) const ELEMENTS: &[&str] = &["tee", "queue", "videorate", "videoscale", "videoconvert"];
+
+/// The tap's branch, appended to the pipeline description. On `encoded`
+/// frames (a recording) it decodes every one first: a decoder must see each
+/// frame, so its queue holds two seconds and drops only beyond that (a
+/// decoder that far behind shows damage until the next keyframe; the video
+/// never waits).
+pub(super) fn branch(tap: &DetectTap, encoded: bool) -> String {
+    let head = if encoded {
+        "queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 \
+         ! avdec_h264 ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0"
+    } else {
+        "queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0"
+    };
     format!(
-        " tap. ! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 \
-         ! videorate drop-only=true max-rate={fps} ! videoscale ! videoconvert \
-         ! video/x-raw,format=GRAY8,width={TAP_WIDTH},height={TAP_HEIGHT} \
-         ! appsink name=detect sync=false max-buffers=1 drop=true"
+        " tap. ! {head} \
+         ! videorate drop-only=true max-rate={} ! videoscale ! videoconvert \
+         ! video/x-raw,format={},width={},height={},pixel-aspect-ratio=1/1 \
+         ! appsink name=detect sync=false max-buffers=1 drop=true",
+        tap.fps,
+        tap.format.gst_name(),
+        tap.width,
+        tap.height
     )
 }
 
@@ -128,16 +148,18 @@ pub(super) fn attach(
                 let Ok(plane) = frame.plane_data(0) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
-                let mut data = Vec::with_capacity((width * height) as usize);
+                let row_len = width as usize * tap.format.channels();
+                let mut data = Vec::with_capacity(row_len * height as usize);
                 for row in plane.chunks(stride.max(1)).take(height as usize) {
-                    data.extend_from_slice(&row[..(width as usize).min(row.len())]);
+                    data.extend_from_slice(&row[..row_len.min(row.len())]);
                 }
                 // A detector still busy with the last picture skips this one.
-                let _ = tap.out.try_send(LumaPicture {
+                let _ = tap.out.try_send(RawPicture {
                     seq,
                     capture_time: capture_time(sink, &sample, buffer),
                     width,
                     height,
+                    format: tap.format,
                     data,
                 });
                 Ok(gst::FlowSuccess::Ok)

@@ -28,6 +28,7 @@ mod lan;
 #[path = "../../examples/linkem/model.rs"]
 #[allow(dead_code)]
 mod linkem_model;
+mod models;
 mod mqtt;
 mod netlab;
 mod recording;
