@@ -16,7 +16,12 @@ fixtures=(
   # played into the VM's loopback camera (tests/v4l2.rs): long enough for
   # one test (40 s) at a rate software emulation keeps up with
   "camera-320x240-10fps.h264   320x240  10  400    100  10"
+  # the detectors' scene (examples/make_fixture/scene.rs): the astronaut
+  # moving across a coffee cup, between scenes with nobody
+  "astronaut-320x240-10fps.h264 320x240 10  astronaut:target/models/images 400 10"
 )
+
+bash ci/models.sh --images target/models/images
 
 cargo build --quiet --release --example make_fixture
 out_dir=testdata

@@ -27,7 +27,7 @@ pub use encoder::{
     test_pattern_fragment, x264_fragment,
 };
 pub use error::MediaError;
-pub use fixture::write_test_pattern;
+pub use fixture::{write_pictures, write_test_pattern};
 pub use recorder::Recorder;
 pub use source::{SourceSpec, TestScene};
 pub use tap::DetectTap;

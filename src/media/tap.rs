@@ -108,7 +108,10 @@ pub(super) fn attach(
         let mut numbering = counted.lock().unwrap_or_else(PoisonError::into_inner);
         let seq = numbering.next;
         numbering.next = seq.next();
-        if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
+        // A recording parsed from a file has decoding times only; without
+        // B-frames (camview's encoders, and the fixtures) they are the
+        // presentation times its decoded pictures get.
+        if let Some(pts) = info.buffer().and_then(|b| b.pts().or(b.dts())) {
             if numbering.seen.len() == REMEMBERED {
                 numbering.seen.pop_front();
             }
@@ -123,7 +126,7 @@ pub(super) fn attach(
                 let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
-                let Some(pts) = buffer.pts() else {
+                let Some(pts) = buffer.pts().or(buffer.dts()) else {
                     return Ok(gst::FlowSuccess::Ok);
                 };
                 let seq = numbering

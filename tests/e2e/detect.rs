@@ -3,6 +3,7 @@
 //! number and capture time of the frame it was computed on, and the
 //! receiver turns them into events; the video loses nothing.
 
+use crate::scene::{EMPTY_BEFORE, FRAMES, MOVING, Scene};
 use crate::support::{Node, Sender, receive};
 
 /// The detector's zone leaves out the top strip, where the burned-in frame
@@ -132,16 +133,103 @@ fn read_png(path: &std::path::Path) -> (u32, Vec<u8>) {
     (info.width, buf)
 }
 
+/// The person detector on the recorded astronaut scene (a file, decoded
+/// beside the stream for the detector), over TLS: each result the viewer
+/// gets names the frame it was computed on, and its box is where the
+/// astronaut is in that frame; frames with nobody give nobody.
 #[test]
-fn detection_is_refused_where_there_is_nothing_to_look_at() {
+fn people_are_found_in_a_recording_and_tied_to_their_frames() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &[
+            "--source",
+            "file:testdata/astronaut-320x240-10fps.h264",
+            "--detect",
+            "person",
+            // Every frame: the recording is short.
+            "--detect-fps",
+            "10",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let received = receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--events", events.to_str().unwrap()],
+    );
+    received.assert_all_verified(FRAMES as u64);
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let scene = Scene::new(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/models/images"),
+        320,
+        240,
+    );
+    // The recording's frames are numbered from 0 as the stream's are.
+    let seen: Vec<&serde_json::Value> = lines.iter().filter(|l| l["event"] != "end").collect();
+    let mut right = 0;
+    for event in &seen {
+        assert_eq!(event["label"], "person", "{event}");
+        assert_eq!(event["detector"], "person", "{event}");
+        let frame = event["seq"].as_u64().unwrap() as usize;
+        let Some(known) = scene.shot(frame).person else {
+            panic!("a person in frame {frame}, where there is nobody: {event}");
+        };
+        let b: Vec<f32> = event["box"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let rect = camview::detect::Rect {
+            x: b[0],
+            y: b[1],
+            w: b[2],
+            h: b[3],
+        };
+        if rect.iou(&known) >= 0.5 {
+            right += 1;
+        }
+    }
+    // The detector sees every frame it keeps up with; most of the 40 with
+    // the astronaut, and it is where she is.
+    assert!(seen.len() >= MOVING / 4, "{text}");
+    assert!(
+        right * 10 >= seen.len() * 9,
+        "{right} of {} boxes right: {text}",
+        seen.len()
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "start" && l["seq"].as_u64() >= Some(EMPTY_BEFORE as u64)),
+        "{text}"
+    );
+    assert!(
+        sender.process.log().contains("person: object"),
+        "{}",
+        sender.process.log()
+    );
+}
+
+#[test]
+fn detection_is_refused_where_it_cannot_run() {
     let camera = Node::new();
+    let empty = tempfile::tempdir().unwrap();
     let out = camera
         .command(&[
             "send",
-            "--source",
-            "file:testdata/pattern-320x240-30fps.h264",
             "--detect",
-            "motion",
+            "face",
+            "--models",
+            empty.path().to_str().unwrap(),
             "--peer",
             &Node::new().fingerprint,
         ])
@@ -149,7 +237,10 @@ fn detection_is_refused_where_there_is_nothing_to_look_at() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--detect needs raw pictures"), "{stderr}");
+    assert!(
+        stderr.contains("centerface.onnx is not installed") && stderr.contains("just models"),
+        "{stderr}"
+    );
     let out = camera
         .command(&["send", "--detect", "motion", "--detect-zone", "0.5,0,0.2,1"])
         .output()

@@ -38,6 +38,10 @@ mod refusals;
 #[cfg(target_arch = "x86_64")]
 mod release;
 mod resilience;
+// The astronaut scene the detectors' fixture is made of (its known boxes).
+#[path = "../../examples/make_fixture/scene.rs"]
+#[allow(dead_code)]
+mod scene;
 mod service;
 mod streaming;
 mod transports;
