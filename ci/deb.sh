@@ -33,6 +33,7 @@ else
   host=$(bash ci/dist-archive.sh x86_64-unknown-linux-gnu --unpacked)/camview
 fi
 "$host" generate target/deb-assets >/dev/null
+bash ci/models.sh target/models
 
 bash ci/verify-unit.sh packaging/debian/camview.service "$binary"
 

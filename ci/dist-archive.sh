@@ -15,7 +15,8 @@
 #       # aarch64: ci/aarch64.sh)
 #
 # The archive (dist-workspace.toml): camview-TARGET/{camview,README.md,
-# LICENSE} in a .tar.xz beside its .sha256, built with the `dist` profile
+# LICENSE,models/} in a .tar.xz beside its .sha256 (models/: the
+# detectors' models and their licences, ci/models.sh), built with the `dist` profile
 # and default features, into target/distrib. With cargo-dist installed
 # (`cargo install --locked cargo-dist`) this runs it; otherwise it makes the
 # same archive itself, since building cargo-dist would take CI longer than
@@ -55,6 +56,7 @@ elif ! $from_test_build; then
   # (ci/prebuild.sh builds it beside them).
   export CARGO_TARGET_DIR=$PWD/target/dist-native
 fi
+bash ci/models.sh target/models
 # One maker per archive at a time (ci/prebuild.sh may be making it).
 mkdir -p "$out"
 exec 8>"$out/.$name.lock"
@@ -76,9 +78,11 @@ else
   binary=$CARGO_TARGET_DIR/$target/dist/camview
 fi
 if [ -n "${binary:-}" ]; then
-  if [ ! -f "$archive" ] || [ "$binary" -nt "$archive" ] || [ README.md -nt "$archive" ] || [ LICENSE -nt "$archive" ]; then
+  if [ ! -f "$archive" ] || [ "$binary" -nt "$archive" ] || [ README.md -nt "$archive" ] \
+     || [ LICENSE -nt "$archive" ] || [ -n "$(find target/models -newer "$archive")" ]; then
     rm -rf "${out:?}/$name" && mkdir -p "$out/$name"
     cp "$binary" README.md LICENSE "$out/$name/"
+    cp -r target/models "$out/$name/models"
     # (The test build's binary is large, and its archive is not shipped:
     # the quickest compression.)
     level=-6

@@ -18,10 +18,10 @@ fixtures=(
   "camera-320x240-10fps.h264   320x240  10  400    100  10"
   # the detectors' scene (examples/make_fixture/scene.rs): the astronaut
   # moving across a coffee cup, between scenes with nobody
-  "astronaut-320x240-10fps.h264 320x240 10  astronaut:target/models/images 400 10"
+  "astronaut-320x240-10fps.h264 320x240 10  astronaut:target/test-images 400 10"
 )
 
-bash ci/models.sh --images target/models/images
+bash ci/models.sh --images target/test-images
 
 cargo build --quiet --release --example make_fixture
 out_dir=testdata

@@ -25,7 +25,7 @@ impl Image {
     pub(crate) fn load(path: &Path) -> Self {
         let file = std::fs::File::open(path).unwrap_or_else(|e| {
             panic!(
-                "{}: {e} (`bash ci/models.sh --images target/models/images` puts it there)",
+                "{}: {e} (`bash ci/models.sh --images target/test-images` puts it there)",
                 path.display()
             )
         });

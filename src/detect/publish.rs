@@ -5,8 +5,8 @@
 //!
 //! - `availability`: `online`, or `offline` (retained; `offline` is also
 //!   the connection's last will, so a camera that dies says so);
-//! - `DETECTOR` (`motion`): `ON` while anything is followed, `OFF` when
-//!   nothing (retained);
+//! - `DETECTOR` (`motion`, `person`, `face`): `ON` while anything is
+//!   followed, `OFF` when nothing (retained);
 //! - `events`: one JSON object per event (`start`, `update`, `end`), the
 //!   same object as a line of a viewer's `--events` file;
 //! - and `homeassistant/binary_sensor/camview_NAME_DETECTOR/config`: Home
@@ -76,7 +76,8 @@ impl Publisher {
             "availability_topic": self.availability_topic(),
             "payload_on": "ON",
             "payload_off": "OFF",
-            "device_class": "motion",
+            // Home Assistant's classes: motion, or someone there.
+            "device_class": if self.detector == "motion" { "motion" } else { "occupancy" },
             "device": {
                 "identifiers": [format!("camview_{}", self.camera)],
                 "name": format!("camview {}", self.camera),
@@ -250,6 +251,15 @@ mod tests {
         assert_eq!(config["state_topic"], "camview/door/motion");
         assert_eq!(config["availability_topic"], "camview/door/availability");
         assert_eq!(config["unique_id"], "camview_door_motion");
+        assert_eq!(config["device_class"], "motion");
+        let person = Publisher::new("door", "person").on_connect();
+        let config: serde_json::Value = serde_json::from_str(&person[0].payload).unwrap();
+        assert_eq!(
+            person[0].topic,
+            "homeassistant/binary_sensor/camview_door_person/config"
+        );
+        assert_eq!(config["device_class"], "occupancy");
+        assert_eq!(config["state_topic"], "camview/door/person");
         assert_eq!(
             topics(&[p.offline()]),
             [("camview/door/availability", "offline")]

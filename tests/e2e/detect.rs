@@ -167,11 +167,7 @@ fn people_are_found_in_a_recording_and_tied_to_their_frames() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let scene = Scene::new(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/models/images"),
-        320,
-        240,
-    );
+    let scene = Scene::new(&crate::models::images_dir(), 320, 240);
     // The recording's frames are numbered from 0 as the stream's are.
     let seen: Vec<&serde_json::Value> = lines.iter().filter(|l| l["event"] != "end").collect();
     let mut right = 0;

@@ -14,6 +14,11 @@ fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/models")
 }
 
+/// scikit-image's pictures (ci/models.sh --images, run by ci/cargo-test.sh).
+pub(crate) fn images_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-images")
+}
+
 fn load(model: &models::ModelFile) -> Vec<u8> {
     models::read(model, &[models_dir()]).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -38,7 +43,7 @@ fn finds_the_astronaut(
     detector: &mut dyn Detector,
     known: impl Fn(&crate::scene::Shot) -> Option<Rect>,
 ) {
-    let scene = Scene::new(&models_dir().join("images"), 640, 480);
+    let scene = Scene::new(&images_dir(), 640, 480);
     let with: Vec<usize> = (EMPTY_BEFORE..EMPTY_BEFORE + MOVING).step_by(3).collect();
     let mut hits = 0;
     for &i in &with {
@@ -91,7 +96,7 @@ fn a_zone_leaves_out_a_person_outside_it() {
         h: 1.0,
     };
     let mut person = Person::load(&load(&models::PERSON), 0.5, vec![zone]).unwrap();
-    let scene = Scene::new(&models_dir().join("images"), 640, 480);
+    let scene = Scene::new(&images_dir(), 640, 480);
     let found = detect(&scene.shot(EMPTY_BEFORE + MOVING / 2).image, &mut person);
     assert!(found.is_empty(), "{found:?}");
 }

@@ -45,7 +45,8 @@ fn the_readme_lists_every_runtime_package() {
 }
 
 /// Unpacks a release archive and returns its one directory, checked to
-/// hold the binary, README.md and LICENSE.
+/// hold the binary, README.md, LICENSE and the detectors' models with
+/// their licences.
 fn unpack(archive: &str, into: &Path) -> std::path::PathBuf {
     let status = Command::new("tar")
         .arg("-xJf")
@@ -61,7 +62,15 @@ fn unpack(archive: &str, into: &Path) -> std::path::PathBuf {
         .expect("the archive holds one directory")
         .unwrap()
         .path();
-    for file in ["camview", "README.md", "LICENSE"] {
+    for file in [
+        "camview",
+        "README.md",
+        "LICENSE",
+        "models/person-ssdlite.pb",
+        "models/person-ssdlite.LICENSE",
+        "models/centerface.onnx",
+        "models/centerface.LICENSE",
+    ] {
         assert!(dir.join(file).exists(), "{file} is not in {archive}");
     }
     dir

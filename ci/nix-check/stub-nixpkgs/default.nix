@@ -34,6 +34,8 @@ let
     "vulkan-loader" "libxkbcommon" "wayland" "libGL" "libx11" "libxcursor"
     "libxi" "libxrandr" "makeWrapper" "xvfb-run" "xdotool" "imagemagick"
     "xwd" "mesa" "cargo-zigbuild" "cargo-fuzz"
+    # the detectors' models, unpacked from their Python wheels
+    "unzip"
   ];
   gstNames = [
     "gstreamer" "gst-plugins-base" "gst-plugins-good" "gst-plugins-bad"
@@ -158,6 +160,14 @@ let
       gst_all_1 = lib.genAttrs gstNames (n: stubDrv n { });
       rustPlatform = { inherit buildRustPackage importCargoLock; rust = { cargo = self.cargo; rustc = self.rustc; }; };
       llvmPackages = { libclang = stubDrv "libclang" { }; clang = stubDrv "clang" { }; };
+      # A package from the Python package index, as a fixed-output
+      # derivation (a wheel when format = "wheel").
+      python3Packages.fetchPypi = { pname, version, format ? "setuptools", hash ? null, sha256 ? null, ... }:
+        fetchurl {
+          name = "${pname}-${version}${if format == "wheel" then "-py3-none-any.whl" else ".tar.gz"}";
+          url = "pypi:${pname}/${version}/${format}";
+          inherit hash sha256;
+        };
       writeText = name: text: stubDrv name { inherit text; };
       writeShellScriptBin = name: text: stubDrv name { inherit text; };
       writeShellApplication = { name, text, runtimeInputs ? [ ], ... }: stubDrv name { inherit text runtimeInputs; };
