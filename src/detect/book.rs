@@ -46,6 +46,22 @@ impl Sighting {
     }
 }
 
+/// One result as a JSON object: the frame (`seq`), the detector and each
+/// box (label, track, score, left/top/width/height as shares of the
+/// picture). A line of a recording's detection track.
+pub fn detections_json(detections: &Detections) -> serde_json::Value {
+    serde_json::json!({
+        "seq": detections.seq.0,
+        "detector": detections.detector_name(),
+        "boxes": detections.boxes.iter().map(|b| serde_json::json!({
+            "label": b.label_name(),
+            "track": b.track,
+            "score": f32::from(b.score) / 255.0,
+            "box": b.rect(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// The objects the camera is following now.
 #[derive(Debug, Default)]
 pub struct TrackBook {
@@ -104,6 +120,18 @@ impl TrackBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_is_one_json_object_with_its_frame_and_boxes() {
+        let json = detections_json(&crate::detect::testing::detections(7, &[3]));
+        assert_eq!(json["seq"], 7);
+        assert_eq!(json["detector"], "motion");
+        assert_eq!(json["boxes"][0]["track"], 3);
+        assert_eq!(json["boxes"][0]["label"], "motion");
+        assert_eq!(json["boxes"][0]["score"], 1.0);
+        let rect = json["boxes"][0]["box"].as_array().unwrap();
+        assert!((rect[2].as_f64().unwrap() - 0.5).abs() < 1e-4, "{json}");
+    }
     use crate::detect::testing::detections;
 
     #[test]

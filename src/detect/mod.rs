@@ -16,7 +16,7 @@ mod snapshots;
 pub mod ssd;
 mod tracker;
 
-pub use book::{Sighting, TrackBook};
+pub use book::{Sighting, TrackBook, detections_json};
 pub use face::Face;
 pub use motion::{Motion, MotionSettings};
 pub use person::Person;

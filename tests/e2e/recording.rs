@@ -62,6 +62,71 @@ fn a_clean_stop_keeps_every_frame() {
     );
 }
 
+/// The camera's detections go into the recording as a text track beside
+/// the video (ffprobe lists it as a subtitle stream; each entry is one
+/// result as JSON), and the video keeps every frame.
+#[test]
+fn a_recording_keeps_the_cameras_detections_in_a_track_of_their_own() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(&camera, &[&laptop], &crate::detect::BALL_WITH_MOTION);
+    let file = laptop.config_dir().join("detections.mkv");
+    let received = receive(
+        &laptop,
+        &sender.addr,
+        &camera.fingerprint,
+        &["--frames", "90", "--record", file.to_str().unwrap()],
+    );
+    received.assert_all_verified(90);
+    let (frames, _, _, _) = probe(&file);
+    assert_eq!(
+        frames,
+        received.total("frames_received"),
+        "{}",
+        received.summary
+    );
+
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name",
+            "-of",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let types: Vec<&str> = json["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["codec_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["video", "subtitle"], "{json}");
+    // The track's entries, read back by ffmpeg: the ball, found by motion.
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&file)
+        .args(["-map", "0:s:0", "-f", "srt", "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let results: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(results.len() >= 5, "{text}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["detector"] == "motion" && r["boxes"][0]["label"] == "motion"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_recording_killed_mid_way_still_plays_up_to_the_kill() {
     let (camera, laptop) = (Node::new(), Node::new());
