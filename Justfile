@@ -124,6 +124,17 @@ bench-net: (deps "build" "test")
 bench-encoders: deps
     cargo bench --locked --bench encoders
 
+# The detectors: milliseconds per picture here and, in the aarch64 release
+# archive's camview, under qemu-user (emulation, not a Pi figure), and the
+# video's glass-to-glass latency with and without --detect person. Writes
+# docs/benchmarks.md.
+bench-detect: (deps "build" "test" "aarch64")
+    bash ci/models.sh target/models
+    bash ci/models.sh --images target/test-images
+    CAMVIEW_BENCH_AARCH64=$(bash ci/aarch64.sh build) \
+      CAMVIEW_BENCH_RUNNER=$(bash ci/arm64-runner.sh /) \
+      cargo bench --locked --bench detect
+
 # Rewrite the recorded fixtures in testdata/ (deterministic).
 fixtures: (deps "build" "test")
     bash testdata/make-fixtures.sh

@@ -307,7 +307,7 @@ pub struct SendArgs {
 
     /// The folder holding the person and face detectors' models (default:
     /// models/ beside camview, or one folder up)
-    #[arg(long, value_name = "DIR", env = "CAMVIEW_MODELS")]
+    #[arg(long, value_name = "DIR")]
     pub models: Option<PathBuf>,
 
     /// Publish what --detect finds to an MQTT broker, mqtt://HOST[:PORT]

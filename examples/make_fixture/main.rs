@@ -6,6 +6,8 @@
 //! cargo run --release --example make_fixture -- OUT.h264 WIDTHxHEIGHT FPS astronaut:IMAGES KBPS KEYINT
 //! ```
 
+// (Where the person and face are is for the tests that share it.)
+#[allow(dead_code)]
 mod scene;
 
 use std::path::{Path, PathBuf};

@@ -74,10 +74,17 @@ pub(crate) fn spawn(
                     format: picture.format,
                     data: &picture.data,
                 });
+                let took = started.elapsed();
                 if !timed {
                     timed = true;
-                    report_speed(name, started.elapsed(), interval);
+                    report_speed(name, took, interval);
                 }
+                // (`just bench-detect` reads these.)
+                tracing::debug!(
+                    "{name}: frame {} looked at in {:.1} ms",
+                    picture.seq.0,
+                    took.as_secs_f64() * 1000.0
+                );
                 for event in tracker.update(&found) {
                     log_event(detector.name(), &event);
                 }

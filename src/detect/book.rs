@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_result_is_one_json_object_with_its_frame_and_boxes() {
-        let json = detections_json(&crate::detect::testing::detections(7, &[3]));
+        let json = detections_json(&detections(7, &[3]));
         assert_eq!(json["seq"], 7);
         assert_eq!(json["detector"], "motion");
         assert_eq!(json["boxes"][0]["track"], 3);

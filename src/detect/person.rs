@@ -163,26 +163,25 @@ mod tests {
     #[test]
     fn confident_anchors_become_people_and_their_duplicates_go() {
         let anchors = ssd::anchors();
-        let mut encodings = vec![0.0f32; ssd::ANCHORS * 4];
+        let encodings = vec![0.0f32; ssd::ANCHORS * 4];
         let mut logits = vec![-8.0f32; ssd::ANCHORS * CLASSES];
-        // The last two anchors are both the centred, nearly whole-picture
-        // square: one person found twice. Anchor 0 (a small square, top
-        // left) is scored just under the threshold.
+        // The last anchor and the last layer's first are both centred,
+        // nearly whole-picture squares (scales 0.97 and 0.95): one person
+        // found twice. Anchor 0 (a small square, top left) is scored just
+        // under the threshold.
         let last = ssd::ANCHORS - 1;
         logits[last * 2 + 1] = 3.0;
-        logits[(last - 1) * 2 + 1] = 2.0;
+        logits[(ssd::ANCHORS - 6) * 2 + 1] = 2.0;
         logits[1] = -0.1;
-        // The last box, shrunk to half its height (th = 5·ln ½).
-        encodings[last * 4 + 2] = 5.0 * 0.5f32.ln();
         let found = decode(&encodings, &logits, &anchors, 0.5);
         assert_eq!(found.len(), 1, "{found:?}");
         let person = found[0];
         assert_eq!(person.label, Label::Person);
         assert!((person.score - ssd::sigmoid(3.0)).abs() < 1e-6);
         let side = anchors[last].h;
-        assert!((person.rect.h - side / 2.0).abs() < 1e-5, "{person:?}");
+        assert!((person.rect.h - side).abs() < 1e-5, "{person:?}");
         assert!(
-            (person.rect.y - (0.5 - side / 4.0)).abs() < 1e-5,
+            (person.rect.x - (0.5 - side / 2.0)).abs() < 1e-5,
             "{person:?}"
         );
         // Lowering the threshold lets the small one in.
