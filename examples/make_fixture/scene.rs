@@ -29,11 +29,12 @@ impl Image {
                 path.display()
             )
         });
+        let not_png = |e: png::DecodingError| -> ! { panic!("{}: {e}", path.display()) };
         let mut reader = png::Decoder::new(std::io::BufReader::new(file))
             .read_info()
-            .unwrap();
+            .unwrap_or_else(|e| not_png(e));
         let mut buf = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buf).unwrap();
+        let info = reader.next_frame(&mut buf).unwrap_or_else(|e| not_png(e));
         assert_eq!(info.color_type, png::ColorType::Rgb, "{}", path.display());
         buf.truncate(info.buffer_size());
         Self {
@@ -138,7 +139,7 @@ impl Scene {
     /// Frame `i` (0..FRAMES).
     pub(crate) fn shot(&self, i: usize) -> Shot {
         let (width, height) = (self.coffee.width, self.coffee.height);
-        if i < EMPTY_BEFORE || i >= EMPTY_BEFORE + MOVING {
+        if !(EMPTY_BEFORE..EMPTY_BEFORE + MOVING).contains(&i) {
             let image = if i < EMPTY_BEFORE {
                 &self.coffee
             } else {
