@@ -422,3 +422,71 @@ fn the_window_draws_the_cameras_detection_around_the_moving_ball() {
         viewer.log()
     );
 }
+
+/// The person detector on the recorded astronaut scene: the window draws
+/// the camera's box where she is (its bounds on screen match where she is
+/// in one of the frames she moves through, IoU ≥ 0.5).
+#[test]
+fn the_window_draws_the_person_the_camera_found() {
+    use crate::scene::{EMPTY_BEFORE, MOVING, Scene};
+    let display = Display::start();
+    let work = tempfile::tempdir().unwrap();
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sender = Sender::start(
+        &camera,
+        &[&laptop],
+        &[
+            "--source",
+            "file:testdata/astronaut-320x240-10fps.h264",
+            "--detect",
+            "person",
+            "--detect-fps",
+            "10",
+        ],
+    );
+    let mut viewer = display.open_viewer(&laptop, &camera, &sender, "20", work.path());
+    viewer.wait_for_verified(5, Duration::from_secs(30));
+    press(&display, "Tab");
+    let scene = Scene::new(&crate::models::images_dir(), 320, 240);
+    let known: Vec<camview::detect::Rect> = (EMPTY_BEFORE..EMPTY_BEFORE + MOVING)
+        .filter_map(|i| scene.shot(i).person)
+        .collect();
+
+    // The box's colour, nearly unfaded (the suit's orange is far from it).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut best = 0.0f32;
+    while best < 0.5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no box around the astronaut on screen (best IoU {best:.2}); viewer log:\n{}",
+            viewer.log()
+        );
+        let (width, _, rgb) = display.screenshot();
+        let boxed: Vec<(usize, usize)> = (0..240)
+            .flat_map(|y| (0..320).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let p = &rgb[(y * width + x) * 3..][..3];
+                p[0] > 235 && (190..230).contains(&p[1]) && p[2] < 50
+            })
+            .collect();
+        if boxed.len() > 100 {
+            let x0 = boxed.iter().map(|p| p.0).min().unwrap() as f32;
+            let x1 = boxed.iter().map(|p| p.0).max().unwrap() as f32;
+            let y0 = boxed.iter().map(|p| p.1).min().unwrap() as f32;
+            let y1 = boxed.iter().map(|p| p.1).max().unwrap() as f32;
+            let on_screen = camview::detect::Rect {
+                x: x0 / 320.0,
+                y: y0 / 240.0,
+                w: (x1 - x0 + 1.0) / 320.0,
+                h: (y1 - y0 + 1.0) / 240.0,
+            };
+            best = known.iter().map(|k| k.iou(&on_screen)).fold(best, f32::max);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        viewer.wait(Duration::from_secs(30)).success(),
+        "{}",
+        viewer.log()
+    );
+}
