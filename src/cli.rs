@@ -301,7 +301,8 @@ pub struct SendArgs {
     pub detect_zones: Vec<String>,
 
     /// How slight a change counts as motion, 0 (only strong ones) to 1; for
-    /// person and face, the lowest score that counts is 1 minus this
+    /// person and face, the lowest score that counts is 1 minus this (kept
+    /// within 0.05..0.95)
     #[arg(long, default_value_t = 0.5, value_name = "0..1")]
     pub detect_sensitivity: f64,
 

@@ -23,8 +23,10 @@ const RESULTS: usize = 16;
 /// The detector `settings` ask for, its model loaded and checked (a
 /// missing or altered model is an error here, before anything starts).
 fn build(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
-    // Sensitivity 0.5 asks a network for a score of at least 0.5.
-    let min_score = 1.0 - settings.motion.sensitivity;
+    // Sensitivity 0.5 asks a network for a score of at least 0.5; at the
+    // ends, a network still reports only what it gives some weight, and
+    // not only what it is all but certain of.
+    let min_score = (1.0 - settings.motion.sensitivity).clamp(0.05, 0.95);
     let zones = settings.motion.zones.clone();
     let model = |file: &models::ModelFile| {
         let exe = std::env::current_exe().ok();
@@ -41,11 +43,11 @@ fn build(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
 }
 
 /// The detector's code on the wire.
-fn wire_detector(name: &str) -> u8 {
-    match name {
-        "person" => Detections::PERSON,
-        "face" => Detections::FACE,
-        _ => Detections::MOTION,
+fn wire_detector(detector: Detect) -> u8 {
+    match detector {
+        Detect::Motion => Detections::MOTION,
+        Detect::Person => Detections::PERSON,
+        Detect::Face => Detections::FACE,
     }
 }
 
@@ -59,7 +61,7 @@ pub(crate) fn spawn(
     let mut detector = build(settings)?;
     let name = detector.name();
     let input = detector.input();
-    let code = wire_detector(name);
+    let code = wire_detector(settings.detector);
     let interval = Duration::from_secs(1) / settings.fps;
     std::thread::Builder::new()
         .name("camview-detect".into())

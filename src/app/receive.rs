@@ -489,14 +489,12 @@ impl<'a> Receiver<'a> {
                 }
             );
         }
-        if let Some(recorder) = &mut self.recorder
-            && !detections.boxes.is_empty()
-            && let Err(e) = recorder.push_detections(
-                detections.capture_time,
-                &crate::detect::detections_json(&detections).to_string(),
-            )
-        {
-            tracing::warn!("{e}; detections are no longer recorded");
+        if let Some(recorder) = &mut self.recorder {
+            let text = (!detections.boxes.is_empty())
+                .then(|| crate::detect::detections_json(&detections).to_string());
+            if let Err(e) = recorder.push_detections(detections.capture_time, text) {
+                tracing::warn!("{e}; the video is still recorded, without detections");
+            }
         }
         if let Some(link) = &self.link {
             link.set_detections(detections);

@@ -120,6 +120,7 @@ impl TrackBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::testing::detections;
 
     #[test]
     fn a_result_is_one_json_object_with_its_frame_and_boxes() {
@@ -132,7 +133,6 @@ mod tests {
         let rect = json["boxes"][0]["box"].as_array().unwrap();
         assert!((rect[2].as_f64().unwrap() - 0.5).abs() < 1e-4, "{json}");
     }
-    use crate::detect::testing::detections;
 
     #[test]
     fn objects_start_move_and_end_as_the_camera_says() {

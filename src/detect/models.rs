@@ -51,8 +51,9 @@ pub enum ModelError {
     },
     /// There, but not the file camview knows.
     #[error(
-        "{} is not the {detector} model camview knows (sha256 {found}, expected {expected}); \
-         replace it: `just models` in a source checkout, or the release archive's copy",
+        "{} is not the {detector} model camview knows (sha256 {found}, expected {expected}): \
+         put a good copy there (from a release archive's models/, or `just models DIR` in a \
+         source checkout), or remove it so that camview looks further",
         path.display()
     )]
     Altered {

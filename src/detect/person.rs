@@ -84,12 +84,13 @@ impl Person {
         let outputs = self.network.run(tvec!(input.into_tvalue()))?;
         let encodings = outputs[0].try_as_plain_ram()?;
         let logits = outputs[1].try_as_plain_ram()?;
-        Ok(decode(
-            encodings.as_slice::<f32>()?,
-            logits.as_slice::<f32>()?,
-            &self.anchors,
-            self.min_score,
-        ))
+        let (encodings, logits) = (encodings.as_slice::<f32>()?, logits.as_slice::<f32>()?);
+        anyhow::ensure!(
+            encodings.len() == ssd::ANCHORS * 4 && logits.len() == ssd::ANCHORS * CLASSES,
+            "the network's outputs are not {} anchors' boxes and scores",
+            ssd::ANCHORS
+        );
+        Ok(decode(encodings, logits, &self.anchors, self.min_score))
     }
 }
 

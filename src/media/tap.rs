@@ -22,8 +22,9 @@ use super::{MediaError, element};
 use crate::model::{PixelFormat, RawPicture, Seq};
 
 /// How many raw pictures' sequence numbers are remembered for the tap to
-/// look up (the tap is at most a few pictures behind the tee).
-const REMEMBERED: usize = 64;
+/// look up: a camera's tap is a few pictures behind the tee, a recording's
+/// up to its decoder's queue (60 frames) and the decoder's own delay.
+const REMEMBERED: usize = 128;
 
 /// The pictures a detector wants, and where.
 #[derive(Clone, Debug)]
@@ -57,11 +58,12 @@ pub(super) const TEE: &str =
 /// The elements a tap needs (and `avdec_h264` to decode a recording).
 pub(super) const ELEMENTS: &[&str] = &["tee", "queue", "videorate", "videoscale", "videoconvert"];
 
-/// The tap's branch, appended to the pipeline description. On `encoded`
-/// frames (a recording) it decodes every one first: a decoder must see each
-/// frame, so its queue holds two seconds and drops only beyond that (a
-/// decoder that far behind shows damage until the next keyframe; the video
-/// never waits).
+/// The tap's branch, appended to the pipeline description: the picture is
+/// stretched to the detector's size (no borders: a box's coordinates are
+/// shares of the camera's picture). On `encoded` frames (a recording) it
+/// decodes every one first: a decoder must see each frame, so its queue
+/// holds 60 frames and drops only beyond that (a decoder that far behind
+/// shows damage until the next keyframe; the video never waits).
 pub(super) fn branch(tap: &DetectTap, encoded: bool) -> String {
     let head = if encoded {
         "queue leaky=downstream max-size-buffers=60 max-size-bytes=0 max-size-time=0 \
@@ -71,8 +73,8 @@ pub(super) fn branch(tap: &DetectTap, encoded: bool) -> String {
     };
     format!(
         " tap. ! {head} \
-         ! videorate drop-only=true max-rate={} ! videoscale ! videoconvert \
-         ! video/x-raw,format={},width={},height={},pixel-aspect-ratio=1/1 \
+         ! videorate drop-only=true max-rate={} ! videoscale add-borders=false ! videoconvert \
+         ! video/x-raw,format={},width={},height={} \
          ! appsink name=detect sync=false max-buffers=1 drop=true",
         tap.fps,
         tap.format.gst_name(),
