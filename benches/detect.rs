@@ -303,8 +303,8 @@ fn render(
          a warm-up, in a release build. The aarch64 column is the release archive's camview \
          under qemu-user on this x86_64 machine, from its own per-picture timing lines while it \
          detects on `testdata/astronaut-320x240-10fps.h264`: **emulation, not a Raspberry Pi or \
-         Jetson figure** (a Pi 4's Cortex-A72 runs such code several times faster than qemu \
-         does here). Glass to glass: the 640×480 test pattern to one viewer over TLS on \
+         Jetson figure**: qemu-user translates every vector instruction of the inference \
+         kernels, so a board itself is far faster (not measured here). Glass to glass: the 640×480 test pattern to one viewer over TLS on \
          loopback, {seconds} s a run, runs alternating without and with `--detect person` \
          (5 pictures a second), twice each; the medians.\n"
     );
