@@ -11,9 +11,9 @@ use tokio::sync::mpsc;
 
 use crate::cli::Detect;
 use crate::config::DetectSettings;
-use crate::detect::{
-    Detector, Face, Label, Motion, Person, Picture, Track, TrackEvent, Tracker, models,
-};
+use crate::detect::{Detector, Label, Motion, Picture, Track, TrackEvent, Tracker};
+#[cfg(feature = "networks")]
+use crate::detect::{Face, Person, models};
 use crate::media::DetectTap;
 use crate::model::{DetectedBox, Detections, RawPicture};
 
@@ -23,6 +23,15 @@ const RESULTS: usize = 16;
 /// The detector `settings` ask for, its model loaded and checked (a
 /// missing or altered model is an error here, before anything starts).
 fn build(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
+    if settings.detector == Detect::Motion {
+        return Ok(Box::new(Motion::new(settings.motion.clone())));
+    }
+    networks(settings)
+}
+
+/// A person or face detector.
+#[cfg(feature = "networks")]
+fn networks(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
     // Sensitivity 0.5 asks a network for a score of at least 0.5; at the
     // ends, a network still reports only what it gives some weight, and
     // not only what it is all but certain of.
@@ -35,11 +44,20 @@ fn build(settings: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
             &models::search_path(settings.models.as_deref(), exe.as_deref()),
         )
     };
-    Ok(match settings.detector {
-        Detect::Motion => Box::new(Motion::new(settings.motion.clone())),
-        Detect::Person => Box::new(Person::load(&model(&models::PERSON)?, min_score, zones)?),
-        Detect::Face => Box::new(Face::load(&model(&models::FACE)?, min_score, zones)?),
+    Ok(if settings.detector == Detect::Face {
+        Box::new(Face::load(&model(&models::FACE)?, min_score, zones)?)
+    } else {
+        Box::new(Person::load(&model(&models::PERSON)?, min_score, zones)?)
     })
+}
+
+/// A person or face detector: none in this build.
+#[cfg(not(feature = "networks"))]
+fn networks(_: &DetectSettings) -> anyhow::Result<Box<dyn Detector>> {
+    anyhow::bail!(
+        "this camview was built without the person and face detectors (cargo feature \
+         `networks`): use a release archive, or build with the default features"
+    )
 }
 
 /// The detector's code on the wire.

@@ -7,9 +7,11 @@
 //! reading a model's file once (`models`).
 
 mod book;
+#[cfg(feature = "networks")]
 mod face;
 pub mod models;
 mod motion;
+#[cfg(feature = "networks")]
 mod person;
 pub mod publish;
 mod snapshots;
@@ -17,8 +19,10 @@ pub mod ssd;
 mod tracker;
 
 pub use book::{Sighting, TrackBook, detections_json};
+#[cfg(feature = "networks")]
 pub use face::Face;
 pub use motion::{Motion, MotionSettings};
+#[cfg(feature = "networks")]
 pub use person::Person;
 pub use snapshots::{Snapshots, Still};
 pub use tracker::{Track, TrackEvent, Tracker};

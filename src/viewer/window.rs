@@ -76,6 +76,9 @@ struct Tile {
     picture: Option<Picture>,
     /// The sequence number of the picture shown.
     shown_seq: Option<u64>,
+    /// The latest detections' frame, and the picture their boxes were
+    /// first drawn on (where their fading starts).
+    boxes_drawn: std::cell::Cell<Option<(u64, u64)>>,
 }
 
 impl Tile {
@@ -138,6 +141,7 @@ impl ViewerApp {
                     texture: None,
                     picture: None,
                     shown_seq: None,
+                    boxes_drawn: std::cell::Cell::new(None),
                 })
                 .collect(),
             focus: None,
@@ -299,17 +303,18 @@ impl ViewerApp {
     }
 
     /// The boxes of the latest detections, on the picture they were found
-    /// in and the pictures after it, fading; none on older pictures.
+    /// in (or, when they came after it was shown, the picture shown when
+    /// they came) and the pictures after it, fading; none on older
+    /// pictures.
     fn detections_ui(ui: &egui::Ui, tile: &Tile, shown: egui::Rect) {
         let (Some(detections), Some(seq)) = (tile.link.detections(), tile.shown_seq) else {
             return;
         };
-        let Some(age) = seq.checked_sub(detections.seq.0) else {
+        let (age, drawn) = box_age(detections.seq.0, seq, tile.boxes_drawn.get());
+        tile.boxes_drawn.set(drawn);
+        let Some(age) = age.filter(|a| *a <= DETECTION_FRAMES) else {
             return;
         };
-        if age > DETECTION_FRAMES {
-            return;
-        }
         let fade = 1.0 - age as f32 / (DETECTION_FRAMES + 1) as f32;
         let colour = DETECTION_STROKE.gamma_multiply(fade);
         for found in &detections.boxes {
@@ -455,5 +460,41 @@ impl eframe::App for ViewerApp {
         if let Some(text) = note {
             Self::banner_ui(&ctx, egui::Id::unique("camview-note"), area, &text);
         }
+    }
+}
+
+/// How many pictures ago the boxes of the detections of frame `found` were
+/// first drawn, with picture `shown` on screen (`None`: not on this
+/// picture, which is older than the one they were found in), and what to
+/// remember for the next picture. `drawn` is what was remembered: the frame
+/// of the detections drawn last and the picture they were first drawn on.
+/// A slow detector's boxes (they come after their picture was shown) start
+/// fading when they come, not when their picture was taken.
+fn box_age(found: u64, shown: u64, drawn: Option<(u64, u64)>) -> (Option<u64>, Option<(u64, u64)>) {
+    if shown < found {
+        return (None, drawn);
+    }
+    let first = match drawn {
+        Some((f, first)) if f == found => first,
+        _ => shown,
+    };
+    (Some(shown - first), Some((found, first)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_fade_from_the_picture_they_are_first_drawn_on() {
+        // Found in frame 10, come while frame 8 is shown: not on frame 8,
+        // drawn from frame 10 on.
+        assert_eq!(box_age(10, 8, None), (None, None));
+        assert_eq!(box_age(10, 10, None), (Some(0), Some((10, 10))));
+        assert_eq!(box_age(10, 13, Some((10, 10))), (Some(3), Some((10, 10))));
+        // Found in frame 20, come while frame 27 is shown (a slow
+        // detector): drawn fresh on 27, fading from there.
+        assert_eq!(box_age(20, 27, Some((10, 10))), (Some(0), Some((20, 27))));
+        assert_eq!(box_age(20, 29, Some((20, 27))), (Some(2), Some((20, 27))));
     }
 }

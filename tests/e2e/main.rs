@@ -28,6 +28,8 @@ mod lan;
 #[path = "../../examples/linkem/model.rs"]
 #[allow(dead_code)]
 mod linkem_model;
+// The person and face detectors with their real models.
+#[cfg(feature = "networks")]
 mod models;
 mod mqtt;
 mod netlab;

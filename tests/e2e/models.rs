@@ -9,14 +9,10 @@ use std::path::PathBuf;
 use camview::detect::{Detector, Face, Found, Person, Picture, PixelFormat, Rect, models};
 
 use crate::scene::{EMPTY_BEFORE, FRAMES, Image, MOVING, Scene};
+use crate::support::images_dir;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/models")
-}
-
-/// scikit-image's pictures (ci/models.sh --images, run by ci/cargo-test.sh).
-pub(crate) fn images_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-images")
 }
 
 fn load(model: &models::ModelFile) -> Vec<u8> {

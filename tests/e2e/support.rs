@@ -121,6 +121,12 @@ impl Node {
     }
 }
 
+/// scikit-image's photographs the detectors' tests look at
+/// (`ci/models.sh --images`, run by ci/cargo-test.sh).
+pub fn images_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-images")
+}
+
 /// A running process whose stderr is collected line by line (and shown
 /// when the test fails).
 pub struct Running {

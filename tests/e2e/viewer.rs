@@ -447,7 +447,7 @@ fn the_window_draws_the_person_the_camera_found() {
     let mut viewer = display.open_viewer(&laptop, &camera, &sender, "20", work.path());
     viewer.wait_for_verified(5, Duration::from_secs(30));
     press(&display, "Tab");
-    let scene = Scene::new(&crate::models::images_dir(), 320, 240);
+    let scene = Scene::new(&crate::support::images_dir(), 320, 240);
     let known: Vec<camview::detect::Rect> = (EMPTY_BEFORE..EMPTY_BEFORE + MOVING)
         .filter_map(|i| scene.shot(i).person)
         .collect();
