@@ -24,11 +24,14 @@ impl Display {
     fn start() -> Self {
         // `-displayfd 1`: Xvfb picks a free display itself and writes its
         // number to stdout once it accepts connections; a socket file
-        // alone may be a leftover or not listen yet.
+        // alone may be a leftover or not listen yet. `-noreset`: a client
+        // leaving (a screenshot) must not reset the server while the next
+        // one connects.
         let mut cmd = Command::new("Xvfb");
         cmd.args([
             "-displayfd",
             "1",
+            "-noreset",
             "-screen",
             "0",
             "1024x768x24",
@@ -43,17 +46,35 @@ impl Display {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) if line.trim().parse::<u32>().is_ok() => Self {
-                _server: server,
-                name: format!(":{}", line.trim()),
-                runtime_dir: tempfile::tempdir().unwrap(),
-            },
+        let name = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(line) if line.trim().parse::<u32>().is_ok() => format!(":{}", line.trim()),
             outcome => panic!(
                 "Xvfb did not start (Debian: xvfb; ci/install-deps.sh installs it): \
                  it printed {outcome:?}; log:\n{}",
                 server.log()
             ),
+        };
+        // A client is served before a window is opened on it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !Command::new("xwd")
+            .args(["-root", "-silent", "-display", &name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("xwd is needed (Debian: x11-apps)")
+            .success()
+        {
+            assert!(
+                std::time::Instant::now() < deadline && server.is_running(),
+                "Xvfb on {name} serves no client; log:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            _server: server,
+            name,
+            runtime_dir: tempfile::tempdir().unwrap(),
         }
     }
 
