@@ -116,19 +116,7 @@ impl Detector for Face {
     }
 
     fn detect(&mut self, picture: &Picture<'_>) -> Vec<Found> {
-        let expected = (INPUT.width as usize, INPUT.height as usize, INPUT.format);
-        if (picture.width, picture.height, picture.format) != expected
-            || picture.data.len() != picture.width * picture.height * 3
-        {
-            return Vec::new();
-        }
-        match self.run(picture) {
-            Ok(found) => super::in_zones(found, &self.zones),
-            Err(error) => {
-                tracing::warn!("face detector: {error:#}");
-                Vec::new()
-            }
-        }
+        super::run_network(self.name(), INPUT, &self.zones, picture, |p| self.run(p))
     }
 }
 

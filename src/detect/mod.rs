@@ -154,6 +154,32 @@ pub trait Detector: Send {
     fn detect(&mut self, picture: &Picture<'_>) -> Vec<Found>;
 }
 
+/// A network's answer for `picture`: nothing unless it is exactly the
+/// `input` the network takes (RGB), what `run` finds kept to `zones`, and
+/// nothing (with a warning) when the network fails.
+#[cfg(feature = "networks")]
+fn run_network(
+    name: &str,
+    input: Input,
+    zones: &[Rect],
+    picture: &Picture<'_>,
+    run: impl FnOnce(&Picture<'_>) -> anyhow::Result<Vec<Found>>,
+) -> Vec<Found> {
+    let expected = (input.width as usize, input.height as usize, input.format);
+    if (picture.width, picture.height, picture.format) != expected
+        || picture.data.len() != picture.width * picture.height * input.format.channels()
+    {
+        return Vec::new();
+    }
+    match run(picture) {
+        Ok(found) => in_zones(found, zones),
+        Err(error) => {
+            tracing::warn!("{name} detector: {error:#}");
+            Vec::new()
+        }
+    }
+}
+
 /// Keeps what lies in a zone (its centre inside one), or everything when
 /// there are no zones.
 pub fn in_zones(found: Vec<Found>, zones: &[Rect]) -> Vec<Found> {
