@@ -31,9 +31,10 @@ demo seconds="10": build
 
 # The whole test suite: formatting, lints (clippy, in the build of the
 # tests: ci/cargo-test.sh), unit and end-to-end tests, the
-# V4L2 tests in a VM, aarch64 under qemu-user, the release archives (the
-# x86_64 one around the test build's binary, so every dependency is
-# compiled once per architecture: ci/test-release.sh), the flake
+# V4L2 tests in a VM, aarch64 under qemu-user, the release archives
+# (around what the earlier stages built: the x86_64 test build's binary
+# and the aarch64 tests' build, so every dependency is compiled once per
+# architecture: ci/test-release.sh), the flake
 # (offline), a short fuzz pass over the wire protocol, and the check that
 # ci/install-deps.sh installs every package the run used. The Debian
 # roots of the later stages are made in the background meanwhile, and the
@@ -51,7 +52,7 @@ test: (deps "build" "test" "vm" "aarch64" "release" "flake" "fuzz")
     bash ci/stage.sh run cargo-test bash ci/cargo-test.sh
     bash ci/stage.sh run vm bash ci/prebuild.sh paused just test-vm
     bash ci/stage.sh run aarch64 just test-aarch64
-    bash ci/stage.sh run release bash ci/test-release.sh --x86-from-test-build
+    bash ci/stage.sh run release bash ci/test-release.sh --from-test-builds
     bash ci/stage.sh run flake just check-flake
     bash ci/stage.sh run fuzz just fuzz 10
     bash ci/stage.sh run deps bash ci/check-deps.sh verify
@@ -64,7 +65,8 @@ test-vm *filter: (deps "build" "test" "vm")
     bash ci/test-vm.sh {{filter}}
 
 # The aarch64 release archive (Raspberry Pi OS 64-bit and Jetson, one
-# binary that needs glibc 2.31 at most) and its tests under qemu-user: the
+# binary that needs glibc 2.31 at most; built with the quicker profile
+# dist-test, Cargo.toml) and its tests under qemu-user: the
 # unit tests, then the end-to-end tests driving the archive's binary on
 # Debian bookworm's arm64 libraries, then the streaming tests on bullseye's
 # (glibc 2.31, GStreamer 1.18; ci/aarch64.sh). The window and the VM tests

@@ -2,8 +2,13 @@
 # The aarch64 build and its tests under qemu-user.
 #
 #   ci/aarch64.sh build            # the aarch64 release archive; prints where its binary is
-#   ci/aarch64.sh build-tests      # that, and the unit tests' aarch64 binary
+#   ci/aarch64.sh build-tests      # the archive the tests run, and the unit tests' aarch64 binary
 #   ci/aarch64.sh test [FILTER]    # the tests, emulated, on both roots below
+#
+# The tests build the archive with the profile dist-test: the release
+# profile's program, less optimised and without link-time optimisation,
+# and quicker to build (Cargo.toml says why that tests the same program;
+# `just test-release` builds and tests the dist profile itself).
 #
 # One binary for both boards: cargo-zigbuild links it against glibc 2.28
 # (zig's default, the link the release workflow makes too; ci/glibc-floor.sh
@@ -32,11 +37,14 @@ shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 target=aarch64-unknown-linux-gnu
 
-# Where the archive's camview is, unpacked afresh; fails if it needs a glibc
-# newer than JetPack 5's.
+# The profile the tests build the archive and the unit tests with.
+profile=dist-test
+
+# Where the archive's camview is (built with PROFILE), unpacked afresh;
+# fails if it needs a glibc newer than JetPack 5's.
 archive_binary() {
   local dir
-  dir=$(bash ci/dist-archive.sh "$target" --unpacked)
+  dir=$(bash ci/dist-archive.sh "$target" --profile "$1" --unpacked)
   bash ci/glibc-floor.sh "$dir/camview"
   echo "$dir/camview"
 }
@@ -55,7 +63,7 @@ runner_for() {
   echo "$runner"
 }
 
-# The unit tests for aarch64, built as the archive is (profile dist,
+# The unit tests for aarch64, built as the tested archive is (its profile,
 # default features) so that they reuse its compiled dependencies: one
 # aarch64 build of them, not two. (Cargo.toml turns on for the build the
 # features the dev-dependencies would add, which would change their
@@ -63,20 +71,20 @@ runner_for() {
 unit_tests() {
   # shellcheck source=ci/cross-env.sh
   source ci/cross-env.sh
-  zigbuild_locked test --locked --target "$target" --profile dist --lib "$@"
+  zigbuild_locked test --locked --target "$target" --profile "$profile" --lib "$@"
 }
 
 case "${1:-build}" in
   build)
-    archive_binary
+    archive_binary dist
     ;;
   build-tests)
-    archive_binary
+    archive_binary "$profile"
     (unit_tests --no-run)
     ;;
   test)
     shift
-    binary=$(archive_binary)
+    binary=$(archive_binary "$profile")
     # FILTER, when given, picks tests by name in place of these subjects.
     subjects=(cli:: streaming:: trust:: refusals:: recording::)
     # (and the recorder's text track: its gaps must pass GStreamer 1.18)

@@ -7,17 +7,20 @@
 #   ci/dist-archive.sh x86_64-unknown-linux-gnu     # native
 #   ci/dist-archive.sh aarch64-unknown-linux-gnu    # cargo-zigbuild (ci/cross-env.sh)
 #   ci/dist-archive.sh TARGET --unpacked
+#   ci/dist-archive.sh aarch64-unknown-linux-gnu --profile dist-test
+#       # the same archive built with the quicker profile `just test` uses
+#       # (Cargo.toml: dist's code, less optimised), in target/distrib-dist-test
 #   ci/dist-archive.sh x86_64-unknown-linux-gnu --from-test-build [--unpacked]
 #       # the same archive around the host test build's camview (profile dev:
 #       # ci/cargo-test.sh), in target/distrib-test: what `just test` checks
 #       # the x86_64 runtime closure with, without a second x86_64 build of
-#       # every dependency (the dist profile itself is built and tested for
-#       # aarch64: ci/aarch64.sh)
+#       # every dependency
+# (`just test-release` builds and tests the dist profile itself.)
 #
 # The archive (dist-workspace.toml): camview-TARGET/{camview,README.md,
 # LICENSE,models/} in a .tar.xz beside its .sha256 (models/: the
-# detectors' models and their licences, ci/models.sh), built with the `dist` profile
-# and default features, into target/distrib. With cargo-dist installed
+# detectors' models and their licences, ci/models.sh), built with the
+# `dist` profile (or PROFILE) and default features, into target/distrib. With cargo-dist installed
 # (`cargo install --locked cargo-dist`) this runs it; otherwise it makes the
 # same archive itself, since building cargo-dist would take CI longer than
 # the archive does. The archive is packed again only when the binary
@@ -25,19 +28,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage="usage: ci/dist-archive.sh TARGET [--from-test-build] [--unpacked]"
+usage="usage: ci/dist-archive.sh TARGET [--from-test-build | --profile PROFILE] [--unpacked]"
 target=${1:?$usage}
 shift
-unpacked=false from_test_build=false
-for arg; do
-  case $arg in
+unpacked=false from_test_build=false profile=dist
+while [ $# -gt 0 ]; do
+  case $1 in
     --unpacked) unpacked=true ;;
     --from-test-build) from_test_build=true ;;
+    --profile) profile=${2:?$usage}; shift ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
+  shift
 done
 name=camview-$target
+# Each profile's archive in a folder of its own: one never passes for
+# another's.
 out=$PWD/target/distrib
+[ "$profile" = dist ] || out=$PWD/target/distrib-$profile
 build=(cargo build)
 if $from_test_build; then
   [ "$target" = x86_64-unknown-linux-gnu ] || { echo "ci/dist-archive.sh: --from-test-build is for the host, x86_64-unknown-linux-gnu" >&2; exit 2; }
@@ -68,14 +76,14 @@ if $from_test_build; then
   # would compile much of the graph again).
   bash ci/cargo-test.sh --no-run --test e2e >&2
   binary=$PWD/target/debug/camview
-elif command -v dist >/dev/null 2>&1; then
+elif [ "$profile" = dist ] && command -v dist >/dev/null 2>&1; then
   dist build --artifacts=local --target "$target" >&2
   made=$CARGO_TARGET_DIR/distrib/$name.tar.xz
   [ -f "$made" ] || { echo "ci/dist-archive.sh: dist made no $made" >&2; exit 1; }
   cmp -s "$made" "$archive" || { cp "$made" "$out/"; [ ! -f "$made.sha256" ] || cp "$made.sha256" "$out/"; }
 else
-  "${build[@]}" --locked --profile dist --target "$target" >&2
-  binary=$CARGO_TARGET_DIR/$target/dist/camview
+  "${build[@]}" --locked --profile "$profile" --target "$target" >&2
+  binary=$CARGO_TARGET_DIR/$target/$profile/camview
 fi
 if [ -n "${binary:-}" ]; then
   if [ ! -f "$archive" ] || [ "$binary" -nt "$archive" ] || [ README.md -nt "$archive" ] \

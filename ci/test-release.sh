@@ -9,27 +9,28 @@
 # - the Debian packages (ci/deb.sh, from the same binaries; the unit checked
 #   by systemd-analyze): the amd64 one installed with apt in that bookworm
 #   container, then streaming.
-# The aarch64 archive is the one `just test-aarch64` built and tested, when
-# it ran first: cargo finds nothing to rebuild.
 #
-#   ci/test-release.sh                       # `just test-release`
-#   ci/test-release.sh --x86-from-test-build # `just test`: the x86_64 archive
-#       # and .deb around the host test build's camview instead (ci/dist-
-#       # archive.sh --from-test-build): the same runtime closure, checked
-#       # without a second x86_64 build of every dependency; the dist
-#       # profile is built and tested on aarch64 (here and ci/aarch64.sh)
+#   ci/test-release.sh                    # `just test-release`: the archives
+#       # built with the dist profile, as the release workflow builds them
+#   ci/test-release.sh --from-test-builds # `just test`: the same archives and
+#       # packages around what its earlier stages built instead: the host
+#       # test build's camview (ci/dist-archive.sh --from-test-build) and
+#       # the aarch64 archive `just test-aarch64` tested (profile
+#       # dist-test, ci/aarch64.sh). The runtime closure, the packaging
+#       # and the glibc floor are what this checks; they are the same, and
+#       # no dependency is compiled twice for one architecture.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
-from=()
+x86_from=() aarch64_from=()
 case "${1:-}" in
   '') ;;
-  --x86-from-test-build) from=(--from-test-build) ;;
-  *) echo "usage: ci/test-release.sh [--x86-from-test-build]" >&2; exit 2 ;;
+  --from-test-builds) x86_from=(--from-test-build) aarch64_from=(--profile dist-test) ;;
+  *) echo "usage: ci/test-release.sh [--from-test-builds]" >&2; exit 2 ;;
 esac
 
-x86_64=$(bash ci/dist-archive.sh x86_64-unknown-linux-gnu "${from[@]}")
-aarch64=$(bash ci/dist-archive.sh aarch64-unknown-linux-gnu)
+x86_64=$(bash ci/dist-archive.sh x86_64-unknown-linux-gnu "${x86_from[@]}")
+aarch64=$(bash ci/dist-archive.sh aarch64-unknown-linux-gnu "${aarch64_from[@]}")
 for archive in "$x86_64" "$aarch64"; do
   echo "ci/test-release.sh: testing $archive ($(du -h "$archive" | cut -f1))" >&2
 done

@@ -195,6 +195,61 @@ fn the_deb_installs_with_apt_and_streams_in_a_clean_bookworm_container() {
     assert!(logs.contains("installed and checked"), "{logs}");
 }
 
+/// `just test` tests the aarch64 archive built with the profile
+/// dist-test, not dist: that is the same program only if the two differ
+/// in how hard the compiler optimises and in nothing that changes what
+/// the code does (panics, debug assertions, overflow checks).
+#[test]
+fn the_tested_aarch64_profile_differs_from_the_release_only_in_optimisation() {
+    use toml::de::{DeTable, DeValue};
+    fn table<'a>(table: &'a DeTable<'a>, name: &str) -> &'a DeTable<'a> {
+        match table.iter().find(|(key, _)| key.get_ref() == name) {
+            Some((_, value)) => match value.get_ref() {
+                DeValue::Table(table) => table,
+                other => panic!("{name} is {other:?}, not a table"),
+            },
+            None => panic!("Cargo.toml has no {name}"),
+        }
+    }
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let manifest = DeTable::parse(&text).unwrap();
+    let tested = table(table(manifest.get_ref(), "profile"), "dist-test");
+    let speed_only = ["inherits", "opt-level", "lto", "codegen-units"];
+    for (key, value) in tested {
+        let key = key.get_ref().as_ref();
+        if key == "inherits" {
+            assert!(matches!(value.get_ref(), DeValue::String(s) if s == "dist"));
+        }
+        if key != "package" {
+            assert!(
+                speed_only.contains(&key),
+                "[profile.dist-test] sets {key}: only opt-level, lto and codegen-units may differ from dist, or the archive `just test` tests is not the released program"
+            );
+            continue;
+        }
+        let DeValue::Table(packages) = value.get_ref() else {
+            panic!("[profile.dist-test] package is not a table")
+        };
+        for (package, settings) in packages {
+            let DeValue::Table(settings) = settings.get_ref() else {
+                panic!(
+                    "[profile.dist-test.package.{}] is not a table",
+                    package.get_ref()
+                )
+            };
+            for key in settings.keys() {
+                assert!(
+                    ["opt-level", "codegen-units"].contains(&key.get_ref().as_ref()),
+                    "[profile.dist-test.package.{}] sets {}: only opt-level and codegen-units may differ from dist",
+                    package.get_ref(),
+                    key.get_ref()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_packages_depend_on_every_runtime_package() {
     let manifest =
