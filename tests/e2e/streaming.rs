@@ -146,9 +146,11 @@ fn sender_and_receiver_serve_prometheus_metrics() {
         &laptop,
         &sender.addr,
         &camera.fingerprint,
-        &["--duration", "4", "--metrics", "127.0.0.1:0"],
+        // Alive long enough to be scraped after its first second of
+        // frames, however slowly it starts (qemu).
+        &["--duration", "6", "--metrics", "127.0.0.1:0"],
     );
-    receiver.wait_for_verified(60, Duration::from_secs(20));
+    receiver.wait_for_verified(30, Duration::from_secs(20));
     let scrape = |process: &mut Running| {
         let line = process.wait_for_line("metrics on http://", Duration::from_secs(5));
         let addr = line
