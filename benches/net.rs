@@ -32,56 +32,61 @@ use netlab::{Lab, SENDER_IP};
 
 const SIZE: (u32, u32) = (640, 480);
 
-/// One link: its name, linkem's options, its round trip, and how many
-/// times camview runs across it (the table shows the medians).
+/// One link: its name, linkem's options and its round trip.
 struct Profile {
     name: &'static str,
     linkem: &'static [&'static str],
     rtt_ms: u32,
-    runs: usize,
 }
 
 /// The link the transports' trade-off is read from: one 20 s run decides
 /// a p99 by about six frames, and TCP's varied from 148 to 371 ms across
-/// runs on the same seeded link, so it runs several times.
+/// runs on the same seeded link, so camview crosses it [`DECIDING_RUNS`]
+/// times and the table shows the medians.
 const DECIDING: &str = "50 ms RTT, 5% loss";
+const DECIDING_RUNS: usize = 3;
+
+impl Profile {
+    /// How many times camview runs across this link.
+    fn runs(&self) -> usize {
+        if self.name == DECIDING {
+            DECIDING_RUNS
+        } else {
+            1
+        }
+    }
+}
 
 const PROFILES: &[Profile] = &[
     Profile {
         name: "clean",
         linkem: &[],
         rtt_ms: 0,
-        runs: 1,
     },
     Profile {
         name: "50 ms RTT",
         linkem: &["--delay-ms", "25"],
         rtt_ms: 50,
-        runs: 1,
     },
     Profile {
         name: "50 ms RTT, 1% loss",
         linkem: &["--delay-ms", "25", "--loss", "0.01"],
         rtt_ms: 50,
-        runs: 1,
     },
     Profile {
         name: DECIDING,
         linkem: &["--delay-ms", "25", "--loss", "0.05"],
         rtt_ms: 50,
-        runs: 3,
     },
     Profile {
         name: "50 ms RTT, bursty loss",
         linkem: &["--delay-ms", "25", "--burst", "0.01,0.25,0.9"],
         rtt_ms: 50,
-        runs: 1,
     },
     Profile {
         name: "Wi-Fi-like jitter",
         linkem: &["--delay-ms", "10", "--jitter-ms", "15", "--loss", "0.005"],
         rtt_ms: 20,
-        runs: 1,
     },
     Profile {
         name: "1 Mbit/s cap",
@@ -94,13 +99,11 @@ const PROFILES: &[Profile] = &[
             "100",
         ],
         rtt_ms: 20,
-        runs: 1,
     },
     Profile {
         name: "1 s blackout",
         linkem: &["--delay-ms", "10", "--blackout", "8,1"],
         rtt_ms: 20,
-        runs: 1,
     },
 ];
 
@@ -192,13 +195,13 @@ fn bench() {
             continue;
         }
         for transport in ["tcp", "quic"] {
-            let runs = (1..=profile.runs)
+            let runs = (1..=profile.runs())
                 .map(|run| {
                     eprintln!(
                         "{} over {transport}, {} s (run {run} of {}) …",
                         profile.name,
                         seconds(),
-                        profile.runs
+                        profile.runs()
                     );
                     run_camview(profile, transport, &ids)
                 })
@@ -500,13 +503,16 @@ fn render(rows: &[Row]) -> String {
         );
     }
     out.push_str("\n![p50 and p99 latency by link and transport](bench-net.png)\n");
-    let ratio = |profile: &str, pick: fn(&Row) -> f64| {
+    // camview's TCP and QUIC rows of a link.
+    let camview = |profile: &str| {
         let of = |t: &str| {
             rows.iter()
                 .find(|r| r.profile == profile && r.transport == t)
-                .map(pick)
         };
         of("camview tcp").zip(of("camview quic"))
+    };
+    let ratio = |profile: &str, pick: fn(&Row) -> f64| {
+        camview(profile).map(|(tcp, quic)| (pick(tcp), pick(quic)))
     };
     if let Some((tcp, quic)) = ratio(DECIDING, |r| r.p99_ms) {
         let _ = writeln!(
@@ -515,21 +521,19 @@ fn render(rows: &[Row]) -> String {
             tcp / quic
         );
     }
-    let runs = |t: &str| {
-        rows.iter()
-            .find(|r| r.profile == DECIDING && r.transport == t && !r.p99_of_runs.is_empty())
-            .map(|r| {
-                r.p99_of_runs
-                    .iter()
-                    .map(|p| format!("{p:.0}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
+    let each_run = |r: &Row| {
+        r.p99_of_runs
+            .iter()
+            .map(|p| format!("{p:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    if let Some((tcp, quic)) = runs("camview tcp").zip(runs("camview quic")) {
+    if let Some((tcp, quic)) = camview(DECIDING).filter(|(tcp, _)| !tcp.p99_of_runs.is_empty()) {
         let _ = writeln!(
             out,
-            "The p99 of each run there, in ms: TCP {tcp}; QUIC {quic}."
+            "The p99 of each run there, in ms: TCP {}; QUIC {}.",
+            each_run(tcp),
+            each_run(quic)
         );
     }
     if let Some((tcp, quic)) = ratio(DECIDING, |r| r.frozen_ms as f64) {
