@@ -41,12 +41,22 @@ fn test_pattern_arrives_frame_for_frame() {
         assert_eq!(received.summary["peer"]["cipher_suite"], "TLS 1.3 in QUIC");
     }
     assert!(received.summary["latency"]["p50_ms"].as_f64().unwrap() > 0.0);
-    // One machine, one clock: ping/pong must find (almost) no offset.
+    // One machine, one clock: the sender's answer is stamped between our
+    // ping and its pong, so the offset ping/pong finds is at most half the
+    // round trip of the sample it chose: under 2 ms natively, and bounded
+    // by that half however slowly emulation answers (qemu-user: 2.3 ms).
     let offset_us = received.summary["clock_offset_us"].as_i64().unwrap();
+    let rtt_us = (received.summary["rtt_ms"].as_f64().unwrap() * 1000.0).round() as i64;
     assert!(
-        offset_us.abs() < 2_000,
-        "clock offset {offset_us} µs on one machine"
+        offset_us.abs() <= rtt_us / 2 + 1,
+        "clock offset {offset_us} µs on one machine, past half the {rtt_us} µs round trip"
     );
+    if !crate::support::emulated() {
+        assert!(
+            offset_us.abs() < 2_000,
+            "clock offset {offset_us} µs on one machine"
+        );
+    }
 }
 
 #[test]
