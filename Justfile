@@ -94,8 +94,9 @@ test-release: (deps "build" "test" "release")
 check-flake: (deps "flake")
     bash ci/nix-check/check-flake.sh "git+file://$PWD" ci/nix-check/stub-nixpkgs
 
-# Fuzz the wire decoder and session, the QUIC stream reader and the WHEP
-# offer parser, each for SECONDS (nightly + cargo-fuzz).
+# Fuzz the wire decoder and session, the QUIC stream reader and its
+# parity, the WHEP offer parser and the SFU encryption's sealing and
+# opening, each for SECONDS (nightly + cargo-fuzz).
 fuzz seconds="60": (deps "build" "fuzz")
     bash ci/fuzz.sh {{seconds}}
 

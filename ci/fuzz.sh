@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the wire decoder, the protocol session, the QUIC video-stream
-# reader and the browser viewer's WHEP offer parser, each for SECONDS, with
+# reader and its parity, the browser viewer's WHEP offer parser and the
+# SFU encryption's sealing and opening (e2ee), each for SECONDS, with
 # the saved regressions as seeds. Fails on any crash; the crashing input
 # is left in fuzz/artifacts/<target>/ (see fuzz/README.md).
 #
@@ -15,8 +16,8 @@ if ! cargo +nightly --version >/dev/null 2>&1; then
   exit 1
 fi
 # No sanitizer: what the targets reach is safe Rust (camview forbids
-# unsafe code; the wire decoder, the session, the stream reader and
-# str0m's SDP parser), where AddressSanitizer has nothing to find, while
+# unsafe code; the wire decoder, the session, the stream reader,
+# str0m's SDP parser and the sframe crate), where AddressSanitizer has nothing to find, while
 # it slows the build (every dependency instrumented) and every execution. libFuzzer's coverage instrumentation and Rust's own checks
 # (bounds, overflow, debug assertions) stay.
 sanitizer=(--sanitizer none)
@@ -25,7 +26,7 @@ if [ "$seconds" = build ]; then
   exec cargo +nightly fuzz build "${sanitizer[@]}"
 fi
 
-for target in decode session media_stream whep_offer fec; do
+for target in decode session media_stream whep_offer fec sframe; do
   mkdir -p "corpus/$target"
   echo "fuzzing $target for ${seconds}s" >&2
   # libFuzzer is chatty: keep its full output in a log, show the summary.

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod discovery;
+pub mod e2ee;
 pub mod identity;
 pub mod media;
 pub mod model;

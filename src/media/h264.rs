@@ -6,22 +6,51 @@ const NAL_SPS: u8 = 7;
 /// NAL unit type of a picture parameter set.
 const NAL_PPS: u8 = 8;
 
-/// The NAL units of an Annex-B access unit, without their start codes.
+/// The NAL units of an Annex-B access unit, without their start codes
+/// (empty ones left out).
 pub fn nal_units(au: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = au;
     // Skip to just after the first start code.
-    let start = find_start_code(rest).map_or(rest.len(), |(at, len)| at + len);
-    rest = &rest[start..];
+    let start = find_start_code(au).map_or(au.len(), |(at, len)| at + len);
+    units_after_start_code(&au[start..])
+        .map(|(_, unit)| unit)
+        .filter(|unit| !unit.is_empty())
+}
+
+/// The NAL units of an access unit that starts with a start code, each
+/// with the start code before it (3 or 4 bytes), so that concatenating
+/// them gives back `au` byte for byte (empty units included); `None` when
+/// `au` does not start with a start code.
+pub fn framed_nal_units(au: &[u8]) -> Option<impl Iterator<Item = (&[u8], &[u8])>> {
+    let (0, first_len) = find_start_code(au)? else {
+        return None;
+    };
+    let mut code = &au[..first_len];
+    let mut units = units_after_start_code(&au[first_len..]);
+    Some(std::iter::from_fn(move || {
+        let (next_code, unit) = units.next()?;
+        Some((std::mem::replace(&mut code, next_code), unit))
+    }))
+}
+
+/// Splits what follows a start code into units, each with the start code
+/// that ends it (empty for the last).
+fn units_after_start_code(mut rest: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut done = false;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
+        if done {
             return None;
         }
-        let (unit, next) = match find_start_code(rest) {
-            Some((at, len)) => (&rest[..at], &rest[at + len..]),
-            None => (rest, &rest[rest.len()..]),
-        };
-        rest = next;
-        Some(unit)
+        match find_start_code(rest) {
+            Some((at, len)) => {
+                let item = (&rest[at..at + len], &rest[..at]);
+                rest = &rest[at + len..];
+                Some(item)
+            }
+            None => {
+                done = true;
+                Some((&rest[rest.len()..], rest))
+            }
+        }
     })
 }
 
@@ -70,6 +99,27 @@ mod tests {
             ]
         );
         assert_eq!(nal_units(&au).count(), 4);
+    }
+
+    #[test]
+    fn framed_units_put_the_access_unit_back_together() {
+        let au = [
+            0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x68, 0xce, 0, // a trailing zero
+            0, 0, 0, 1, 0x65, 0x88,
+        ];
+        let units: Vec<_> = framed_nal_units(&au).unwrap().collect();
+        assert_eq!(units.len(), 3);
+        assert_eq!(units[0], (&[0, 0, 0, 1][..], &[0x09, 0xf0][..]));
+        assert_eq!(
+            units
+                .iter()
+                .flat_map(|(c, u)| [*c, *u])
+                .collect::<Vec<_>>()
+                .concat(),
+            au
+        );
+        assert!(framed_nal_units(&[0x65, 0, 0, 1, 0x65]).is_none());
+        assert!(framed_nal_units(&[]).is_none());
     }
 
     #[test]

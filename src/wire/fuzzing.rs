@@ -130,6 +130,7 @@ mod tests {
             ("session", super::session),
             ("media_stream", super::media_stream),
             ("fec", crate::transport::fec::fuzzing::reassembly),
+            ("sframe", crate::e2ee::fuzzing::seal_and_open),
         ] {
             let Ok(entries) = std::fs::read_dir(root.join(target)) else {
                 continue;
