@@ -64,7 +64,7 @@ pub enum E2eeError {
 mod tests {
     use super::escape::breaks_a_nal;
     use super::*;
-    use crate::media::h264::{framed_nal_units, nal_units};
+    use crate::media::h264::nal_units;
 
     fn fixture() -> Vec<u8> {
         let path = concat!(
@@ -74,19 +74,8 @@ mod tests {
         std::fs::read(path).unwrap()
     }
 
-    /// The fixture's access units: split before each access unit delimiter
-    /// (x264 writes one first in every picture).
     fn access_units(stream: &[u8]) -> Vec<Vec<u8>> {
-        let mut units: Vec<Vec<u8>> = Vec::new();
-        for (code, nal) in framed_nal_units(stream).unwrap() {
-            if nal[0] & 0x1f == 9 || units.is_empty() {
-                units.push(Vec::new());
-            }
-            let au = units.last_mut().unwrap();
-            au.extend_from_slice(code);
-            au.extend_from_slice(nal);
-        }
-        units
+        crate::media::h264::split_at_delimiters(stream)
     }
 
     fn pair() -> (Sealer, Opener) {

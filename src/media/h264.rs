@@ -5,6 +5,8 @@
 const NAL_SPS: u8 = 7;
 /// NAL unit type of a picture parameter set.
 const NAL_PPS: u8 = 8;
+/// NAL unit type of an access unit delimiter.
+const NAL_AUD: u8 = 9;
 
 /// The NAL units of an Annex-B access unit, without their start codes
 /// (empty ones left out).
@@ -52,6 +54,29 @@ fn units_after_start_code(mut rest: &[u8]) -> impl Iterator<Item = (&[u8], &[u8]
             }
         }
     })
+}
+
+/// An Annex-B stream cut into access units at its access unit delimiters
+/// (x264 writes one before every picture; the fixtures have them), each
+/// with its units' start codes; what precedes the first delimiter is a
+/// unit of its own. Empty when the stream has no start code.
+pub fn split_at_delimiters(stream: &[u8]) -> Vec<Vec<u8>> {
+    let mut aus: Vec<Vec<u8>> = Vec::new();
+    for (code, nal) in framed_nal_units(stream).into_iter().flatten() {
+        let delimiter = nal.first().is_some_and(|header| header & 0x1f == NAL_AUD);
+        let au = match aus.last_mut() {
+            Some(au) if !delimiter => au,
+            _ => {
+                aus.push(Vec::new());
+                // Invariant: just pushed.
+                #[allow(clippy::unwrap_used)]
+                aus.last_mut().unwrap()
+            }
+        };
+        au.extend_from_slice(code);
+        au.extend_from_slice(nal);
+    }
+    aus
 }
 
 /// Finds the next start code (`00 00 01` or `00 00 00 01`): its offset and
@@ -119,6 +144,8 @@ mod tests {
             au
         );
         assert!(framed_nal_units(&[0x65, 0, 0, 1, 0x65]).is_none());
+        let aus = split_at_delimiters(&[au.as_slice(), &au].concat());
+        assert_eq!(aus, [au.to_vec(), au.to_vec()]);
         assert!(framed_nal_units(&[]).is_none());
     }
 

@@ -51,6 +51,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/viewer.js");
+/// Opening end-to-end encrypted H.264 (SFrame) on WebCrypto: the
+/// browser's side of `e2ee`, an ES module.
+const SFRAME_SCRIPT: &str = include_str!("page/sframe.js");
 
 /// What the server needs.
 #[derive(Debug)]
@@ -183,6 +186,7 @@ async fn accept_loop(listener: TcpListener, tls: TlsAcceptor, shared: Arc<Shared
     let router = Router::new()
         .route("/", get(page))
         .route("/viewer.js", get(script))
+        .route("/sframe.js", get(sframe_script))
         .route("/whep", post(offer))
         .route("/whep/{id}", delete(leave))
         .with_state(Arc::clone(&shared));
@@ -311,6 +315,13 @@ async fn page() -> Response {
 
 async fn script() -> Response {
     locked_down(SCRIPT.into_response(), "text/javascript; charset=utf-8")
+}
+
+async fn sframe_script() -> Response {
+    locked_down(
+        SFRAME_SCRIPT.into_response(),
+        "text/javascript; charset=utf-8",
+    )
 }
 
 /// What a refused offer is told: a status and a sentence.

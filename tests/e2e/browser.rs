@@ -15,11 +15,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use camview::e2ee::{KeyGrant, Sealer, StreamKeys};
 use camview::media::pattern;
 
 use crate::lan::Lan;
 use crate::netlab::Lab;
-use crate::support::{Node, Running, permissive, receive_via, run_ok};
+use crate::support::{Node, Running, fixture, permissive, receive_via, run_ok};
 
 const CHROMIUM: &str = "chromium-headless-shell";
 const WEB_PORT: u16 = 7449;
@@ -478,6 +479,102 @@ fn a_screenshot_of_the_page_shows_the_picture_and_the_stats_line() {
         saved.display()
     );
     let _ = std::fs::remove_file(&saved);
+}
+
+/// The page's SFrame opener (`sframe.js`, WebCrypto) in Chromium: RFC 9605's
+/// test vector for AES_128_GCM_SHA256_128, and access units the camera's
+/// `e2ee::Sealer` sealed: opened to the exact bytes, a ratchet step
+/// followed, and a replay, another key and a late viewer's look at the
+/// past refused.
+#[test]
+fn the_page_opens_what_the_camera_sealed() {
+    let lan = Lan::new();
+    let camera = Camera::start(&lan, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let (_browser, mut devtools) =
+        chromium_with_devtools(&lan, profile.path(), &camera.pin, &camera.url());
+    let page = devtools.attach_to_page();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while devtools.call(
+        "Runtime.evaluate",
+        serde_json::json!({ "expression": "location.protocol + document.readyState" }),
+        Some(&page),
+    )["result"]["value"]
+        != "https:complete"
+    {
+        assert!(Instant::now() < deadline, "the page did not load");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let stream = std::fs::read(fixture("pattern-320x240-30fps.h264")).unwrap();
+    let aus = camview::media::h264::split_at_delimiters(&stream);
+    let material = [9u8; 16];
+    let mut sealer = Sealer::new(
+        StreamKeys::from_grant(KeyGrant {
+            generation: 3,
+            step: 0,
+            material,
+        })
+        .unwrap(),
+    );
+    let first = sealer.seal(&aus[0]).unwrap();
+    let joined = sealer.keys().admit().unwrap();
+    let second = sealer.seal(&aus[1]).unwrap();
+    let script = format!(
+        r#"(async () => {{
+  const m = await import("/sframe.js");
+  const bytes = h => Uint8Array.from((h.match(/../g) || []).map(x => parseInt(x, 16)));
+  const hex = b => Array.from(b, x => x.toString(16).padStart(2, "0")).join("");
+  const reason = async p => {{ try {{ await p; return "opened"; }} catch (e) {{ return e.reason || String(e); }} }};
+  const out = {{}};
+  const key = await m.deriveKey(bytes("000102030405060708090a0b0c0d0e0f"), 291n);
+  out.vector = hex(await m.openFrame(key,
+    bytes("9901234567b7412c2513a1b66dbb48841bbaf17f598751176ad847681a69c6d0b091c07018ce4adb34eb"),
+    bytes("4945544620534672616d65205747")));
+  const early = new m.Opener();
+  await early.grant({{ generation: 3, step: 0, material: bytes("{material}") }});
+  out.first = hex(await early.open(bytes("{first}")));
+  out.second = hex(await early.open(bytes("{second}")));
+  out.replay = await reason(early.open(bytes("{second}")));
+  const other = new m.Opener();
+  await other.grant({{ generation: 3, step: 0, material: bytes("{other}") }});
+  out.other = await reason(other.open(bytes("{first}")));
+  const late = new m.Opener();
+  await late.grant({{ generation: 3, step: {step}, material: bytes("{joined}") }});
+  out.past = await reason(late.open(bytes("{first}")));
+  out.late = hex(await late.open(bytes("{second}")));
+  return JSON.stringify(out);
+}})()"#,
+        material = hex(&material),
+        other = hex(&[10u8; 16]),
+        first = hex(&first),
+        second = hex(&second),
+        step = joined.step,
+        joined = hex(&joined.material),
+    );
+    let evaluated = devtools.call(
+        "Runtime.evaluate",
+        serde_json::json!({ "expression": script, "awaitPromise": true, "returnByValue": true }),
+        Some(&page),
+    );
+    let out: serde_json::Value = serde_json::from_str(
+        evaluated["result"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the script failed: {evaluated}")),
+    )
+    .unwrap();
+    // RFC 9605 Appendix C.4's plaintext for this suite: "draft-ietf-sframe-enc".
+    assert_eq!(out["vector"], hex(b"draft-ietf-sframe-enc"));
+    assert_eq!(out["first"], hex(&aus[0]));
+    assert_eq!(out["second"], hex(&aus[1]));
+    assert_eq!(out["late"], hex(&aus[1]));
+    assert_eq!(out["replay"], "replayed");
+    assert_eq!(out["other"], "forged");
+    assert_eq!(out["past"], "no-key");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One encode for everybody: a native viewer keeps every frame while two
