@@ -6,7 +6,7 @@
 #   ci/aarch64.sh test [FILTER]    # the tests, emulated, on both roots below
 #
 # The tests build the archive with the profile dist-test: the release
-# profile's program, less optimised and without link-time optimisation,
+# profile's program, unoptimised and without link-time optimisation,
 # and quicker to build (Cargo.toml says why that tests the same program;
 # `just test-release` builds and tests the dist profile itself).
 #
