@@ -52,7 +52,7 @@ test: (deps "build" "test" "vm" "aarch64" "release" "flake" "fuzz")
     bash ci/stage.sh run cargo-test bash ci/cargo-test.sh
     bash ci/stage.sh run vm bash ci/prebuild.sh paused just test-vm
     bash ci/stage.sh run aarch64 just test-aarch64
-    bash ci/stage.sh run release bash ci/test-release.sh --from-test-builds
+    bash ci/stage.sh run release bash ci/prebuild.sh paused bash ci/test-release.sh --from-test-builds
     bash ci/stage.sh run flake just check-flake
     bash ci/stage.sh run fuzz just fuzz 10
     bash ci/stage.sh run deps bash ci/check-deps.sh verify

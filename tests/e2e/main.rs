@@ -35,6 +35,8 @@ mod mqtt;
 mod netlab;
 mod recording;
 mod refusals;
+// What an SFU holds of a sealed stream (e2ee), through a real decoder.
+mod sealed;
 // The release archives are tested from an x86_64 host (a Docker container,
 // and qemu-user for aarch64).
 #[cfg(target_arch = "x86_64")]
