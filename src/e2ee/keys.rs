@@ -41,6 +41,11 @@ pub(super) fn key_id(generation: u64, step: u64) -> RatchetingKeyId {
     )
 }
 
+/// The generation a key id (as SFrame headers carry it) belongs to.
+pub(super) fn generation_of(key_id: u64) -> u64 {
+    key_id >> RATCHET_BITS
+}
+
 /// What a viewer needs to read the stream from some point on: a key
 /// generation, a ratchet step in it, and that step's key material. It
 /// travels only over a pinned, mutually authenticated channel.
@@ -116,16 +121,10 @@ impl StreamKeys {
         if self.grant.step == MAX_STEP {
             return self.rotate();
         }
-        let mut material = [0; MATERIAL_LEN];
         // The key carries the next step's material (ratcheted once when
         // it was derived), always the suite's key length.
-        let next = self.key.key_material().as_ref();
-        if next.len() != MATERIAL_LEN {
-            return Err(E2eeError::Crypto(
-                sframe::error::SframeError::RatchetingFailure,
-            ));
-        }
-        material.copy_from_slice(next);
+        let material = <[u8; MATERIAL_LEN]>::try_from(self.key.key_material().as_ref())
+            .map_err(|_| E2eeError::Crypto(sframe::error::SframeError::RatchetingFailure))?;
         *self = Self::from_grant(KeyGrant {
             generation: self.grant.generation,
             step: self.grant.step + 1,

@@ -64,7 +64,7 @@ pub enum E2eeError {
 mod tests {
     use super::escape::breaks_a_nal;
     use super::*;
-    use crate::media::h264::nal_units;
+    use crate::media::h264::{nal_units, split_at_delimiters as access_units};
 
     fn fixture() -> Vec<u8> {
         let path = concat!(
@@ -72,10 +72,6 @@ mod tests {
             "/testdata/pattern-320x240-30fps.h264"
         );
         std::fs::read(path).unwrap()
-    }
-
-    fn access_units(stream: &[u8]) -> Vec<Vec<u8>> {
-        crate::media::h264::split_at_delimiters(stream)
     }
 
     fn pair() -> (Sealer, Opener) {

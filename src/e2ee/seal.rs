@@ -16,13 +16,12 @@ use sframe::frame::validation::{
 };
 use sframe::frame::{EncryptedFrameView, MediaFrameView, MonotonicCounter};
 use sframe::ratchet::{
-    Generation, RatchetBits, RatchetStepDiff, RatchetingDecryptionKey, RatchetingKeyId,
-    RatchetingKeyStore,
+    Generation, RatchetBits, RatchetStepDiff, RatchetingDecryptionKey, RatchetingKeyStore,
 };
 
 use super::E2eeError;
 use super::escape::{escape_into, trailing_zeros, unescape};
-use super::keys::{KeyGrant, RATCHET_BITS, SUITE, StreamKeys, key_id};
+use super::keys::{KeyGrant, RATCHET_BITS, SUITE, StreamKeys, generation_of, key_id};
 use super::prefix::{Clear, clear_part};
 use crate::media::h264::framed_nal_units;
 
@@ -158,11 +157,8 @@ impl Opener {
             keep
         });
         let kept = self.generations.clone();
-        self.replays.retain(|tracked| {
-            let generation =
-                RatchetingKeyId::from_key_id(tracked, RatchetBits::new(RATCHET_BITS)).generation();
-            kept.contains(&u64::from(generation))
-        });
+        self.replays
+            .retain(|tracked| kept.contains(&generation_of(tracked)));
         Ok(())
     }
 
@@ -192,7 +188,7 @@ fn rejection(error: SframeError) -> E2eeError {
     }
     match error {
         SframeError::MissingDecryptionKey { key_id, .. } => E2eeError::NoKey {
-            generation: key_id >> RATCHET_BITS,
+            generation: generation_of(key_id),
         },
         SframeError::DecryptionFailure => E2eeError::Forged,
         other => E2eeError::Crypto(other),
