@@ -51,6 +51,9 @@ group_test=(
   openssl
   # the broker and client of the MQTT test (tests/e2e/mqtt.rs)
   mosquitto mosquitto-clients
+  # the SFU the publishing tests go through (tests/e2e/janus.rs, sfu.rs),
+  # and its recordings' exporter (mjr2pcap)
+  janus janus-tools
 )
 group_vm=(
   # the V4L2 tests' VM (ci/vm/run.sh): Debian's kernel under qemu through

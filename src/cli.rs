@@ -69,6 +69,10 @@ pub enum Command {
     /// List the cameras announcing themselves on the LAN (mDNS): name,
     /// address, fingerprint, and whether it is trusted
     Discover(DiscoverArgs),
+    /// Serve WHIP and WHEP in front of a Janus SFU on this machine, so
+    /// cameras publish through it (`send --whip`) and viewers watch through
+    /// it (`receive --whep`); Janus forwards pictures it cannot read
+    SfuGateway(SfuGatewayArgs),
     /// Print the effective options of `send` and `receive` (as TOML) and
     /// where each comes from: file, environment or default
     Config,
@@ -79,6 +83,33 @@ pub enum Command {
         /// Where `man/` and `completions/` are made
         dir: PathBuf,
     },
+}
+
+/// `camview sfu-gateway`.
+#[derive(Debug, Args)]
+pub struct SfuGatewayArgs {
+    /// Janus' HTTP API
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8088/janus",
+        value_name = "URL"
+    )]
+    pub janus: String,
+
+    /// Where to serve WHIP and WHEP (HTTPS)
+    #[arg(long, default_value = "0.0.0.0:7450", value_name = "ADDR")]
+    pub listen: String,
+
+    /// Cameras and viewers admitted (name from `camview trust list`, or
+    /// SHA256 fingerprint); repeatable [default: everyone in the
+    /// trusted-peers file]
+    #[arg(long = "peer", value_name = "PEER")]
+    pub peers: Vec<String>,
+
+    /// Have Janus record every room into this directory on its machine
+    /// (`.mjr` files: what the SFU saw, sealed)
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
 }
 
 /// `camview share`.
@@ -284,6 +315,13 @@ pub struct SendArgs {
     )]
     pub web_listen: String,
 
+    /// Also publish through an SFU: WebRTC to this WHIP URL (a `camview
+    /// sfu-gateway`, its certificate a trusted peer), every picture
+    /// end-to-end encrypted so the SFU cannot read it; trusted viewers get
+    /// the keys from this camera (`camview receive CAMERA --whep URL`)
+    #[arg(long, value_name = "URL")]
+    pub whip: Option<String>,
+
     /// Look for things in the picture, off the video path, and send what is
     /// found with the frames it was found in: `motion` (no model), `person`
     /// or `face` (a network; its model beside camview, or in --models)
@@ -412,4 +450,10 @@ pub struct ReceiveArgs {
     /// PNG in DIR (named in its --events line)
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
+
+    /// Take the pictures from an SFU: this WHEP URL (a `camview
+    /// sfu-gateway`, its certificate a trusted peer), sealed by the camera;
+    /// the camera given as ADDR sends only the keys to open them
+    #[arg(long, value_name = "URL")]
+    pub whep: Option<String>,
 }

@@ -23,6 +23,8 @@ pub mod e2ee;
 pub mod identity;
 pub mod media;
 pub mod model;
+#[cfg(feature = "web")]
+pub mod sfu;
 pub mod sync;
 pub mod transport;
 pub mod viewer;

@@ -107,6 +107,12 @@ fn run(layered: Layered) -> anyhow::Result<()> {
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::pair::run(settings, identity, &config_dir))
         }
+        Command::SfuGateway(args) => {
+            let settings = camview::config::GatewaySettings::from_args(args, &config_dir)
+                .map_err(|e| layered.blame(e))?;
+            let identity = load_identity()?;
+            runtime()?.block_on(camview::app::gateway::run(settings, identity))
+        }
         Command::Send(args) => {
             let settings =
                 SendSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
 /// Microseconds, the one time unit on the wire and in statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Micros(pub u64);
@@ -353,6 +355,33 @@ pub enum FrameCheck {
     Mismatched,
     /// No readable number (a damaged picture, or a source without the pattern).
     Unreadable,
+}
+
+/// The length of a stream key's material (SFrame's AES_128_GCM_SHA256_128
+/// suite, `e2ee`).
+pub const KEY_MATERIAL_LEN: usize = 16;
+
+/// What a viewer needs to read the stream from some point on: a key
+/// generation, a ratchet step in it, and that step's key material. It
+/// travels only over a pinned, mutually authenticated channel.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct KeyGrant {
+    /// Which generation: a new one each time a viewer is removed.
+    pub generation: u64,
+    /// Which ratchet step of it: one more each time a viewer joins.
+    pub step: u64,
+    /// The step's key material.
+    pub material: [u8; KEY_MATERIAL_LEN],
+}
+
+impl fmt::Debug for KeyGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the material: grants may be logged.
+        f.debug_struct("KeyGrant")
+            .field("generation", &self.generation)
+            .field("step", &self.step)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

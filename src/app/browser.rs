@@ -57,7 +57,7 @@ async fn serve(
                 }
                 // The page needs no stream description (SPS and PPS come
                 // with every keyframe); detections are not drawn there yet.
-                Some(ViewerItem::Info(_) | ViewerItem::Detections(_)) => {}
+                Some(ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_)) => {}
                 None => {
                     tracing::info!(viewer = id, "browser {addr} ({}): end of stream after {frames} frames", viewer.name);
                     return;

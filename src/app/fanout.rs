@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use super::rate::ViewerPath;
 
-use crate::model::{Detections, EncodedFrame, StreamInfo};
+use crate::model::{Detections, EncodedFrame, KeyGrant, StreamInfo};
 
 /// What a viewer's connection task receives, in order.
 #[derive(Clone, Debug)]
@@ -38,6 +38,9 @@ pub(crate) enum ViewerItem {
     Frame(Arc<EncodedFrame>),
     /// What the camera's detector found in a frame.
     Detections(Arc<Detections>),
+    /// (A key holder, never from the fan-out) the key to open what the
+    /// camera publishes through an SFU (`publish.rs`).
+    StreamKey(KeyGrant),
 }
 
 /// A viewer's number, for logs.
@@ -80,7 +83,7 @@ impl Viewer {
     ) -> Result<(), mpsc::error::TrySendError<ViewerItem>> {
         let size = match &item {
             ViewerItem::Frame(frame) => frame.data.len() as u64,
-            ViewerItem::Info(_) | ViewerItem::Detections(_) => 0,
+            ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_) => 0,
         };
         self.queue.try_send(item)?;
         self.enqueued.push_back((now, size));
@@ -339,6 +342,7 @@ mod tests {
             .map(|item| match item {
                 ViewerItem::Info(_) => "info".to_owned(),
                 ViewerItem::Detections(d) => format!("detections@{}", d.seq.0),
+                ViewerItem::StreamKey(k) => format!("key@{}.{}", k.generation, k.step),
                 ViewerItem::Frame(f) => format!(
                     "{}{}{}",
                     f.seq.0,

@@ -8,9 +8,13 @@ mod detect;
 pub mod devices;
 pub mod discover;
 mod fanout;
+#[cfg(feature = "web")]
+pub mod gateway;
 mod metrics;
 mod mqtt;
 pub mod pair;
+#[cfg(feature = "web")]
+mod publish;
 mod rate;
 pub mod receive;
 pub mod send;

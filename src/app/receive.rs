@@ -14,6 +14,8 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use super::metrics::{self, MetricsText};
+#[cfg(feature = "web")]
+mod through_sfu;
 use super::{GOODBYE_TIMEOUT, interrupted, new_session, sleep_until_opt};
 use crate::config::{Endpoint, ReceiveSettings};
 use crate::detect::{Snapshots, Still, TrackBook};
@@ -23,7 +25,7 @@ use crate::model::{Detections, EncodedFrame, FrameCheck, Micros, StreamInfo, Vid
 use crate::sync::{ClockSync, IntervalReport, JitterBuffer, LatencySummary, ReceiverStats, Totals};
 use crate::transport::{self, Connection, Listener, PeerInfo, TransportChoice, TransportError};
 use crate::viewer::{Command, ConnectionState, Link, Overlay};
-use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role};
+use crate::wire::{Event, GoodbyeCode, KeyframeReason, ReceiverReport, Role, Session};
 
 /// Decoded pictures waiting for verification: half a second at 30 fps. A
 /// decoder that stalled (warming up, a slow keyframe) hands over its
@@ -209,6 +211,20 @@ async fn receive(
     };
     let mut receiver = Receiver::new(settings, metrics, link.clone(), stats)?;
     let mut peers = Peers::new(settings, &identity).await?;
+    // Pictures through an SFU: its WHEP URL and TLS towards it.
+    let whep = match &settings.whep {
+        #[cfg(feature = "web")]
+        Some(url) => {
+            let pinning = Pinning::new(&identity, settings.trusted.clone());
+            let tls = pinning.client_config(&crate::identity::Refusals::default())?;
+            Some((url.clone(), Arc::new(tls)))
+        }
+        #[cfg(not(feature = "web"))]
+        Some(_) => anyhow::bail!(
+            "this camview was built without WebRTC (cargo feature `web`); --whep needs it"
+        ),
+        None => None,
+    };
     if let Some(link) = &link {
         let to = match &settings.endpoint {
             Endpoint::Connect(addr) | Endpoint::Listen(addr) | Endpoint::Named(addr) => {
@@ -248,7 +264,16 @@ async fn receive(
         };
         connected_once = true;
         backoff = FIRST_BACKOFF;
-        match receiver.serve(conn, stop.as_mut()).await? {
+        let outcome = match &whep {
+            #[cfg(feature = "web")]
+            Some((url, tls)) => {
+                receiver
+                    .serve_through_sfu(conn, url, Arc::clone(tls), stop.as_mut())
+                    .await?
+            }
+            _ => receiver.serve(conn, stop.as_mut()).await?,
+        };
+        match outcome {
             Outcome::Finished(why) => break why,
             Outcome::Lost(why) if settings.reconnect => {
                 tracing::warn!("{why}; reconnecting");
@@ -266,6 +291,8 @@ async fn receive(
 enum Peers {
     Dial {
         addr: String,
+        /// Ask for keys only (the pictures come through an SFU).
+        keys_only: bool,
         /// `addr` is a name announced on the LAN, looked up each time.
         named: bool,
         transport: TransportChoice,
@@ -281,12 +308,14 @@ impl Peers {
         Ok(match &settings.endpoint {
             Endpoint::Connect(addr) => Self::Dial {
                 addr: addr.clone(),
+                keys_only: settings.whep.is_some(),
                 named: false,
                 transport: settings.transport,
                 pinning,
             },
             Endpoint::Named(name) => Self::Dial {
                 addr: name.clone(),
+                keys_only: settings.whep.is_some(),
                 named: true,
                 transport: settings.transport,
                 pinning,
@@ -308,6 +337,7 @@ impl Peers {
         match self {
             Self::Dial {
                 addr,
+                keys_only,
                 named,
                 transport,
                 pinning,
@@ -318,7 +348,12 @@ impl Peers {
                     addr.clone()
                 };
                 tracing::info!("connecting to {addr} ({})", transport.describe());
-                transport::connect(&addr, *transport, pinning, new_session(Role::Receiver)).await
+                let session = if *keys_only {
+                    Session::keys_only(Instant::now(), Micros::now_unix())
+                } else {
+                    new_session(Role::Receiver)
+                };
+                transport::connect(&addr, *transport, pinning, session).await
             }
             Self::Wait(listener) => loop {
                 // Refused senders are logged and the wait goes on.
@@ -377,6 +412,15 @@ struct Receiver<'a> {
     events: Option<BufWriter<File>>,
     /// `--snapshots`: the directory, and which pictures to save.
     snapshots: Option<(PathBuf, Snapshots)>,
+}
+
+/// What the receive loop does after a decoder's output.
+enum AfterDecode {
+    Continue,
+    /// `--frames` pictures were decoded.
+    FrameLimit,
+    /// The decoder restarted: a keyframe is needed.
+    Resync,
 }
 
 /// Where `--stats-json` lines go: one file for every stream of the run.
@@ -611,27 +655,17 @@ impl<'a> Receiver<'a> {
                             });
                         }
                         Some(Event::Detections(detections)) => self.handle_detections(detections)?,
-                        Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_)) => {}
+                        Some(Event::KeyframeRequested(_) | Event::BitrateHint { .. } | Event::ReceiverStats(_) | Event::StreamKey(_)) => {}
                         None => return Ok(Outcome::Lost("the sender closed the connection".to_owned())),
                     }
                 }
-                output = self.decoded_rx.recv() => match output {
-                    Some(DecodedOutput::Frame(picture)) => {
-                        self.handle_picture(picture);
-                        if self.settings.frames.is_some_and(|n| self.stats.totals().frames_decoded >= n) {
-                            close(conn, "the receiver has all the frames it asked for").await;
-                            return Ok(Outcome::Finished("frame limit reached".into()));
-                        }
+                output = self.decoded_rx.recv() => match self.handle_decoded(output)? {
+                    AfterDecode::Continue => {}
+                    AfterDecode::FrameLimit => {
+                        close(conn, "the receiver has all the frames it asked for").await;
+                        return Ok(Outcome::Finished("frame limit reached".into()));
                     }
-                    Some(DecodedOutput::EndOfStream) | None => {}
-                    Some(DecodedOutput::Error(e)) => {
-                        // Resync from the next keyframe with a fresh decoder.
-                        tracing::warn!("the decoder failed ({e}); restarting it at the next keyframe");
-                        self.decoder = None;
-                        self.waiting_for_keyframe = true;
-                        if let Some(info) = self.info.clone() {
-                            self.handle_info(info)?;
-                        }
+                    AfterDecode::Resync => {
                         conn.session_mut().request_keyframe(KeyframeReason::DecodeError);
                         flush_soon(&mut conn).await;
                     }
@@ -651,6 +685,32 @@ impl<'a> Receiver<'a> {
                 }
             }
         }
+    }
+
+    /// A decoder's output: a picture is checked and shown; after an error
+    /// a fresh decoder waits for the next keyframe.
+    fn handle_decoded(&mut self, output: Option<DecodedOutput>) -> anyhow::Result<AfterDecode> {
+        match output {
+            Some(DecodedOutput::Frame(picture)) => {
+                self.handle_picture(picture);
+                let limit = self.settings.frames;
+                if limit.is_some_and(|n| self.stats.totals().frames_decoded >= n) {
+                    return Ok(AfterDecode::FrameLimit);
+                }
+            }
+            Some(DecodedOutput::EndOfStream) | None => {}
+            Some(DecodedOutput::Error(e)) => {
+                tracing::warn!("the decoder failed ({e}); restarting it at the next keyframe");
+                self.decoder = None;
+                self.waiting_for_keyframe = true;
+                match self.info.clone() {
+                    Some(info) => self.handle_info(info)?,
+                    None => self.start_decoder()?,
+                }
+                return Ok(AfterDecode::Resync);
+            }
+        }
+        Ok(AfterDecode::Continue)
     }
 
     /// Writes a frame to the recording and to stdout, when asked for.

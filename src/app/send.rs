@@ -52,6 +52,9 @@ const STALLED_HANDSHAKE: Duration = Duration::from_secs(3);
 #[derive(Debug)]
 pub(super) enum Control {
     Join(ViewerId, mpsc::Sender<ViewerItem>),
+    /// A viewer that takes its pictures from the SFU asks for keys.
+    #[cfg(feature = "web")]
+    JoinKeys(super::publish::KeyHolder),
     KeyframeRequest,
     /// A browser connected, its media protected with this SRTP profile.
     #[cfg(feature = "web")]
@@ -122,6 +125,35 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
             shutdown.clone(),
         ));
     }
+    #[cfg(not(feature = "web"))]
+    if settings.whip.is_some() {
+        anyhow::bail!(
+            "this camview was built without WebRTC (cargo feature `web`); --whip needs it"
+        );
+    }
+    // Key holders' way to the SFU publisher, when there is one.
+    #[cfg(feature = "web")]
+    let key_holders = match &settings.whip {
+        Some(url) => {
+            let (holders_tx, holders_rx) = mpsc::channel(16);
+            let publication = super::publish::Publication {
+                url: url.clone(),
+                tls: Arc::new(pinning.client_config(&identity::Refusals::default())?),
+                trust: settings.trusted.clone(),
+            };
+            let id = ids.fetch_add(1, Ordering::Relaxed);
+            let (control_tx, shutdown) = (control_tx.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) =
+                    super::publish::run(publication, id, control_tx, holders_rx, shutdown).await
+                {
+                    tracing::error!("publishing through the SFU failed: {e:#}");
+                }
+            });
+            Some(holders_tx)
+        }
+        None => None,
+    };
     // Withdrawn when the sender stops.
     let mut announcement = None;
     let mut connections = match &settings.endpoint {
@@ -214,6 +246,18 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                     apply(&source, fan.handle_join(id, queue, Instant::now()));
                     tracing::debug!(viewer = id, viewers = fan.len(), "viewer joined the fan-out");
                 }
+                #[cfg(feature = "web")]
+                Some(Control::JoinKeys(holder)) => match &key_holders {
+                    Some(holders) => {
+                        source.play()?;
+                        let _ = holders.try_send(holder);
+                    }
+                    // Dropping its queue ends the viewer's connection.
+                    None => tracing::warn!(
+                        viewer = holder.id,
+                        "a viewer asked for keys, but this camera publishes through no SFU (`send --whip`)"
+                    ),
+                },
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
                 #[cfg(feature = "web")]
                 Some(Control::BrowserConnected { srtp }) => {
@@ -653,7 +697,8 @@ async fn serve_viewer(
                 Some(Event::Established { version, capabilities }) => {
                     tracing::debug!(viewer = id, version, ?capabilities, "session established");
                     let Some(queue_tx) = queue_tx.take() else { continue };
-                    if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
+                    let join = join_control(&conn, id, queue_tx);
+                    if control_tx.send(join).await.is_err() {
                         return close(conn, (GoodbyeCode::Leaving, "the sender is shutting down".into())).await;
                     }
                 }
@@ -683,7 +728,7 @@ async fn serve_viewer(
                     log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
-                Some(Event::StreamInfo(_) | Event::Frame(_) | Event::Detections(_)) | None => {
+                Some(Event::StreamInfo(_) | Event::Frame(_) | Event::Detections(_) | Event::StreamKey(_)) | None => {
                     log_report(id, last_report, conn.stats());
                     return Ok(());
                 }
@@ -693,6 +738,22 @@ async fn serve_viewer(
     }
 }
 
+/// How a viewer joins: the fan-out's pictures, or (asking for keys only)
+/// the SFU publisher's keys.
+fn join_control(conn: &Connection, id: ViewerId, queue: mpsc::Sender<ViewerItem>) -> Control {
+    #[cfg(feature = "web")]
+    if conn.session().wants_keys_only() {
+        return Control::JoinKeys(super::publish::KeyHolder {
+            id,
+            fingerprint: conn.peer().fingerprint,
+            queue,
+        });
+    }
+    #[cfg(not(feature = "web"))]
+    let _ = conn;
+    Control::Join(id, queue)
+}
+
 fn queue_item(conn: &mut Connection, item: ViewerItem) {
     let session = conn.session_mut();
     // The viewer joined once established, so nothing is refused here.
@@ -700,6 +761,7 @@ fn queue_item(conn: &mut Connection, item: ViewerItem) {
         ViewerItem::Info(info) => session.send_stream_info(&info),
         ViewerItem::Frame(frame) => session.send_frame(&frame),
         ViewerItem::Detections(detections) => session.send_detections(&detections),
+        ViewerItem::StreamKey(grant) => session.send_stream_key(&grant),
     };
 }
 

@@ -132,6 +132,8 @@ pub struct SendSettings {
     pub detect: Option<DetectSettings>,
     /// Where to serve browsers (`--web`), if at all.
     pub web: Option<WebSettings>,
+    /// The SFU's WHIP endpoint to publish through (`--whip`), if any.
+    pub whip: Option<String>,
 }
 
 /// `--web`: the browser viewer.
@@ -242,6 +244,9 @@ pub struct ReceiveSettings {
     pub events: Option<PathBuf>,
     /// Where to save each new object's picture.
     pub snapshots: Option<PathBuf>,
+    /// Take the pictures from this SFU's WHEP URL, and only the keys from
+    /// the camera (`--whep`).
+    pub whep: Option<String>,
 }
 
 /// Everything `camview pair` needs.
@@ -376,6 +381,7 @@ impl SendSettings {
                 listen: args.web_listen.clone(),
                 dir: config_dir.to_owned(),
             }),
+            whip: args.whip.clone(),
             metrics: args
                 .metrics
                 .as_deref()
@@ -461,6 +467,7 @@ impl ReceiveSettings {
                 .transpose()?,
             events: args.events.clone(),
             snapshots: args.snapshots.clone(),
+            whep: args.whep.clone(),
         };
         Ok(endpoints
             .into_iter()
@@ -470,6 +477,35 @@ impl ReceiveSettings {
                 ..one.clone()
             })
             .collect())
+    }
+}
+
+/// `camview sfu-gateway`, validated.
+#[derive(Clone, Debug)]
+pub struct GatewaySettings {
+    /// Janus' HTTP API.
+    pub janus: String,
+    /// Where WHIP and WHEP are served.
+    pub listen: String,
+    /// Cameras and viewers admitted.
+    pub trusted: Trust,
+    /// Where Janus records the rooms.
+    pub record: Option<PathBuf>,
+}
+
+impl GatewaySettings {
+    /// Validates `camview sfu-gateway`'s arguments.
+    pub fn from_args(
+        args: &crate::cli::SfuGatewayArgs,
+        config_dir: &Path,
+    ) -> Result<Self, ConfigError> {
+        let store = TrustStore::load(config_dir)?;
+        Ok(Self {
+            janus: args.janus.clone(),
+            listen: with_port(&args.listen, "0.0.0.0", crate::sfu::gateway::DEFAULT_PORT)?,
+            trusted: trust(&args.peers, &store, config_dir, false)?,
+            record: args.record.clone(),
+        })
     }
 }
 

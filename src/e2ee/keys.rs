@@ -13,9 +13,9 @@ use std::fmt;
 use ring::rand::{SecureRandom, SystemRandom};
 use sframe::CipherSuite;
 use sframe::ratchet::{RatchetBits, RatchetingEncryptionKey, RatchetingKeyId};
-use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::E2eeError;
+pub use crate::model::KeyGrant;
 
 /// AES-128-GCM with HKDF-SHA-256 and a 16-byte tag: RFC 9605's suite that
 /// browsers' WebCrypto can also run.
@@ -31,7 +31,8 @@ const MAX_STEP: u64 = (1 << RATCHET_BITS) - 1;
 
 /// Key material: the suite's key length, what the `sframe` crate's ratchet
 /// (HKDF-SHA-256) makes of it, and as much randomness as AES-128 can use.
-pub const MATERIAL_LEN: usize = SUITE.key_len();
+pub const MATERIAL_LEN: usize = crate::model::KEY_MATERIAL_LEN;
+const _: () = assert!(MATERIAL_LEN == SUITE.key_len());
 
 /// The key id of `generation` at `step`, as SFrame headers carry it.
 pub(super) fn key_id(generation: u64, step: u64) -> RatchetingKeyId {
@@ -44,29 +45,6 @@ pub(super) fn key_id(generation: u64, step: u64) -> RatchetingKeyId {
 /// The generation a key id (as SFrame headers carry it) belongs to.
 pub(super) fn generation_of(key_id: u64) -> u64 {
     key_id >> RATCHET_BITS
-}
-
-/// What a viewer needs to read the stream from some point on: a key
-/// generation, a ratchet step in it, and that step's key material. It
-/// travels only over a pinned, mutually authenticated channel.
-#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
-pub struct KeyGrant {
-    /// Which generation: a new one each time a viewer is removed.
-    pub generation: u64,
-    /// Which ratchet step of it: one more each time a viewer joins.
-    pub step: u64,
-    /// The step's key material.
-    pub material: [u8; MATERIAL_LEN],
-}
-
-impl fmt::Debug for KeyGrant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never the material: grants may be logged.
-        f.debug_struct("KeyGrant")
-            .field("generation", &self.generation)
-            .field("step", &self.step)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The camera's keys: the generation and step it encrypts with now.

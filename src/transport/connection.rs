@@ -126,6 +126,11 @@ impl Connection {
         &self.peer
     }
 
+    /// The protocol state.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The protocol state, to queue messages on.
     pub fn session_mut(&mut self) -> &mut Session {
         &mut self.session

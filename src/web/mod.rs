@@ -9,6 +9,7 @@
 //! - `session`: one browser's WebRTC session over its own UDP socket.
 //! - `server`: the HTTPS server, the page, WHEP.
 //! - `srtp`: which SRTP profile a session negotiated (from str0m's log).
+//! - `http`: a small HTTP/1.1 client for signalling (WHIP, WHEP, Janus).
 
 //!
 //! Only `enrol` (what `camview share` needs) is built without the `web`
@@ -18,6 +19,8 @@
 #[cfg(feature = "web")]
 mod admit;
 pub mod enrol;
+#[cfg(feature = "web")]
+pub mod http;
 #[cfg(feature = "sdp")]
 pub mod offer;
 #[cfg(feature = "web")]
@@ -28,8 +31,10 @@ mod session;
 mod srtp;
 
 #[cfg(feature = "web")]
+pub(crate) use server::serve_tls;
+#[cfg(feature = "web")]
 pub use server::{BrowserViewer, DEFAULT_PORT, WebConfig, WebError, WebServer};
 #[cfg(feature = "web")]
-pub use session::{WebEvent, WebRtcSession};
+pub use session::{H264_PROFILES, WebEvent, WebRtcSession};
 #[cfg(feature = "web")]
 pub use srtp::profile_layer;

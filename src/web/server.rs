@@ -260,20 +260,35 @@ async fn serve_connection(
         Ok(Ok(1)) => {}
         _ => return,
     }
+    serve_tls(stream, info.peer, &tls, router).await;
+}
+
+/// Serves `router` over one TLS connection: the handshake and each
+/// request's headers within [`HANDSHAKE_TIMEOUT`].
+pub(crate) async fn serve_tls(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: &TlsAcceptor,
+    router: Router,
+) {
     let tls_stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            tracing::debug!(peer = %info.peer, "web: TLS handshake failed: {e}");
+            tracing::debug!(%peer, "web: TLS handshake failed: {e}");
             return;
         }
         Err(_) => return,
     };
     let service = TowerToHyperService::new(router);
-    if let Err(e) = http()
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HANDSHAKE_TIMEOUT);
+    if let Err(e) = builder
         .serve_connection(TokioIo::new(tls_stream), service)
         .await
     {
-        tracing::debug!(peer = %info.peer, "web: connection ended: {e}");
+        tracing::debug!(%peer, "web: connection ended: {e}");
     }
 }
 

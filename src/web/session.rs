@@ -36,7 +36,7 @@ const MAX_DATAGRAM: usize = 2048;
 /// The H.264 profiles answered, one per class (str0m allows no more):
 /// constrained baseline (what camview's encoders make), baseline and main.
 /// A constrained-baseline stream is valid in all three.
-const H264_PROFILES: [(u8, u8, u32); 3] = [
+pub const H264_PROFILES: [(u8, u8, u32); 3] = [
     (102, 103, 0x42e01f),
     (104, 105, 0x42001f),
     (106, 107, 0x4d001f),

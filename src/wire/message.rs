@@ -7,7 +7,8 @@ use super::{
     PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, WireError,
 };
 use crate::model::{
-    Codec, DetectedBox, Detections, EncodedFrame, FrameRate, Micros, Seq, StreamInfo,
+    Codec, DetectedBox, Detections, EncodedFrame, FrameRate, KEY_MATERIAL_LEN, KeyGrant, Micros,
+    Seq, StreamInfo,
 };
 
 /// The four bytes every `Hello` starts with.
@@ -26,6 +27,7 @@ const TYPE_PONG: u8 = 0x07;
 const TYPE_RECEIVER_STATS: u8 = 0x08;
 const TYPE_GOODBYE: u8 = 0x09;
 const TYPE_DETECTIONS: u8 = 0x0A;
+const TYPE_STREAM_KEY: u8 = 0x0B;
 
 /// The bytes of one box in a `Detections` body.
 const DETECTED_BOX_LEN: usize = 1 + 1 + 4 + 2 * 4;
@@ -137,6 +139,10 @@ pub enum Message {
     ReceiverStats(ReceiverReport),
     /// (Sender) what a detector found in one frame.
     Detections(Detections),
+    /// (Sender) the key to open the stream it publishes through an SFU
+    /// from some point on; only where `STREAM_KEYS` was agreed, and only
+    /// ever over the pinned, mutually authenticated connection.
+    StreamKey(KeyGrant),
     /// The peer is closing the connection.
     Goodbye {
         /// What kind of end.
@@ -153,7 +159,7 @@ impl Message {
             min_version: PROTOCOL_VERSION_MIN,
             max_version: PROTOCOL_VERSION_MAX,
             role,
-            capabilities: Capabilities::ALL,
+            capabilities: Capabilities::ANNOUNCED,
         }
     }
 
@@ -169,6 +175,7 @@ impl Message {
             Self::Pong { .. } => "Pong",
             Self::ReceiverStats(_) => "ReceiverStats",
             Self::Detections(_) => "Detections",
+            Self::StreamKey(_) => "StreamKey",
             Self::Goodbye { .. } => "Goodbye",
         }
     }
@@ -258,6 +265,11 @@ impl Message {
                     }
                 }
             }
+            Self::StreamKey(grant) => {
+                out.extend_from_slice(&grant.generation.to_be_bytes());
+                out.extend_from_slice(&grant.step.to_be_bytes());
+                out.extend_from_slice(&grant.material);
+            }
             Self::Goodbye { code, reason } => {
                 out.push(match code {
                     GoodbyeCode::EndOfStream => 0,
@@ -316,6 +328,7 @@ impl Message {
             Self::Pong { .. } => TYPE_PONG,
             Self::ReceiverStats(_) => TYPE_RECEIVER_STATS,
             Self::Detections(_) => TYPE_DETECTIONS,
+            Self::StreamKey(_) => TYPE_STREAM_KEY,
             Self::Goodbye { .. } => TYPE_GOODBYE,
         }
     }
@@ -336,6 +349,7 @@ impl Message {
             TYPE_PONG => ("Pong", 16),
             TYPE_RECEIVER_STATS => ("ReceiverStats", 8 + 8 + 4 + 4),
             TYPE_GOODBYE => ("Goodbye", 1 + 2 + MAX_REASON_LEN),
+            TYPE_STREAM_KEY => ("StreamKey", 8 + 8 + KEY_MATERIAL_LEN),
             TYPE_DETECTIONS => (
                 "Detections",
                 8 + 8 + 1 + 1 + Detections::MAX_BOXES * DETECTED_BOX_LEN,
@@ -455,6 +469,20 @@ impl Message {
                     frames_dropped: r.u64()?,
                     latency_p50_us: r.u32()?,
                     latency_p95_us: r.u32()?,
+                })
+            }
+            TYPE_STREAM_KEY => {
+                r.kind = "StreamKey";
+                let generation = r.u64()?;
+                let step = r.u64()?;
+                let mut material = [0; KEY_MATERIAL_LEN];
+                for byte in &mut material {
+                    *byte = r.u8()?;
+                }
+                Self::StreamKey(KeyGrant {
+                    generation,
+                    step,
+                    material,
                 })
             }
             TYPE_DETECTIONS => {
@@ -646,6 +674,11 @@ mod tests {
             Message::KeyframeRequest(KeyframeReason::Loss),
             Message::KeyframeRequest(KeyframeReason::DecodeError),
             Message::BitrateHint { kbps: 1500 },
+            Message::StreamKey(KeyGrant {
+                generation: 2,
+                step: 255,
+                material: *b"0123456789abcdef",
+            }),
             Message::Ping {
                 sent_us: 1_764_000_000_000_000,
             },

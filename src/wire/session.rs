@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::message::{GoodbyeCode, KeyframeReason, ReceiverReport};
 use super::version::{PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, negotiate};
 use super::{Capabilities, Message, MessageReader, Role, WireError};
-use crate::model::{Detections, EncodedFrame, Micros, Seq, StreamInfo};
+use crate::model::{Detections, EncodedFrame, KeyGrant, Micros, Seq, StreamInfo};
 
 /// How long a peer has to send its `Hello` after the connection is up.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -109,6 +109,9 @@ pub enum Event {
     ReceiverStats(ReceiverReport),
     /// (Receiver) what a detector on the camera found in one frame.
     Detections(Detections),
+    /// (Receiver) the key to open the stream the camera publishes through
+    /// an SFU, from its generation and step on.
+    StreamKey(KeyGrant),
     /// The peer closed the session, saying why.
     Goodbye {
         /// What kind of end.
@@ -159,8 +162,24 @@ impl Session {
     /// A new session for our `role` at `now` (wall clock `wall_now`), with
     /// our `Hello` already queued.
     pub fn new(role: Role, now: Instant, wall_now: Micros) -> Self {
+        Self::announcing(role, Capabilities::ANNOUNCED, now, wall_now)
+    }
+
+    /// (Receiver) a session that asks for the stream's keys and no
+    /// pictures: a viewer that takes its pictures from an SFU.
+    pub fn keys_only(now: Instant, wall_now: Micros) -> Self {
+        Self::announcing(Role::Receiver, Capabilities::ALL, now, wall_now)
+    }
+
+    fn announcing(role: Role, capabilities: Capabilities, now: Instant, wall_now: Micros) -> Self {
         let mut hello = Vec::new();
-        Message::hello(role).encode(&mut hello);
+        Message::Hello {
+            min_version: PROTOCOL_VERSION_MIN,
+            max_version: PROTOCOL_VERSION_MAX,
+            role,
+            capabilities,
+        }
+        .encode(&mut hello);
         Self {
             role,
             phase: Phase::AwaitingHello,
@@ -444,6 +463,12 @@ impl Session {
             {
                 self.events.push_back(Event::Detections(detections));
             }
+            (_, Message::StreamKey(grant))
+                if self.role == Role::Receiver
+                    && self.capabilities().contains(Capabilities::STREAM_KEYS) =>
+            {
+                self.events.push_back(Event::StreamKey(grant));
+            }
             (_, other) => {
                 return Err(unexpected(
                     other.kind(),
@@ -474,7 +499,7 @@ impl Session {
     /// media waits for the version to be agreed.
     pub fn send_stream_info(&mut self, info: &StreamInfo) -> bool {
         debug_assert_eq!(self.role, Role::Sender);
-        if !self.is_established() {
+        if !self.is_established() || self.wants_keys_only() {
             return false;
         }
         self.has_stream_info = true;
@@ -495,6 +520,23 @@ impl Session {
         }
         let gop = self.gop.unwrap_or(frame.seq);
         Message::encode_frame(frame, self.out(Channel::Media { gop }));
+        true
+    }
+
+    /// (Sender) whether the receiver asked for keys and no pictures
+    /// (`KEYS_ONLY`): it takes them from an SFU.
+    pub fn wants_keys_only(&self) -> bool {
+        self.role == Role::Sender && self.capabilities().contains(Capabilities::KEYS_ONLY)
+    }
+
+    /// (Sender) queues a stream key, on the control channel, if the
+    /// receiver takes them. Returns whether it was queued.
+    pub fn send_stream_key(&mut self, grant: &KeyGrant) -> bool {
+        debug_assert_eq!(self.role, Role::Sender);
+        if !self.is_established() || !self.capabilities().contains(Capabilities::STREAM_KEYS) {
+            return false;
+        }
+        Message::StreamKey(grant.clone()).encode(self.out(Channel::Control));
         true
     }
 
@@ -666,8 +708,43 @@ mod tests {
     fn established() -> Event {
         Event::Established {
             version: 1,
-            capabilities: Capabilities::ALL,
+            capabilities: Capabilities::ANNOUNCED,
         }
+    }
+
+    #[test]
+    fn a_keys_only_receiver_gets_keys_and_never_a_picture() {
+        let mut p = Pair::new();
+        p.receiver = Session::keys_only(p.now, WALL);
+        p.drive();
+        assert!(p.sender.wants_keys_only());
+        let _ = events(&mut p.receiver);
+        assert!(!p.sender.send_stream_info(&info()));
+        assert!(!p.sender.send_frame(&frame(0)));
+        let grant = KeyGrant {
+            generation: 3,
+            step: 9,
+            material: [0xA5; crate::model::KEY_MATERIAL_LEN],
+        };
+        assert!(p.sender.send_stream_key(&grant));
+        p.drive();
+        assert_eq!(events(&mut p.receiver), vec![Event::StreamKey(grant)]);
+    }
+
+    #[test]
+    fn a_receiver_that_asks_for_no_keys_gets_pictures_and_keys_are_refused_by_a_sender() {
+        let mut p = Pair::new();
+        p.drive();
+        assert!(!p.sender.wants_keys_only());
+        assert!(p.sender.send_stream_info(&info()));
+        // A key sent by a receiver is a protocol error at the sender.
+        let grant = KeyGrant {
+            generation: 0,
+            step: 0,
+            material: [1; crate::model::KEY_MATERIAL_LEN],
+        };
+        let bytes = Message::StreamKey(grant).to_bytes();
+        assert!(p.sender.handle_bytes(p.now, &bytes).is_err());
     }
 
     #[test]

@@ -41,9 +41,25 @@ impl Capabilities {
     pub const BITRATE_HINT: Self = Self(1 << 2);
     /// Sends or accepts `Detections`.
     pub const DETECTIONS: Self = Self(1 << 3);
+    /// Sends or accepts `StreamKey`: the keys of a stream the camera
+    /// publishes through an SFU, end-to-end encrypted (SFrame, `e2ee`).
+    pub const STREAM_KEYS: Self = Self(1 << 4);
+    /// (Receiver) takes its pictures from an SFU and only its keys from
+    /// this connection: the sender sends it no `StreamInfo` and no
+    /// `Frame`. Not a feature but a request, so only a receiver that asks
+    /// announces it ([`Capabilities::ANNOUNCED`] leaves it out).
+    pub const KEYS_ONLY: Self = Self(1 << 5);
     /// Everything this build supports.
-    pub const ALL: Self =
-        Self(Self::PING.0 | Self::RECEIVER_STATS.0 | Self::BITRATE_HINT.0 | Self::DETECTIONS.0);
+    pub const ALL: Self = Self(
+        Self::PING.0
+            | Self::RECEIVER_STATS.0
+            | Self::BITRATE_HINT.0
+            | Self::DETECTIONS.0
+            | Self::STREAM_KEYS.0
+            | Self::KEYS_ONLY.0,
+    );
+    /// What a peer announces unless it asks for keys only.
+    pub const ANNOUNCED: Self = Self(Self::ALL.0 & !Self::KEYS_ONLY.0);
 
     /// The capabilities in `bits`, unknown ones included.
     pub const fn from_bits(bits: u32) -> Self {
@@ -73,6 +89,9 @@ impl fmt::Debug for Capabilities {
             (Self::PING, "PING"),
             (Self::RECEIVER_STATS, "RECEIVER_STATS"),
             (Self::BITRATE_HINT, "BITRATE_HINT"),
+            (Self::DETECTIONS, "DETECTIONS"),
+            (Self::STREAM_KEYS, "STREAM_KEYS"),
+            (Self::KEYS_ONLY, "KEYS_ONLY"),
         ] {
             if self.contains(flag) {
                 names.push(name.to_owned());

@@ -21,6 +21,9 @@ mod config;
 mod detect;
 mod discovery;
 mod hostile;
+// A real Janus in a namespace of its own, for the SFU tests.
+#[cfg(feature = "web")]
+mod janus;
 mod lab;
 mod lan;
 // The link emulator's impairment model (examples/linkem), tested here:
@@ -37,6 +40,9 @@ mod recording;
 mod refusals;
 // What an SFU holds of a sealed stream (e2ee), through a real decoder.
 mod sealed;
+// Publishing through Janus, end-to-end encrypted.
+#[cfg(feature = "web")]
+mod sfu;
 // The release archives are tested from an x86_64 host (a Docker container,
 // and qemu-user for aarch64).
 #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,156 @@
+//! `receive CAMERA --whep URL`: the pictures come from an SFU, sealed; the
+//! keys come from the camera, over the usual pinned connection, which asks
+//! for keys only. Every opened access unit goes the way a directly
+//! received frame goes (recording, decoder, checks, window).
+
+use std::time::Duration;
+
+use super::{AfterDecode, Outcome, Receiver, Stop, close};
+use crate::e2ee::{E2eeError, Opener};
+use crate::media::h264::nal_units;
+use crate::model::{EncodedFrame, Micros, Seq};
+use crate::sfu::peer::PeerEvent;
+use crate::sfu::signal::{self, Signalled};
+use crate::transport::Connection;
+use crate::web::http::Client;
+use crate::wire::{Event, GoodbyeCode};
+
+/// How long each WHEP request may take.
+const SIGNALLING_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Whether an access unit holds an IDR slice (NAL type 5), read from the
+/// clear NAL headers.
+fn is_idr(au: &[u8]) -> bool {
+    nal_units(au).any(|nal| nal.first().is_some_and(|b| b & 0x1f == 5))
+}
+
+impl Receiver<'_> {
+    /// Receives through the SFU at `whep`, with keys from `conn`, until
+    /// either ends or the run is over.
+    pub(super) async fn serve_through_sfu(
+        &mut self,
+        mut conn: Connection,
+        whep: &str,
+        tls: std::sync::Arc<rustls::ClientConfig>,
+        mut stop: Stop<'_>,
+    ) -> anyhow::Result<Outcome> {
+        self.start_stream(conn.peer().clone());
+        self.start_decoder()?;
+        let client = Client::new(whep, Some(tls), SIGNALLING_TIMEOUT)?;
+        let Signalled { mut peer, location } = signal::view(&client).await?;
+        tracing::info!(
+            "viewing through the SFU at {whep} (media at {})",
+            peer.local_addr()
+        );
+        let mut opener = Opener::default();
+        let mut keys = 0u32;
+        let mut next_seq = 0u64;
+        let mut unopened = 0u64;
+        let outcome = loop {
+            let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
+            let present_at = self.next_due();
+            tokio::select! {
+                event = conn.next_event() => match event {
+                    Err(e) if e.is_transient() => break Outcome::Lost(e.to_string()),
+                    Err(e) => return Err(e.into()),
+                    Ok(Some(Event::StreamKey(grant))) => {
+                        tracing::info!("key generation {}, step {} from the camera", grant.generation, grant.step);
+                        opener.handle_grant(&grant)?;
+                        keys += 1;
+                        if keys == 1 {
+                            peer.request_keyframe();
+                        }
+                    }
+                    Ok(Some(Event::Goodbye { code, reason })) => {
+                        tracing::info!("the camera said goodbye: {reason}");
+                        let why = format!("camera said goodbye: {reason}");
+                        break match code {
+                            GoodbyeCode::EndOfStream => Outcome::Finished(why),
+                            _ => Outcome::Lost(why),
+                        };
+                    }
+                    Ok(None) => break Outcome::Lost("the camera closed the connection".into()),
+                    Ok(Some(_)) => {}
+                },
+                event = peer.next_event() => match event {
+                    PeerEvent::Connected => tracing::info!("the SFU is connected"),
+                    PeerEvent::Media { data, contiguous, .. } => {
+                        self.stats.handle_received(data.len());
+                        if !contiguous && !self.waiting_for_keyframe {
+                            self.waiting_for_keyframe = true;
+                            peer.request_keyframe();
+                        }
+                        let opened = match opener.open(&data) {
+                            Ok(opened) => opened,
+                            Err(e) => {
+                                unopened += 1;
+                                if unopened.is_power_of_two() {
+                                    tracing::warn!("{unopened} pictures from the SFU could not be opened: {e}");
+                                }
+                                if matches!(e, E2eeError::NoKey { .. }) {
+                                    self.waiting_for_keyframe = true;
+                                }
+                                continue;
+                            }
+                        };
+                        let keyframe = is_idr(&opened);
+                        if self.waiting_for_keyframe && !keyframe {
+                            continue;
+                        }
+                        let frame = EncodedFrame {
+                            seq: Seq(next_seq),
+                            // Through the SFU, the capture time is not
+                            // known here: latency counts from arrival.
+                            capture_time: Micros::now_unix(),
+                            keyframe,
+                            discontinuity: self.waiting_for_keyframe,
+                            data: opened,
+                        };
+                        if frame.discontinuity {
+                            self.numbering.handle_discontinuity(frame.seq);
+                        }
+                        self.waiting_for_keyframe = false;
+                        next_seq += 1;
+                        if let Err(why) = self.keep(&frame) {
+                            break Outcome::Finished(why);
+                        }
+                        if let Some(decoder) = &self.decoder {
+                            decoder.push(frame)?;
+                        }
+                    }
+                    PeerEvent::KeyframeRequested => {}
+                    PeerEvent::Closed(reason) => break Outcome::Lost(format!("the SFU session ended: {reason}")),
+                },
+                output = self.decoded_rx.recv() => match self.handle_decoded(output)? {
+                    AfterDecode::Continue => {}
+                    AfterDecode::FrameLimit => break Outcome::Finished("frame limit reached".into()),
+                    AfterDecode::Resync => peer.request_keyframe(),
+                },
+                () = super::sleep_until_opt(present_at) => self.present_due(),
+                () = tokio::time::sleep_until(report_at) => {
+                    if let Some(report) = self.stats.poll_report(std::time::Instant::now()) {
+                        self.report(&report)?;
+                    }
+                }
+                why = &mut stop => break Outcome::Finished(why.to_owned()),
+            }
+        };
+        if unopened > 0 {
+            tracing::warn!("{unopened} pictures from the SFU could not be opened");
+        }
+        signal::leave(&client, location.as_ref()).await;
+        close(conn, "the viewer stopped").await;
+        Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idr_units_are_found_by_their_clear_header() {
+        assert!(is_idr(&[0, 0, 0, 1, 0x67, 1, 0, 0, 1, 0x65, 0x88]));
+        assert!(!is_idr(&[0, 0, 0, 1, 0x41, 0x9a]));
+    }
+}

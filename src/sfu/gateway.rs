@@ -1,0 +1,364 @@
+//! The WHIP and WHEP front end camview serves beside Janus (`camview
+//! sfu-gateway`): Janus 1.1 speaks neither, so each request becomes calls
+//! to its HTTP API, and Janus does all the forwarding.
+//!
+//! ```text
+//! POST   /whip/ROOM       the camera's SDP offer → 201, Janus' answer,
+//!                         Location: /whip/ROOM/ID
+//! DELETE /whip/ROOM/ID    the camera stops publishing
+//! POST   /whep/ROOM       an empty body → 201, Janus' SDP offer (Janus'
+//!                         VideoRoom makes the subscriber's offer),
+//!                         Location: /whep/ROOM/ID; a body → 406
+//! PATCH  /whep/ROOM/ID    the viewer's SDP answer → 204
+//! DELETE /whep/ROOM/ID    the viewer leaves
+//! ```
+//!
+//! HTTPS with mutual TLS, the gateway's certificate pinned by the camera
+//! and viewers, theirs pinned by the gateway (its trusted peers): only a
+//! trusted camera publishes. Nothing here can read the pictures: they are
+//! sealed by the camera (`e2ee`) and Janus forwards them as they are.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use rustls::ServerConfig;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use super::janus::{Janus, PluginHandle};
+use crate::web::http::SDP;
+
+/// The gateway's default port (7447 native viewers, 7448 pairing, 7449
+/// browsers).
+pub const DEFAULT_PORT: u16 = 7450;
+/// The largest SDP accepted.
+const MAX_SDP_BYTES: usize = 32 * 1024;
+/// Janus drops a session after 60 s without a request.
+const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
+/// Sessions (publishers and viewers) held at once, at most.
+const MAX_SESSIONS: usize = 256;
+
+/// What the gateway needs.
+#[derive(Debug)]
+pub struct GatewayConfig {
+    /// Janus' HTTP API, e.g. `http://127.0.0.1:8088/janus`.
+    pub janus: String,
+    /// Where Janus records each room (its `rec_dir`), if it should.
+    pub record_dir: Option<PathBuf>,
+}
+
+struct Shared {
+    janus: Janus,
+    record_dir: Option<PathBuf>,
+    next_id: AtomicU64,
+    sessions: Mutex<HashMap<String, Live>>,
+}
+
+/// One publisher's or viewer's Janus handle and its keep-alive.
+struct Live {
+    handle: PluginHandle,
+    keepalive: tokio::task::JoinHandle<()>,
+}
+
+/// Serves WHIP and WHEP on `listener` until the task is dropped; `tls`
+/// makes each connection's TLS settings (the trusted peers read afresh).
+pub async fn serve(
+    listener: TcpListener,
+    tls: impl Fn() -> Result<ServerConfig, crate::identity::IdentityError>,
+    config: GatewayConfig,
+) -> anyhow::Result<()> {
+    let janus = Janus::new(&config.janus)?;
+    let shared = Arc::new(Shared {
+        janus,
+        record_dir: config.record_dir,
+        next_id: AtomicU64::new(1),
+        sessions: Mutex::new(HashMap::new()),
+    });
+    let router = Router::new()
+        .route("/whip/{room}", post(publish))
+        .route("/whip/{room}/{id}", delete(leave))
+        .route("/whep/{room}", post(subscribe))
+        .route("/whep/{room}/{id}", delete(leave).patch(answer))
+        .with_state(shared);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!("sfu-gateway: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let tls = match tls() {
+            Ok(config) => TlsAcceptor::from(Arc::new(config)),
+            Err(e) => {
+                tracing::warn!("sfu-gateway: no TLS settings for {peer}: {e}");
+                continue;
+            }
+        };
+        let router = router.clone();
+        tokio::spawn(async move { crate::web::serve_tls(stream, peer, &tls, router).await });
+    }
+}
+
+fn plain(status: StatusCode, text: impl Into<String>) -> Response {
+    let mut text = text.into();
+    text.push('\n');
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// A refusal: its status and what to tell the client.
+type Refusal = (StatusCode, String);
+
+fn refused((status, text): Refusal) -> Response {
+    plain(status, text)
+}
+
+/// The body as an SDP, or why it is refused.
+fn sdp_body(headers: &HeaderMap, body: &Bytes) -> Result<String, Refusal> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with(SDP) {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be an SDP (Content-Type: application/sdp)".into(),
+        ));
+    }
+    if body.len() > MAX_SDP_BYTES {
+        return Err((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("an SDP of at most {MAX_SDP_BYTES} bytes"),
+        ));
+    }
+    String::from_utf8(body.to_vec())
+        .map_err(|_| (StatusCode::BAD_REQUEST, "the SDP is not UTF-8".into()))
+}
+
+/// Whether a room name is one the gateway takes: short, plain characters.
+fn valid_room(room: &str) -> bool {
+    !room.is_empty()
+        && room.len() <= 64
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Shared {
+    /// Keeps `handle` alive under `kind/room/ID`; returns the Location.
+    fn keep(
+        self: &Arc<Self>,
+        kind: &str,
+        room: &str,
+        handle: PluginHandle,
+    ) -> Result<String, Refusal> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let location = format!("/{kind}/{room}/{id}");
+        let janus = self.janus.clone();
+        let kept = handle.clone();
+        let keepalive = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(KEEPALIVE_EVERY).await;
+                if let Err(e) = janus.keepalive(&kept).await {
+                    tracing::info!("sfu-gateway: a Janus session ended: {e}");
+                    return;
+                }
+            }
+        });
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|_, live| !live.keepalive.is_finished());
+        if sessions.len() >= MAX_SESSIONS {
+            keepalive.abort();
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("this gateway holds {MAX_SESSIONS} sessions already; try again later"),
+            ));
+        }
+        sessions.insert(location.clone(), Live { handle, keepalive });
+        Ok(location)
+    }
+
+    fn take(&self, location: &str) -> Option<Live> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(location)
+    }
+
+    fn handle(&self, location: &str) -> Option<PluginHandle> {
+        self.sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(location)
+            .map(|live| live.handle.clone())
+    }
+}
+
+fn created(location: &str, sdp: String) -> Response {
+    (
+        StatusCode::CREATED,
+        [
+            (header::CONTENT_TYPE, SDP.to_owned()),
+            (header::LOCATION, location.to_owned()),
+        ],
+        sdp,
+    )
+        .into_response()
+}
+
+async fn publish(
+    State(shared): State<Arc<Shared>>,
+    Path(room): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !valid_room(&room) {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "a room is named by letters, digits, - and _",
+        );
+    }
+    let offer = match sdp_body(&headers, &body) {
+        Ok(offer) => offer,
+        Err(refusal) => return refused(refusal),
+    };
+    let published = shared
+        .janus
+        .publish(&room, &offer, shared.record_dir.as_deref())
+        .await;
+    let (handle, answer) = match published {
+        Ok(published) => published,
+        Err(e) => return plain(StatusCode::BAD_GATEWAY, e.to_string()),
+    };
+    match shared.keep("whip", &room, handle) {
+        Ok(location) => {
+            tracing::info!("sfu-gateway: a camera publishes in room `{room}` ({location})");
+            created(&location, answer)
+        }
+        Err(refusal) => refused(refusal),
+    }
+}
+
+async fn subscribe(
+    State(shared): State<Arc<Shared>>,
+    Path(room): Path<String>,
+    body: Bytes,
+) -> Response {
+    if !valid_room(&room) {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "a room is named by letters, digits, - and _",
+        );
+    }
+    if !body.is_empty() {
+        return plain(
+            StatusCode::NOT_ACCEPTABLE,
+            "Janus makes the offer to its viewers: POST an empty body, then PATCH your answer to the Location",
+        );
+    }
+    let (handle, offer) = match shared.janus.subscribe(&room).await {
+        Ok(subscribed) => subscribed,
+        Err(e) => return plain(StatusCode::NOT_FOUND, e.to_string()),
+    };
+    match shared.keep("whep", &room, handle) {
+        Ok(location) => {
+            tracing::info!("sfu-gateway: a viewer joins room `{room}` ({location})");
+            created(&location, offer)
+        }
+        Err(refusal) => refused(refusal),
+    }
+}
+
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    Path((room, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let location = format!("/whep/{room}/{id}");
+    let Some(handle) = shared.handle(&location) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            format!("no viewer session {location}"),
+        );
+    };
+    let answer = match sdp_body(&headers, &body) {
+        Ok(answer) => answer,
+        Err(refusal) => return refused(refusal),
+    };
+    match shared.janus.start(&handle, &answer).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => plain(StatusCode::BAD_GATEWAY, e.to_string()),
+    }
+}
+
+async fn leave(
+    State(shared): State<Arc<Shared>>,
+    Path((room, id)): Path<(String, String)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let kind = if uri.path().starts_with("/whip/") {
+        "whip"
+    } else {
+        "whep"
+    };
+    let location = format!("/{kind}/{room}/{id}");
+    let Some(live) = shared.take(&location) else {
+        return plain(StatusCode::NOT_FOUND, format!("no session {location}"));
+    };
+    live.keepalive.abort();
+    if let Err(e) = shared.janus.close(&live.handle).await {
+        tracing::debug!("sfu-gateway: closing {location}: {e}");
+    }
+    StatusCode::OK.into_response()
+}
+
+/// The address to tell users, for the log.
+pub fn describe(addr: SocketAddr) -> String {
+    format!("https://{addr}/whip/ROOM and https://{addr}/whep/ROOM")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_names_are_plain() {
+        assert!(valid_room("cam"));
+        assert!(valid_room("kitchen-cam_2"));
+        assert!(!valid_room(""));
+        assert!(!valid_room("../etc"));
+        assert!(!valid_room(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn an_sdp_body_is_typed_and_bounded() {
+        let mut headers = HeaderMap::new();
+        assert!(sdp_body(&headers, &Bytes::from_static(b"v=0")).is_err());
+        headers.insert(header::CONTENT_TYPE, SDP.parse().unwrap());
+        assert_eq!(
+            sdp_body(&headers, &Bytes::from_static(b"v=0")).unwrap(),
+            "v=0"
+        );
+        let big = Bytes::from(vec![b'a'; MAX_SDP_BYTES + 1]);
+        let (status, _) = sdp_body(&headers, &big).unwrap_err();
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}
