@@ -58,6 +58,10 @@ async fn serve(
                 // The page needs no stream description (SPS and PPS come
                 // with every keyframe); detections are not drawn there yet.
                 Some(ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_)) => {}
+                Some(ViewerItem::Farewell((_, why))) => {
+                    tracing::info!(viewer = id, "browser {addr} ({}) dismissed: {why}", viewer.name);
+                    return;
+                }
                 None => {
                     tracing::info!(viewer = id, "browser {addr} ({}): end of stream after {frames} frames", viewer.name);
                     return;

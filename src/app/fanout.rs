@@ -41,6 +41,9 @@ pub(crate) enum ViewerItem {
     /// (A key holder, never from the fan-out) the key to open what the
     /// camera publishes through an SFU (`publish.rs`).
     StreamKey(KeyGrant),
+    /// (Never from the fan-out) the last item: the viewer is dismissed,
+    /// and told why.
+    Farewell(super::Farewell),
 }
 
 /// A viewer's number, for logs.
@@ -83,7 +86,10 @@ impl Viewer {
     ) -> Result<(), mpsc::error::TrySendError<ViewerItem>> {
         let size = match &item {
             ViewerItem::Frame(frame) => frame.data.len() as u64,
-            ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_) => 0,
+            ViewerItem::Info(_)
+            | ViewerItem::Detections(_)
+            | ViewerItem::StreamKey(_)
+            | ViewerItem::Farewell(_) => 0,
         };
         self.queue.try_send(item)?;
         self.enqueued.push_back((now, size));
@@ -343,6 +349,7 @@ mod tests {
                 ViewerItem::Info(_) => "info".to_owned(),
                 ViewerItem::Detections(d) => format!("detections@{}", d.seq.0),
                 ViewerItem::StreamKey(k) => format!("key@{}.{}", k.generation, k.step),
+                ViewerItem::Farewell((_, why)) => format!("farewell: {why}"),
                 ViewerItem::Frame(f) => format!(
                     "{}{}{}",
                     f.seq.0,

@@ -27,6 +27,7 @@ use crate::model::KeyGrant;
 use crate::sfu::peer::PeerEvent;
 use crate::sfu::signal::{self, Signalled};
 use crate::web::http::Client;
+use crate::wire::GoodbyeCode;
 
 /// How long each WHIP request may take.
 const SIGNALLING_TIMEOUT: Duration = Duration::from_secs(15);
@@ -83,7 +84,12 @@ pub(super) async fn run(
                     }
                     Err(e) => tracing::warn!("frame {} not sealed, not sent: {e}", frame.seq),
                 },
-                Some(ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_)) => {}
+                Some(
+                    ViewerItem::Info(_)
+                    | ViewerItem::Detections(_)
+                    | ViewerItem::StreamKey(_)
+                    | ViewerItem::Farewell(_),
+                ) => {}
                 None => break "end of stream".to_owned(),
             },
             event = peer.next_event() => match event {
@@ -163,6 +169,11 @@ fn evict_untrusted(holders: &mut HashMap<ViewerId, KeyHolder>, trust: &Trust) ->
                 "{} is no longer trusted: disconnected, and it gets no further key",
                 holder.fingerprint
             );
+            let farewell = (
+                GoodbyeCode::Leaving,
+                "this viewer was removed from the camera's trusted peers".to_owned(),
+            );
+            let _ = holder.queue.try_send(ViewerItem::Farewell(farewell));
         }
         keep
     });

@@ -686,10 +686,15 @@ async fn serve_viewer(
                         .unwrap_or_else(|| (GoodbyeCode::EndOfStream, "end of stream".into()));
                     return close(conn, farewell).await;
                 };
-                queue_item(&mut conn, item);
                 // Batch whatever else is ready into the same write.
-                while let Ok(item) = queue.try_recv() {
+                let mut next = Some(item);
+                while let Some(item) = next {
+                    if let ViewerItem::Farewell(farewell) = item {
+                        conn.flush().await?;
+                        return close(conn, farewell).await;
+                    }
                     queue_item(&mut conn, item);
+                    next = queue.try_recv().ok();
                 }
                 conn.flush().await?;
             }
@@ -762,6 +767,8 @@ fn queue_item(conn: &mut Connection, item: ViewerItem) {
         ViewerItem::Frame(frame) => session.send_frame(&frame),
         ViewerItem::Detections(detections) => session.send_detections(&detections),
         ViewerItem::StreamKey(grant) => session.send_stream_key(&grant),
+        // Handled by the caller: the connection ends.
+        ViewerItem::Farewell(_) => false,
     };
 }
 

@@ -366,3 +366,150 @@ fn janus_starts_with_videoroom_over_http_alone() {
     assert!(created["data"]["id"].as_u64().is_some(), "{created}");
     assert!(lab.log().contains("JANUS VideoRoom plugin initialized"));
 }
+
+impl JanusLab {
+    /// The `.mjr` files Janus recorded so far.
+    pub(crate) fn recordings(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.record_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "mjr"))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+/// The RTP packets of a `.mjr` recording, exported by Janus' own
+/// `mjr2pcap` (janus-tools) and read back from the pcap.
+pub(crate) fn recorded_rtp(mjr: &Path) -> Vec<Vec<u8>> {
+    let pcap = mjr.with_extension("pcap");
+    let out = Command::new("mjr2pcap")
+        .arg(mjr)
+        .arg(&pcap)
+        .output()
+        .expect("running mjr2pcap (`apt-get install janus-tools`)");
+    assert!(
+        out.status.success(),
+        "mjr2pcap {}: {}{}",
+        mjr.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&pcap).expect("mjr2pcap's output");
+    pcap_udp_payloads(&bytes)
+}
+
+/// The UDP payloads of a classic pcap file (Ethernet, raw IPv4 or bare
+/// payload link types).
+fn pcap_udp_payloads(pcap: &[u8]) -> Vec<Vec<u8>> {
+    assert!(pcap.len() >= 24, "a pcap file has a 24-byte header");
+    let magic = u32::from_le_bytes(pcap[0..4].try_into().unwrap());
+    let le = match magic {
+        0xa1b2_c3d4 | 0xa1b2_3c4d => true,
+        0xd4c3_b2a1 | 0x4d3c_b2a1 => false,
+        other => panic!("not a pcap file (magic {other:#x})"),
+    };
+    let u32_at = |b: &[u8], at: usize| {
+        let raw: [u8; 4] = b[at..at + 4].try_into().unwrap();
+        if le {
+            u32::from_le_bytes(raw)
+        } else {
+            u32::from_be_bytes(raw)
+        }
+    };
+    let link = u32_at(pcap, 20);
+    let mut packets = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let len = u32_at(pcap, at + 8) as usize;
+        let frame = &pcap[at + 16..(at + 16 + len).min(pcap.len())];
+        at += 16 + len;
+        let ip = match link {
+            1 => &frame[14.min(frame.len())..],
+            101 | 228 => frame,
+            147 => {
+                packets.push(frame.to_vec());
+                continue;
+            }
+            other => panic!("pcap link type {other} not read here"),
+        };
+        if ip.len() < 28 || ip[0] >> 4 != 4 {
+            continue;
+        }
+        let ihl = usize::from(ip[0] & 0x0f) * 4;
+        packets.push(ip[(ihl + 8).min(ip.len())..].to_vec());
+    }
+    packets
+}
+
+/// H.264 access units from RTP packets (RFC 6184: single NAL units,
+/// STAP-A, FU-A), in Annex-B form, one per RTP timestamp.
+pub(crate) fn depacketize_h264(packets: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let rtp_packets = || packets.iter().filter(|p| p.len() >= 12 && p[0] >> 6 == 2);
+    // The video's payload type is the most frequent one (not rtx's).
+    let mut counts = std::collections::HashMap::new();
+    for rtp in rtp_packets() {
+        *counts.entry(rtp[1] & 0x7f).or_insert(0) += 1;
+    }
+    let video = counts.into_iter().max_by_key(|(_, n)| *n).map(|(pt, _)| pt);
+    let mut aus: Vec<Vec<u8>> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    let mut timestamp = None;
+    for rtp in rtp_packets() {
+        if Some(rtp[1] & 0x7f) != video {
+            continue;
+        }
+        let csrcs = usize::from(rtp[0] & 0x0f);
+        let mut at = 12 + 4 * csrcs;
+        if rtp[0] & 0x10 != 0 && rtp.len() >= at + 4 {
+            let words = usize::from(u16::from_be_bytes([rtp[at + 2], rtp[at + 3]]));
+            at += 4 + 4 * words;
+        }
+        let mut end = rtp.len();
+        if rtp[0] & 0x20 != 0 {
+            end -= usize::from(*rtp.last().unwrap());
+        }
+        if at >= end {
+            continue;
+        }
+        let ts = u32::from_be_bytes(rtp[4..8].try_into().unwrap());
+        if timestamp.is_some_and(|t| t != ts) && !current.is_empty() {
+            aus.push(std::mem::take(&mut current));
+        }
+        timestamp = Some(ts);
+        let payload = &rtp[at..end];
+        match payload[0] & 0x1f {
+            24 => {
+                // STAP-A: 16-bit sizes, then units.
+                let mut i = 1;
+                while i + 2 <= payload.len() {
+                    let size = usize::from(u16::from_be_bytes([payload[i], payload[i + 1]]));
+                    i += 2;
+                    let unit = &payload[i..(i + size).min(payload.len())];
+                    current.extend_from_slice(&[0, 0, 0, 1]);
+                    current.extend_from_slice(unit);
+                    i += size;
+                }
+            }
+            28 if payload.len() > 2 => {
+                // FU-A: the header rebuilt from the indicator and FU header.
+                let (indicator, fu) = (payload[0], payload[1]);
+                if fu & 0x80 != 0 {
+                    current.extend_from_slice(&[0, 0, 0, 1, (indicator & 0xe0) | (fu & 0x1f)]);
+                }
+                current.extend_from_slice(&payload[2..]);
+            }
+            _ => {
+                current.extend_from_slice(&[0, 0, 0, 1]);
+                current.extend_from_slice(payload);
+            }
+        }
+    }
+    if !current.is_empty() {
+        aus.push(current);
+    }
+    aus
+}

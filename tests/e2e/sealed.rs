@@ -38,7 +38,7 @@ fn a_decoder_shows_nothing_of_a_sealed_stream_and_everything_once_it_is_opened()
 
 /// Each decoded picture's burned-in number (`None`: none readable), in
 /// order, from `aus` pushed through avdec_h264.
-fn numbers_decoded(aus: &[Vec<u8>]) -> Vec<Option<u32>> {
+pub(crate) fn numbers_decoded(aus: &[Vec<u8>]) -> Vec<Option<u32>> {
     media::init().unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let decoder = Decoder::start(tx, Some("avdec_h264")).unwrap();
