@@ -136,16 +136,18 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     let key_holders = match &settings.whip {
         Some(url) => {
             let (holders_tx, holders_rx) = mpsc::channel(16);
+            let refusals = identity::Refusals::default();
             let publication = super::publish::Publication {
                 url: url.clone(),
-                tls: Arc::new(pinning.client_config(&identity::Refusals::default())?),
+                tls: Arc::new(pinning.client_config(&refusals)?),
+                refusals,
                 trust: settings.trusted.clone(),
+                ids: Arc::clone(&ids),
             };
-            let id = ids.fetch_add(1, Ordering::Relaxed);
             let (control_tx, shutdown) = (control_tx.clone(), shutdown.clone());
             tokio::spawn(async move {
                 if let Err(e) =
-                    super::publish::run(publication, id, control_tx, holders_rx, shutdown).await
+                    super::publish::run(publication, control_tx, holders_rx, shutdown).await
                 {
                     tracing::error!("publishing through the SFU failed: {e:#}");
                 }

@@ -17,6 +17,7 @@ pub mod h264;
 pub mod pattern;
 mod recorder;
 mod source;
+pub mod stamp;
 pub mod still;
 mod tap;
 pub mod v4l2;

@@ -43,6 +43,10 @@ pub enum HttpError {
         authority: String,
         timeout: Duration,
     },
+    #[error(
+        "{authority} refused this node's certificate ({alert}): it must trust this node (`camview id` here shows its fingerprint; `camview trust add NAME FINGERPRINT` there, or its --peer)"
+    )]
+    RefusedUs { authority: String, alert: String },
     #[error("HTTP with {authority} failed: {error}")]
     Http { authority: String, error: String },
 }
@@ -230,9 +234,15 @@ async fn round_trip<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let http = |error: &dyn std::fmt::Display| HttpError::Http {
-        authority: authority.to_string(),
-        error: error.to_string(),
+    let http = |error: &(dyn std::error::Error + 'static)| match alert_received(error) {
+        Some(alert) => HttpError::RefusedUs {
+            authority: authority.to_string(),
+            alert,
+        },
+        None => HttpError::Http {
+            authority: authority.to_string(),
+            error: error.to_string(),
+        },
     };
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -256,6 +266,25 @@ where
         headers: parts.headers,
         body: body?,
     })
+}
+
+/// The TLS alert the server sent, if that is what ended the exchange (a
+/// client certificate refused shows only after the handshake, in TLS 1.3).
+fn alert_received(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if let Some(rustls::Error::AlertReceived(alert)) = e.downcast_ref::<rustls::Error>() {
+            return Some(format!("{alert:?}"));
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(rustls::Error::AlertReceived(alert)) =
+                io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(format!("{alert:?}"));
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// `application/sdp`, the content type of WHIP and WHEP bodies.

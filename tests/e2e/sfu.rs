@@ -58,6 +58,19 @@ impl Sfu {
         }
     }
 
+    /// As [`Sfu::publish`], into room `room` and listening on `listen`.
+    fn publish_into(&self, camera: &Node, room: &str, listen: &str, viewers: &[&Node]) -> Running {
+        let whip = format!("https://{}/whip/{room}", gateway_addr());
+        let mut args = vec!["send", "--listen", listen, "--whip", &whip];
+        args.extend(["--peer", self.gateway.fingerprint.as_str()]);
+        for viewer in viewers {
+            args.extend(["--peer", viewer.fingerprint.as_str()]);
+        }
+        let mut sender = Running::spawn(self.janus.wrap_client(&camera.command(&args)));
+        sender.wait_for_line("the SFU is connected", Duration::from_secs(30));
+        sender
+    }
+
     /// `camview send --source test --whip …` on `camera`, keys for
     /// `viewers` (the SFU and they are its `--peer`s; none: whom its
     /// trusted-peers file names).
@@ -389,5 +402,45 @@ fn janus_recorded_only_ciphertext_and_the_key_opens_it_to_the_exact_stream() {
     assert!(
         opened[start..].starts_with(&viewed),
         "the opened recording differs from what the viewer decoded"
+    );
+}
+
+#[test]
+fn a_viewer_without_the_stream_key_decodes_nothing() {
+    // Two cameras publish into two rooms; the viewer is trusted by the
+    // other camera only, and gets its keys: none opens this room's stream.
+    let (camera, other, laptop) = (Node::new(), Node::new(), Node::new());
+    let sfu = Sfu::start(&[&camera, &other, &laptop]);
+    let _this = sfu.publish_into(&camera, "cam", &camera_addr(), &[]);
+    let other_addr = format!("{PEER_IP}:7448");
+    let _other = sfu.publish_into(&other, "other", &other_addr, &[&laptop]);
+    let whep = whep_url();
+    let args = [
+        "--peer",
+        sfu.gateway.fingerprint.as_str(),
+        "--whep",
+        &whep,
+        "--no-reconnect",
+        "--duration",
+        "4",
+    ];
+    let received = receive_via(
+        |cmd| sfu.janus.wrap_client(&cmd),
+        &laptop,
+        &other_addr,
+        &other.fingerprint,
+        &args,
+    );
+    assert!(received.status.success(), "{}", received.log);
+    assert_eq!(received.total("frames_decoded"), 0, "{}", received.log);
+    assert!(
+        received.total("bytes_received") > 50_000,
+        "{}",
+        received.summary
+    );
+    assert!(
+        received.log.contains("could not be opened"),
+        "{}",
+        received.log
     );
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 use super::{AfterDecode, Outcome, Receiver, Stop, close};
 use crate::e2ee::{E2eeError, Opener};
 use crate::media::h264::nal_units;
-use crate::model::{EncodedFrame, Micros, Seq};
+use crate::media::stamp;
+use crate::model::EncodedFrame;
 use crate::sfu::peer::PeerEvent;
 use crate::sfu::signal::{self, Signalled};
 use crate::transport::Connection;
@@ -44,8 +45,8 @@ impl Receiver<'_> {
         );
         let mut opener = Opener::default();
         let mut keys = 0u32;
-        let mut next_seq = 0u64;
         let mut unopened = 0u64;
+        let mut unstamped = 0u64;
         let outcome = loop {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
             let present_at = self.next_due();
@@ -60,6 +61,9 @@ impl Receiver<'_> {
                         if keys == 1 {
                             peer.request_keyframe();
                         }
+                    }
+                    Ok(Some(Event::Pong { sent, answered, received })) => {
+                        self.clock.handle_pong(sent, answered, received);
                     }
                     Ok(Some(Event::Goodbye { code, reason })) => {
                         tracing::info!("the camera said goodbye: {reason}");
@@ -97,11 +101,15 @@ impl Receiver<'_> {
                         if self.waiting_for_keyframe && !keyframe {
                             continue;
                         }
+                        // The camera's number and capture time, from the
+                        // stamp sealed inside the unit.
+                        let Some((seq, capture_time)) = stamp::read(&opened) else {
+                            unstamped += 1;
+                            continue;
+                        };
                         let frame = EncodedFrame {
-                            seq: Seq(next_seq),
-                            // Through the SFU, the capture time is not
-                            // known here: latency counts from arrival.
-                            capture_time: Micros::now_unix(),
+                            seq,
+                            capture_time,
                             keyframe,
                             discontinuity: self.waiting_for_keyframe,
                             data: opened,
@@ -110,7 +118,6 @@ impl Receiver<'_> {
                             self.numbering.handle_discontinuity(frame.seq);
                         }
                         self.waiting_for_keyframe = false;
-                        next_seq += 1;
                         if let Err(why) = self.keep(&frame) {
                             break Outcome::Finished(why);
                         }
@@ -137,6 +144,11 @@ impl Receiver<'_> {
         };
         if unopened > 0 {
             tracing::warn!("{unopened} pictures from the SFU could not be opened");
+        }
+        if unstamped > 0 {
+            tracing::warn!(
+                "{unstamped} pictures from the SFU carried no capture stamp (not a camview camera?)"
+            );
         }
         signal::leave(&client, location.as_ref()).await;
         close(conn, "the viewer stopped").await;
