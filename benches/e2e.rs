@@ -13,6 +13,13 @@
 //! page reports, per picture, the time from its capture (the
 //! abs-capture-time header extension) to the decoded picture it is handed.
 //!
+//! Through Janus (`CAMVIEW_BENCH_SFU_VIEWERS`, default 1,50; empty for
+//! none; needs root and Janus): the camera publishes once (`send --whip`,
+//! sealed) to a `camview sfu-gateway` beside a real Janus in a network
+//! namespace, across a veth link; the viewers watch through it (`receive
+//! CAMERA --whep`). The camera's CPU and upload should not grow with the
+//! viewers: the SFU fans out.
+//!
 //! How latency is measured: camview receivers measure it themselves
 //! (capture time carried in each frame, clock offset by ping/pong). For SRT,
 //! the sender process notes the wall-clock time at which it paints each
@@ -23,6 +30,13 @@
 
 #[path = "support/srt.rs"]
 mod srt;
+// Janus in network namespaces, as the SFU tests start it (root).
+#[path = "../tests/e2e/janus.rs"]
+#[allow(dead_code)]
+mod janus;
+#[path = "../tests/e2e/netlab.rs"]
+#[allow(dead_code)]
+mod netlab;
 
 use srt::{BITRATE_KBPS, FPS};
 
@@ -51,6 +65,7 @@ struct Config {
     height: u32,
     viewers: Vec<usize>,
     browsers: Vec<usize>,
+    sfu_viewers: Vec<usize>,
 }
 
 impl Config {
@@ -69,6 +84,11 @@ impl Config {
                 .map(|n| n.trim().parse().unwrap())
                 .collect(),
             browsers: env("CAMVIEW_BENCH_BROWSERS", "1,4")
+                .split(',')
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| n.trim().parse().unwrap())
+                .collect(),
+            sfu_viewers: env("CAMVIEW_BENCH_SFU_VIEWERS", "1,50")
                 .split(',')
                 .filter(|n| !n.trim().is_empty())
                 .map(|n| n.trim().parse().unwrap())
@@ -100,6 +120,10 @@ fn bench() {
     for &n in &config.browsers {
         eprintln!("camview → Chromium, {n} browser(s), {} s …", config.seconds);
         rows.push(run_browsers(&config, n));
+    }
+    for &n in &config.sfu_viewers {
+        eprintln!("camview → Janus → {n} viewer(s), {} s …", config.seconds);
+        rows.push(run_through_janus(&config, n));
     }
     for latency_ms in [125, 20] {
         eprintln!(
@@ -337,6 +361,164 @@ fn run_camview(config: &Config, viewers: usize) -> Row {
         receiver_cpu: usage.iter().map(|u| u.cpu_s).sum::<f64>() / wall * 100.0 / viewers as f64,
         receiver_mib: usage.iter().map(|u| u.peak_mib).sum::<f64>() / viewers as f64,
     }
+}
+
+/// The camera publishes once through a real Janus; `viewers` watch
+/// through it. The camera's upload is what left its side of the link.
+fn run_through_janus(config: &Config, viewers: usize) -> Row {
+    let lab = janus::JanusLab::start();
+    let root = tempfile::tempdir().unwrap();
+    let (camera, gateway) = (root.path().join("camera"), root.path().join("sfu"));
+    let (camera_fp, gateway_fp) = (fingerprint(&camera), fingerprint(&gateway));
+    let viewer_dirs: Vec<PathBuf> = (0..viewers)
+        .map(|i| root.path().join(format!("viewer{i}")))
+        .collect();
+    let viewer_fps: Vec<String> = viewer_dirs.iter().map(|d| fingerprint(d)).collect();
+    let sfu_addr = format!("{}:7450", janus::JANUS_IP);
+    let camera_addr = format!("{}:7447", janus::PEER_IP);
+
+    let mut serve = camview(&gateway);
+    serve.args([
+        "sfu-gateway",
+        "--janus",
+        &lab.api_url(),
+        "--listen",
+        &sfu_addr,
+    ]);
+    serve.args(["--peer", &camera_fp]);
+    for fp in &viewer_fps {
+        serve.args(["--peer", fp]);
+    }
+    let mut gateway_process = spawn_until(lab.wrap(&serve), "serving https://");
+
+    let size = format!("{}x{}", config.width, config.height);
+    let whip = format!("https://{sfu_addr}/whip/bench");
+    let mut send = camview(&camera);
+    send.args(["send", "--source", "test", "--size", &size])
+        .args([
+            "--fps",
+            &FPS.to_string(),
+            "--bitrate",
+            &BITRATE_KBPS.to_string(),
+        ])
+        .args([
+            "--listen",
+            &camera_addr,
+            "--whip",
+            &whip,
+            "--peer",
+            &gateway_fp,
+        ])
+        .args(["--max-viewers", &(viewers + 1).to_string()]);
+    for fp in &viewer_fps {
+        send.args(["--peer", fp]);
+    }
+    let mut sender = spawn_until(lab.wrap_client(&send), "the SFU is connected");
+
+    let uploaded = || link_tx_bytes(&lab);
+    let (before, sent_before) = (sample(sender.id()).unwrap_or_default(), uploaded());
+    let started = Instant::now();
+    let whep = format!("https://{sfu_addr}/whep/bench");
+    let mut receivers: Vec<Child> = viewer_dirs
+        .iter()
+        .map(|dir| {
+            let mut receive = camview(dir);
+            receive
+                .args([
+                    "receive",
+                    &camera_addr,
+                    "--peer",
+                    &camera_fp,
+                    "--peer",
+                    &gateway_fp,
+                ])
+                .args(["--whep", &whep, "--headless"])
+                .args(["--duration", &config.seconds.to_string()])
+                .arg("--stats-json")
+                .arg(dir.join("stats.jsonl"));
+            lab.wrap_client(&receive)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let usage = watch(&mut receivers, Duration::from_secs(config.seconds + 60));
+    let (after, sent_after) = (sample(sender.id()).unwrap_or_default(), uploaded());
+    let wall = started.elapsed().as_secs_f64();
+    for process in [&mut sender, &mut gateway_process] {
+        let _ = process.kill();
+        let _ = process.wait();
+    }
+
+    let summaries: Vec<serde_json::Value> = viewer_dirs
+        .iter()
+        .filter_map(|d| camview::app::receive::read_summary(&d.join("stats.jsonl")).ok())
+        .collect();
+    let mut p50s: Vec<f64> = summaries
+        .iter()
+        .filter_map(|s| s["latency"]["p50_ms"].as_f64())
+        .collect();
+    p50s.sort_by(f64::total_cmp);
+    let p99 = summaries
+        .iter()
+        .filter_map(|s| s["latency"]["p99_ms"].as_f64())
+        .fold(0.0, f64::max);
+    let total = |k: &str| {
+        summaries
+            .iter()
+            .filter_map(|s| s["totals"][k].as_u64())
+            .sum::<u64>()
+    };
+    let upload_kbps = sent_after.saturating_sub(sent_before) as f64 * 8.0 / 1000.0 / wall;
+    Row {
+        name: format!(
+            "camview → Janus (SFU), SFrame + DTLS-SRTP, {viewers} viewer{}",
+            if viewers == 1 { "" } else { "s" }
+        ),
+        p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
+        p99_ms: p99,
+        delivered: format!(
+            "{} verified, {} missing ({} of {viewers} reports); camera upload {upload_kbps:.0} kbit/s",
+            total("frames_verified"),
+            total("frames_missing"),
+            summaries.len()
+        ),
+        sender_cpu: (after.cpu_s - before.cpu_s) / wall * 100.0,
+        sender_mib: after.peak_mib,
+        receiver_cpu: usage.iter().map(|u| u.cpu_s).sum::<f64>() / wall * 100.0 / viewers as f64,
+        receiver_mib: usage.iter().map(|u| u.peak_mib).sum::<f64>() / viewers as f64,
+    }
+}
+
+/// Spawns `cmd` and waits until its log shows `ready`.
+fn spawn_until(mut cmd: Command, ready: &str) -> Child {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let seen = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|l| l.contains(ready));
+    assert!(seen, "no `{ready}` from {cmd:?}");
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
+/// Bytes sent out of the clients' side of the link (the camera's upload,
+/// and the viewers' few RTCP and key-connection bytes).
+fn link_tx_bytes(lab: &janus::JanusLab) -> u64 {
+    let out = lab
+        .wrap_client(Command::new("cat").arg("/sys/class/net/cvj1/statistics/tx_bytes"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
 }
 
 fn run_srt(config: &Config, latency_ms: u32) -> Row {

@@ -277,8 +277,9 @@ fn alert_received(error: &(dyn std::error::Error + 'static)) -> Option<String> {
             return Some(format!("{alert:?}"));
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(rustls::Error::AlertReceived(alert)) =
-                io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            && let Some(rustls::Error::AlertReceived(alert)) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         {
             return Some(format!("{alert:?}"));
         }
