@@ -107,12 +107,17 @@ fn run(layered: Layered) -> anyhow::Result<()> {
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::pair::run(settings, identity, &config_dir))
         }
+        #[cfg(feature = "web")]
         Command::SfuGateway(args) => {
             let settings = camview::config::GatewaySettings::from_args(args, &config_dir)
                 .map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::gateway::run(settings, identity))
         }
+        #[cfg(not(feature = "web"))]
+        Command::SfuGateway(_) => anyhow::bail!(
+            "this camview was built without WebRTC (cargo feature `web`); sfu-gateway needs it"
+        ),
         Command::Send(args) => {
             let settings =
                 SendSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;

@@ -40,9 +40,11 @@ pub(crate) enum ViewerItem {
     Detections(Arc<Detections>),
     /// (A key holder, never from the fan-out) the key to open what the
     /// camera publishes through an SFU (`publish.rs`).
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     StreamKey(KeyGrant),
     /// (Never from the fan-out) the last item: the viewer is dismissed,
     /// and told why.
+    #[cfg_attr(not(feature = "web"), allow(dead_code))]
     Farewell(super::Farewell),
 }
 

@@ -212,7 +212,7 @@ async fn receive(
     let mut receiver = Receiver::new(settings, metrics, link.clone(), stats)?;
     let mut peers = Peers::new(settings, &identity).await?;
     // Pictures through an SFU: its WHEP URL and TLS towards it.
-    let whep = match &settings.whep {
+    let whep: Option<(String, Arc<rustls::ClientConfig>)> = match &settings.whep {
         #[cfg(feature = "web")]
         Some(url) => {
             let pinning = Pinning::new(&identity, settings.trusted.clone());

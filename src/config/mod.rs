@@ -480,6 +480,10 @@ impl ReceiveSettings {
     }
 }
 
+/// `camview sfu-gateway`'s port when `--listen` names none (7447 native
+/// viewers, 7448 pairing, 7449 browsers).
+pub const GATEWAY_PORT: u16 = 7450;
+
 /// `camview sfu-gateway`, validated.
 #[derive(Clone, Debug)]
 pub struct GatewaySettings {
@@ -502,7 +506,7 @@ impl GatewaySettings {
         let store = TrustStore::load(config_dir)?;
         Ok(Self {
             janus: args.janus.clone(),
-            listen: with_port(&args.listen, "0.0.0.0", crate::sfu::gateway::DEFAULT_PORT)?,
+            listen: with_port(&args.listen, "0.0.0.0", GATEWAY_PORT)?,
             trusted: trust(&args.peers, &store, config_dir, false)?,
             record: args.record.clone(),
         })

@@ -1,5 +1,6 @@
-//! For the fuzz target `sframe` (`fuzz/fuzz_targets/sframe.rs`); its
-//! saved inputs are replayed by `wire::fuzzing`'s regression test.
+//! For the fuzz target `sframe` (`fuzz/fuzz_targets/sframe.rs`): SFrame
+//! framing, the clear-prefix parser and the capture stamp (`media::stamp`);
+//! its saved inputs are replayed by `wire::fuzzing`'s regression test.
 
 use super::{KeyGrant, MATERIAL_LEN, Opener, Sealer, StreamKeys};
 
@@ -16,10 +17,23 @@ pub fn seal_and_open(data: &[u8]) {
     // Invariant: the material is the suite's length, so derivation works.
     #[allow(clippy::unwrap_used)]
     viewer.handle_grant(&grant).unwrap();
-    let _ = viewer.open(data);
+    // What opens is then read for its capture stamp, as a viewer does.
+    if let Ok(opened) = viewer.open(data) {
+        let _ = crate::media::stamp::read(&opened);
+    }
+    let _ = crate::media::stamp::read(data);
 
     #[allow(clippy::unwrap_used)]
     let mut camera = Sealer::new(StreamKeys::from_grant(grant.clone()).unwrap());
+    // Stamped as the camera stamps, sealed, opened: the stamp reads back.
+    let stamped = crate::media::stamp::stamped(data, crate::model::Seq(7), crate::model::Micros(9));
+    if data.starts_with(&[0, 0, 1]) || data.starts_with(&[0, 0, 0, 1]) {
+        assert_eq!(
+            crate::media::stamp::read(&stamped),
+            Some((crate::model::Seq(7), crate::model::Micros(9))),
+            "a stamp was not read back"
+        );
+    }
     if let Ok(sealed) = camera.seal(data) {
         let mut viewer = Opener::default();
         #[allow(clippy::unwrap_used)]

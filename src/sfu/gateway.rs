@@ -38,9 +38,8 @@ use tokio_rustls::TlsAcceptor;
 use super::janus::{Janus, PluginHandle};
 use crate::web::http::SDP;
 
-/// The gateway's default port (7447 native viewers, 7448 pairing, 7449
-/// browsers).
-pub const DEFAULT_PORT: u16 = 7450;
+/// The gateway's default port.
+pub const DEFAULT_PORT: u16 = crate::config::GATEWAY_PORT;
 /// The largest SDP accepted.
 const MAX_SDP_BYTES: usize = 32 * 1024;
 /// Janus drops a session after 60 s without a request.
