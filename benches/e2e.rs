@@ -406,7 +406,7 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
             &camera_addr,
             "--whip",
             &whip,
-            "--peer",
+            "--sfu-peer",
             &gateway_fp,
         ])
         .args(["--max-viewers", &(viewers + 1).to_string()]);
@@ -429,7 +429,7 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
                     &camera_addr,
                     "--peer",
                     &camera_fp,
-                    "--peer",
+                    "--sfu-peer",
                     &gateway_fp,
                 ])
                 .args(["--whep", &whep, "--headless"])

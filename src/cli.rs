@@ -316,11 +316,17 @@ pub struct SendArgs {
     pub web_listen: String,
 
     /// Also publish through an SFU: WebRTC to this WHIP URL (a `camview
-    /// sfu-gateway`, its certificate a trusted peer), every picture
+    /// sfu-gateway`, its certificate named by --sfu-peer), every picture
     /// end-to-end encrypted so the SFU cannot read it; trusted viewers get
     /// the keys from this camera (`camview receive CAMERA --whep URL`)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "sfu_peer")]
     pub whip: Option<String>,
+
+    /// The SFU gateway's certificate (its name in the trusted peers, or
+    /// its SHA256 fingerprint): pinned for --whip alone, and never admitted
+    /// as a viewer
+    #[arg(long, value_name = "PEER", requires = "whip")]
+    pub sfu_peer: Option<String>,
 
     /// Look for things in the picture, off the video path, and send what is
     /// found with the frames it was found in: `motion` (no model), `person`
@@ -452,8 +458,14 @@ pub struct ReceiveArgs {
     pub snapshots: Option<PathBuf>,
 
     /// Take the pictures from an SFU: this WHEP URL (a `camview
-    /// sfu-gateway`, its certificate a trusted peer), sealed by the camera;
+    /// sfu-gateway`, its certificate named by --sfu-peer), sealed by the camera;
     /// the camera given as ADDR sends only the keys to open them
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "sfu_peer")]
     pub whep: Option<String>,
+
+    /// The SFU gateway's certificate (its name in the trusted peers, or
+    /// its SHA256 fingerprint): pinned for --whep alone, and never taken
+    /// for the camera
+    #[arg(long, value_name = "PEER", requires = "whep")]
+    pub sfu_peer: Option<String>,
 }

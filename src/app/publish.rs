@@ -12,16 +12,16 @@
 //! disconnected and the others get a new key generation, which it never
 //! sees, followed by a keyframe.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::Shutdown;
 use super::fanout::{ViewerId, ViewerItem};
 use super::send::{Control, VIEWER_QUEUE};
+use super::{Shutdown, sleep_until_opt};
 use crate::e2ee::{Sealer, StreamKeys};
 use crate::identity::{Fingerprint, Refusals, Trust};
 use crate::media::stamp;
@@ -39,6 +39,9 @@ const TRUST_CHECK_EVERY: Duration = Duration::from_secs(1);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest wait before publishing again.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a new key generation has to reach the viewers before the
+/// keyframe that starts using it is asked for.
+const KEY_LEAD: Duration = Duration::from_millis(300);
 
 /// A viewer that takes its pictures from the SFU and its keys from here.
 #[derive(Debug)]
@@ -66,7 +69,105 @@ pub(super) struct Publication {
 /// viewer keeps its keys while the camera reconnects.
 struct Keys {
     sealer: Sealer,
+    /// The connected key holders.
     holders: HashMap<ViewerId, KeyHolder>,
+    /// Everyone granted the current generation, connected or not: one of
+    /// them removed from the trusted peers is the signal to rotate, even
+    /// after it left (it keeps the material, and could ratchet on).
+    granted: HashSet<Fingerprint>,
+    /// New holders; `None` once the sender's side is gone.
+    joins: Option<mpsc::Receiver<KeyHolder>>,
+}
+
+/// What a removed viewer is told.
+const REMOVED: &str = "this viewer was removed from the camera's trusted peers";
+
+impl Keys {
+    /// The next viewer asking for keys, when there is one.
+    async fn next_join(&mut self) -> Option<KeyHolder> {
+        let joins = self.joins.as_mut()?;
+        let holder = joins.recv().await;
+        if holder.is_none() {
+            self.joins = None;
+        }
+        holder
+    }
+
+    /// A viewer that asks for keys: if it is still trusted, it gets the
+    /// next ratchet step (the holders already here derive it themselves).
+    fn admit(&mut self, holder: KeyHolder, trust: &Trust) -> anyhow::Result<()> {
+        if !trust.current().contains(&holder.fingerprint) {
+            dismiss(&holder, REMOVED);
+            return Ok(());
+        }
+        let grant = self.sealer.keys().admit()?;
+        tracing::info!(
+            viewer = holder.id,
+            "key holder {} joined: key generation {}, step {}",
+            holder.fingerprint,
+            grant.generation,
+            grant.step
+        );
+        self.granted.insert(holder.fingerprint);
+        if send_key(&holder, &grant) {
+            self.holders.insert(holder.id, holder);
+        }
+        Ok(())
+    }
+
+    /// Dismisses the holders no longer trusted and, if anyone granted the
+    /// current generation is no longer trusted (connected or not), starts
+    /// a new one for those that stay. True when it did: a keyframe is due.
+    fn check_trust(&mut self, trust: &Trust) -> anyhow::Result<bool> {
+        self.holders.retain(|_, holder| !holder.queue.is_closed());
+        if self.granted.is_empty() {
+            return Ok(false);
+        }
+        let trusted = trust.current();
+        self.holders.retain(|_, holder| {
+            let keep = trusted.contains(&holder.fingerprint);
+            if !keep {
+                tracing::info!(
+                    viewer = holder.id,
+                    "{} is no longer trusted: disconnected, and it gets no further key",
+                    holder.fingerprint
+                );
+                dismiss(holder, REMOVED);
+            }
+            keep
+        });
+        if self.granted.iter().all(|fp| trusted.contains(fp)) {
+            return Ok(false);
+        }
+        let grant = self.sealer.keys().rotate()?;
+        self.granted = self.holders.values().map(|h| h.fingerprint).collect();
+        self.holders.retain(|_, holder| send_key(holder, &grant));
+        tracing::info!(
+            "a removed viewer is cut off: key generation {} to the {} that stay",
+            grant.generation,
+            self.holders.len()
+        );
+        Ok(true)
+    }
+}
+
+/// Sends `grant` to `holder`; false if it is gone or stopped reading.
+fn send_key(holder: &KeyHolder, grant: &KeyGrant) -> bool {
+    match holder.queue.try_send(ViewerItem::StreamKey(grant.clone())) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+        Err(mpsc::error::TrySendError::Full(_)) => {
+            // Keys are rare; a full queue is a holder that stopped reading.
+            tracing::warn!(viewer = holder.id, "a key holder stopped reading; dropped");
+            false
+        }
+    }
+}
+
+/// Ends a holder's connection, telling it why.
+fn dismiss(holder: &KeyHolder, why: &str) {
+    let farewell = (GoodbyeCode::Leaving, why.to_owned());
+    let _ = holder.queue.try_send(ViewerItem::Farewell(farewell));
 }
 
 /// How a session with the SFU ended.
@@ -82,7 +183,7 @@ enum Ended {
 pub(super) async fn run(
     publication: Publication,
     control_tx: mpsc::Sender<Control>,
-    mut holders_rx: mpsc::Receiver<KeyHolder>,
+    holders_rx: mpsc::Receiver<KeyHolder>,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let client = Client::new(
@@ -93,6 +194,8 @@ pub(super) async fn run(
     let mut keys = Keys {
         sealer: Sealer::new(StreamKeys::generate()?),
         holders: HashMap::new(),
+        granted: HashSet::new(),
+        joins: Some(holders_rx),
     };
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -100,7 +203,6 @@ pub(super) async fn run(
             &publication,
             &client,
             &control_tx,
-            &mut holders_rx,
             &mut keys,
             shutdown.clone(),
         )
@@ -120,9 +222,15 @@ pub(super) async fn run(
             "publishing through the SFU stopped: {why}; trying again in {} s",
             backoff.as_secs()
         );
-        tokio::select! {
-            () = tokio::time::sleep(backoff) => {}
-            _ = shutdown.wait() => return Ok(()),
+        // Viewers asking for keys meanwhile get them: they are ready when
+        // the pictures come back.
+        let retry_at = tokio::time::Instant::now() + backoff;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(retry_at) => break,
+                Some(holder) = keys.next_join() => keys.admit(holder, &publication.trust)?,
+                _ = shutdown.wait() => return Ok(()),
+            }
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -133,7 +241,6 @@ async fn session(
     publication: &Publication,
     client: &Client,
     control_tx: &mpsc::Sender<Control>,
-    holders_rx: &mut mpsc::Receiver<KeyHolder>,
     keys: &mut Keys,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<Ended> {
@@ -144,7 +251,9 @@ async fn session(
         peer.local_addr()
     );
     let id = publication.ids.fetch_add(1, Ordering::Relaxed);
-    let Keys { sealer, holders } = keys;
+    // After a rotation, the keyframe waits a moment so the new key reaches
+    // the viewers (over their connections) before the pictures do.
+    let mut keyframe_at = None;
     let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
     let mut queue_tx = Some(queue_tx);
     let mut trust_check = tokio::time::interval(TRUST_CHECK_EVERY);
@@ -158,7 +267,7 @@ async fn session(
                 // alone.
                 Some(ViewerItem::Frame(frame)) => {
                     let au = stamp::stamped(&frame.data, frame.seq, frame.capture_time);
-                    match sealer.seal(&au) {
+                    match keys.sealer.seal(&au) {
                         Ok(data) => {
                             peer.send_frame(&frame, data);
                             sealed += 1;
@@ -172,92 +281,40 @@ async fn session(
                     | ViewerItem::StreamKey(_)
                     | ViewerItem::Farewell(_),
                 ) => {}
-                None => break Ended::Shutdown,
+                None => break Ok(Ended::Shutdown),
             },
             event = peer.next_event() => match event {
                 PeerEvent::Connected => {
                     tracing::info!("the SFU is connected; sealed frames flow");
                     let Some(queue_tx) = queue_tx.take() else { continue };
                     if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
-                        break Ended::Shutdown;
+                        break Ok(Ended::Shutdown);
                     }
                 }
                 PeerEvent::KeyframeRequested => {
                     let _ = control_tx.try_send(Control::KeyframeRequest);
                 }
                 PeerEvent::Media { .. } => {}
-                PeerEvent::Closed(reason) => break Ended::Lost(reason),
+                PeerEvent::Closed(reason) => break Ok(Ended::Lost(reason)),
             },
-            holder = holders_rx.recv() => {
-                let Some(holder) = holder else { continue };
-                let grant = sealer.keys().admit()?;
-                tracing::info!(
-                    viewer = holder.id,
-                    "key holder {} joined: key generation {}, step {}",
-                    holder.fingerprint, grant.generation, grant.step
-                );
-                holders.insert(holder.id, holder);
-                grant_all(holders, &grant);
-            }
-            _ = trust_check.tick() => {
-                if evict_untrusted(holders, &publication.trust) {
-                    let grant = sealer.keys().rotate()?;
-                    tracing::info!(
-                        "a removed viewer is cut off: key generation {} to the {} that stay",
-                        grant.generation,
-                        holders.len()
-                    );
-                    grant_all(holders, &grant);
-                    let _ = control_tx.try_send(Control::KeyframeRequest);
+            Some(holder) = keys.next_join() => {
+                if let Err(e) = keys.admit(holder, &publication.trust) {
+                    break Err(e);
                 }
             }
-            _ = shutdown.wait() => break Ended::Shutdown,
+            _ = trust_check.tick() => match keys.check_trust(&publication.trust) {
+                Ok(true) => keyframe_at = Some(tokio::time::Instant::now() + KEY_LEAD),
+                Ok(false) => {}
+                Err(e) => break Err(e),
+            },
+            () = sleep_until_opt(keyframe_at) => {
+                keyframe_at = None;
+                let _ = control_tx.try_send(Control::KeyframeRequest);
+            }
+            _ = shutdown.wait() => break Ok(Ended::Shutdown),
         }
     };
     tracing::info!("the session with the SFU ended after {sealed} frames");
     signal::leave(client, location.as_ref()).await;
-    Ok(ended)
-}
-
-/// Sends `grant` to every holder; forgets those that left.
-fn grant_all(holders: &mut HashMap<ViewerId, KeyHolder>, grant: &KeyGrant) {
-    holders.retain(|_, holder| {
-        match holder.queue.try_send(ViewerItem::StreamKey(grant.clone())) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                // Keys are rare; a full queue is a holder that stopped reading.
-                tracing::warn!(viewer = holder.id, "a key holder stopped reading; dropped");
-                false
-            }
-        }
-    });
-}
-
-/// Drops (so disconnects) the holders no longer trusted; true if any was.
-fn evict_untrusted(holders: &mut HashMap<ViewerId, KeyHolder>, trust: &Trust) -> bool {
-    if holders.is_empty() {
-        return false;
-    }
-    let trusted = trust.current();
-    // Those that left on their own need no new generation.
-    holders.retain(|_, holder| !holder.queue.is_closed());
-    let before = holders.len();
-    holders.retain(|_, holder| {
-        let keep = trusted.contains(&holder.fingerprint);
-        if !keep {
-            tracing::info!(
-                viewer = holder.id,
-                "{} is no longer trusted: disconnected, and it gets no further key",
-                holder.fingerprint
-            );
-            let farewell = (
-                GoodbyeCode::Leaving,
-                "this viewer was removed from the camera's trusted peers".to_owned(),
-            );
-            let _ = holder.queue.try_send(ViewerItem::Farewell(farewell));
-        }
-        keep
-    });
-    holders.len() < before
+    ended
 }

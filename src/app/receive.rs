@@ -214,10 +214,11 @@ async fn receive(
     // Pictures through an SFU: its WHEP URL and TLS towards it.
     let whep: Option<(String, Arc<rustls::ClientConfig>)> = match &settings.whep {
         #[cfg(feature = "web")]
-        Some(url) => {
-            let pinning = Pinning::new(&identity, settings.trusted.clone());
+        Some(sfu) => {
+            let peers = crate::identity::TrustedPeers::new([sfu.peer]);
+            let pinning = Pinning::new(&identity, peers);
             let tls = pinning.client_config(&crate::identity::Refusals::default())?;
-            Some((url.clone(), Arc::new(tls)))
+            Some((sfu.url.clone(), Arc::new(tls)))
         }
         #[cfg(not(feature = "web"))]
         Some(_) => anyhow::bail!(

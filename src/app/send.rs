@@ -20,9 +20,9 @@ use super::{
 };
 use crate::config::{Endpoint, SendSettings};
 use crate::discovery::Announcer;
-use crate::identity::{self, Identity};
 #[cfg(feature = "web")]
-use crate::identity::{Trust, TrustedPeers};
+use crate::identity::TrustedPeers;
+use crate::identity::{self, Identity};
 use crate::media::{self, DetectTap, EncoderOutput, EncoderPipeline};
 use crate::model::Seq;
 use crate::transport::{self, Connection, LinkStats, Listener, TransportError};
@@ -100,10 +100,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     }
     #[cfg(feature = "web")]
     if let Some(web) = &settings.web {
-        let fixed = match &settings.trusted {
-            Trust::Fixed(peers) => peers.clone(),
-            Trust::File(_) => TrustedPeers::default(),
-        };
+        let fixed = settings.trusted.fixed();
         let server = WebServer::bind(
             &web.listen,
             WebConfig {
@@ -134,12 +131,13 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
     // Key holders' way to the SFU publisher, when there is one.
     #[cfg(feature = "web")]
     let key_holders = match &settings.whip {
-        Some(url) => {
-            let (holders_tx, holders_rx) = mpsc::channel(16);
+        Some(sfu) => {
+            let (holders_tx, holders_rx) = mpsc::channel(256);
             let refusals = identity::Refusals::default();
+            let sfu_pinning = identity::Pinning::new(&identity, TrustedPeers::new([sfu.peer]));
             let publication = super::publish::Publication {
-                url: url.clone(),
-                tls: Arc::new(pinning.client_config(&refusals)?),
+                url: sfu.url.clone(),
+                tls: Arc::new(sfu_pinning.client_config(&refusals)?),
                 refusals,
                 trust: settings.trusted.clone(),
                 ids: Arc::clone(&ids),
@@ -252,13 +250,20 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 Some(Control::JoinKeys(holder)) => match &key_holders {
                     Some(holders) => {
                         source.play()?;
-                        let _ = holders.try_send(holder);
+                        if let Err(mpsc::error::TrySendError::Full(holder)) = holders.try_send(holder) {
+                            // Told to come back (`Leaving`): a viewer reconnects.
+                            let farewell = (GoodbyeCode::Leaving, "too many viewers asking for keys at once; try again".to_owned());
+                            let _ = holder.queue.try_send(ViewerItem::Farewell(farewell));
+                        }
                     }
-                    // Dropping its queue ends the viewer's connection.
-                    None => tracing::warn!(
-                        viewer = holder.id,
-                        "a viewer asked for keys, but this camera publishes through no SFU (`send --whip`)"
-                    ),
+                    None => {
+                        tracing::warn!(
+                            viewer = holder.id,
+                            "a viewer asked for keys, but this camera publishes through no SFU (`send --whip`)"
+                        );
+                        let farewell = (GoodbyeCode::EndOfStream, "this camera publishes through no SFU: watch it directly (without --whep)".to_owned());
+                        let _ = holder.queue.try_send(ViewerItem::Farewell(farewell));
+                    }
                 },
                 Some(Control::KeyframeRequest) => apply(&source, fan.handle_keyframe_request()),
                 #[cfg(feature = "web")]

@@ -47,6 +47,16 @@ pub enum ConfigError {
         min_w = pattern::MIN_WIDTH
     )]
     Size(String),
+    /// `--whip` or `--whep` without the gateway's certificate.
+    #[error(
+        "--whip and --whep need --sfu-peer: the SFU gateway's name in the trusted peers, or its fingerprint (`camview id` where `camview sfu-gateway` runs)"
+    )]
+    SfuPeer,
+    /// `--whep` with `--listen`, or with several cameras.
+    #[error(
+        "--whep takes the pictures from the SFU and the keys from one camera: name that camera (`camview receive CAMERA --whep URL`), without --listen"
+    )]
+    WhepNeedsOneCamera,
     /// A duration that is not a positive number of seconds.
     #[error("--duration must be a positive number of seconds, not {0}")]
     Duration(f64),
@@ -89,6 +99,8 @@ impl ConfigError {
             Self::Zone(_) => Some("detect-zone"),
             Self::Sensitivity(_) => Some("detect-sensitivity"),
             Self::Mqtt(_) => Some("mqtt"),
+            Self::WhepNeedsOneCamera => Some("whep"),
+            Self::SfuPeer => Some("sfu-peer"),
             Self::Code(_) | Self::Address(_) => None,
         }
     }
@@ -132,8 +144,8 @@ pub struct SendSettings {
     pub detect: Option<DetectSettings>,
     /// Where to serve browsers (`--web`), if at all.
     pub web: Option<WebSettings>,
-    /// The SFU's WHIP endpoint to publish through (`--whip`), if any.
-    pub whip: Option<String>,
+    /// The SFU to publish through (`--whip`, `--sfu-peer`), if any.
+    pub whip: Option<SfuSettings>,
 }
 
 /// `--web`: the browser viewer.
@@ -244,9 +256,9 @@ pub struct ReceiveSettings {
     pub events: Option<PathBuf>,
     /// Where to save each new object's picture.
     pub snapshots: Option<PathBuf>,
-    /// Take the pictures from this SFU's WHEP URL, and only the keys from
-    /// the camera (`--whep`).
-    pub whep: Option<String>,
+    /// Take the pictures from this SFU (`--whep`, `--sfu-peer`), and only
+    /// the keys from the camera.
+    pub whep: Option<SfuSettings>,
 }
 
 /// Everything `camview pair` needs.
@@ -326,6 +338,7 @@ impl SendSettings {
                 }
             }
         };
+        let whip = sfu_settings(args.whip.as_deref(), args.sfu_peer.as_deref(), &store)?;
         let endpoint = match (&args.listen, &args.to) {
             (_, Some(to)) => Endpoint::Connect(with_default_port(to, "")?),
             (Some(listen), None) => Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
@@ -367,7 +380,10 @@ impl SendSettings {
             source,
             endpoint,
             transport: transport_choice(args.transport),
-            trusted: trust(&args.peers, &store, config_dir, waits_for_pairing)?,
+            trusted: except_sfu(
+                trust(&args.peers, &store, config_dir, waits_for_pairing)?,
+                whip.as_ref(),
+            ),
             encoder: EncoderSettings {
                 encoder: args.encoder.clone(),
                 bitrate_kbps: args.bitrate,
@@ -381,7 +397,7 @@ impl SendSettings {
                 listen: args.web_listen.clone(),
                 dir: config_dir.to_owned(),
             }),
-            whip: args.whip.clone(),
+            whip: whip.clone(),
             metrics: args
                 .metrics
                 .as_deref()
@@ -412,6 +428,10 @@ impl ReceiveSettings {
                 Endpoint::Connect(with_default_port(addr, "")?)
             })
         };
+        if args.whep.is_some() && (args.listen.is_some() || args.addr.len() != 1) {
+            return Err(ConfigError::WhepNeedsOneCamera);
+        }
+        let whep = sfu_settings(args.whep.as_deref(), args.sfu_peer.as_deref(), &store)?;
         let endpoints: Vec<(Endpoint, Option<String>)> = match (&args.addr[..], &args.listen) {
             ([], Some(listen)) => vec![(
                 Endpoint::Listen(with_default_port(listen, "0.0.0.0")?),
@@ -446,7 +466,10 @@ impl ReceiveSettings {
             endpoint: Endpoint::Listen(String::new()),
             label: None,
             transport: transport_choice(args.transport),
-            trusted: trust(&args.peers, &store, config_dir, false)?,
+            trusted: except_sfu(
+                trust(&args.peers, &store, config_dir, false)?,
+                whep.as_ref(),
+            ),
             peer_names: store
                 .iter()
                 .map(|(name, fp)| (*fp, name.to_owned()))
@@ -467,7 +490,7 @@ impl ReceiveSettings {
                 .transpose()?,
             events: args.events.clone(),
             snapshots: args.snapshots.clone(),
-            whep: args.whep.clone(),
+            whep: whep.clone(),
         };
         Ok(endpoints
             .into_iter()
@@ -478,6 +501,16 @@ impl ReceiveSettings {
             })
             .collect())
     }
+}
+
+/// An SFU's front end (`camview sfu-gateway`): where, and its certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SfuSettings {
+    /// The WHIP or WHEP URL.
+    pub url: String,
+    /// The gateway's certificate: pinned for signalling only, and refused
+    /// as a viewer or a camera.
+    pub peer: Fingerprint,
 }
 
 /// `camview sfu-gateway`'s port when `--listen` names none (7447 native
@@ -510,6 +543,31 @@ impl GatewaySettings {
             trusted: trust(&args.peers, &store, config_dir, false)?,
             record: args.record.clone(),
         })
+    }
+}
+
+/// `--whip`/`--whep` URL and `--sfu-peer`: both or neither.
+fn sfu_settings(
+    url: Option<&str>,
+    peer: Option<&str>,
+    store: &TrustStore,
+) -> Result<Option<SfuSettings>, ConfigError> {
+    match (url, peer) {
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(ConfigError::SfuPeer),
+        (Some(url), Some(peer)) => Ok(Some(SfuSettings {
+            url: url.to_owned(),
+            peer: store.resolve(peer)?,
+        })),
+    }
+}
+
+/// `trust` without the SFU's gateway: its certificate opens signalling,
+/// never a camera's or a viewer's connection.
+fn except_sfu(trust: Trust, sfu: Option<&SfuSettings>) -> Trust {
+    match sfu {
+        Some(sfu) => trust.except(sfu.peer),
+        None => trust,
     }
 }
 

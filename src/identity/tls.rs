@@ -39,6 +39,12 @@ impl TrustedPeers {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// These peers but `fingerprint`.
+    pub fn without(mut self, fingerprint: &Fingerprint) -> Self {
+        self.0.remove(fingerprint);
+        self
+    }
 }
 
 /// Why a peer's certificate was refused. Carried inside the rustls error so

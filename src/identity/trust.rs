@@ -29,9 +29,28 @@ pub enum Trust {
     /// for each connection: a peer paired or added while camview runs is
     /// admitted from its next connection, one removed is refused.
     File(PathBuf),
+    /// Everyone the inner trust admits but one certificate: an SFU's
+    /// gateway, which opens signalling and must never be taken for a
+    /// viewer or a camera (it would get the pictures, or give out keys).
+    Except(Box<Trust>, Fingerprint),
 }
 
 impl Trust {
+    /// `self` without `fingerprint`.
+    pub fn except(self, fingerprint: Fingerprint) -> Self {
+        Self::Except(Box::new(self), fingerprint)
+    }
+
+    /// The peers fixed for the run (`--peer`), without the excepted ones;
+    /// none when they come from the trusted-peers file.
+    pub fn fixed(&self) -> TrustedPeers {
+        match self {
+            Self::Fixed(peers) => peers.clone(),
+            Self::File(_) => TrustedPeers::default(),
+            Self::Except(inner, fingerprint) => inner.fixed().without(fingerprint),
+        }
+    }
+
     /// The peers admitted now. A trusted-peers file that cannot be read
     /// admits nobody (and says why in the log).
     pub fn current(&self) -> TrustedPeers {
@@ -44,6 +63,7 @@ impl Trust {
                 },
                 |store| store.trusted(),
             ),
+            Self::Except(inner, fingerprint) => inner.current().without(fingerprint),
         }
     }
 }

@@ -21,13 +21,12 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
@@ -36,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::janus::{Janus, PluginHandle};
+use crate::web::ClientCertificate;
 use crate::web::http::SDP;
 
 /// The gateway's default port.
@@ -46,6 +46,8 @@ const MAX_SDP_BYTES: usize = 32 * 1024;
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
 /// Sessions (publishers and viewers) held at once, at most.
 const MAX_SESSIONS: usize = 256;
+/// HTTPS connections served at once, at most.
+const MAX_CONNECTIONS: usize = 64;
 
 /// What the gateway needs.
 #[derive(Debug)]
@@ -59,14 +61,15 @@ pub struct GatewayConfig {
 struct Shared {
     janus: Janus,
     record_dir: Option<PathBuf>,
-    next_id: AtomicU64,
     sessions: Mutex<HashMap<String, Live>>,
 }
 
-/// One publisher's or viewer's Janus handle and its keep-alive.
+/// One publisher's or viewer's Janus handle, its keep-alive, and whose it
+/// is: only the certificate that made a session may answer in it or end it.
 struct Live {
     handle: PluginHandle,
     keepalive: tokio::task::JoinHandle<()>,
+    owner: Option<ClientCertificate>,
 }
 
 /// Serves WHIP and WHEP on `listener` until the task is dropped; `tls`
@@ -80,7 +83,6 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         janus,
         record_dir: config.record_dir,
-        next_id: AtomicU64::new(1),
         sessions: Mutex::new(HashMap::new()),
     });
     let router = Router::new()
@@ -89,7 +91,11 @@ pub async fn serve(
         .route("/whep/{room}", post(subscribe))
         .route("/whep/{room}/{id}", delete(leave).patch(answer))
         .with_state(shared);
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        let Ok(permit) = Arc::clone(&connections).acquire_owned().await else {
+            return Ok(());
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -107,7 +113,10 @@ pub async fn serve(
             }
         };
         let router = router.clone();
-        tokio::spawn(async move { crate::web::serve_tls(stream, peer, &tls, router).await });
+        tokio::spawn(async move {
+            let _permit = permit;
+            crate::web::serve_tls(stream, peer, &tls, router).await;
+        });
     }
 }
 
@@ -161,14 +170,16 @@ fn valid_room(room: &str) -> bool {
 }
 
 impl Shared {
-    /// Keeps `handle` alive under `kind/room/ID`; returns the Location.
+    /// Keeps `handle` alive under `kind/room/ID` (ID random: not to be
+    /// guessed) for `owner`; returns the Location.
     fn keep(
         self: &Arc<Self>,
         kind: &str,
         room: &str,
         handle: PluginHandle,
+        owner: Option<ClientCertificate>,
     ) -> Result<String, Refusal> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = session_id().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?;
         let location = format!("/{kind}/{room}/{id}");
         let janus = self.janus.clone();
         let kept = handle.clone();
@@ -190,24 +201,60 @@ impl Shared {
                 format!("this gateway holds {MAX_SESSIONS} sessions already; try again later"),
             ));
         }
-        sessions.insert(location.clone(), Live { handle, keepalive });
+        sessions.insert(
+            location.clone(),
+            Live {
+                handle,
+                keepalive,
+                owner,
+            },
+        );
         Ok(location)
     }
 
-    fn take(&self, location: &str) -> Option<Live> {
-        self.sessions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(location)
+    /// Whether there is room for one more session.
+    fn has_room(&self) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|_, live| !live.keepalive.is_finished());
+        sessions.len() < MAX_SESSIONS
     }
 
-    fn handle(&self, location: &str) -> Option<PluginHandle> {
+    /// Removes `owner`'s session at `location`.
+    fn take(&self, location: &str, owner: Option<ClientCertificate>) -> Option<Live> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        match sessions.get(location) {
+            Some(live) if live.owner == owner => sessions.remove(location),
+            _ => None,
+        }
+    }
+
+    /// `owner`'s session at `location`.
+    fn handle(&self, location: &str, owner: Option<ClientCertificate>) -> Option<PluginHandle> {
         self.sessions
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(location)
+            .filter(|live| live.owner == owner)
             .map(|live| live.handle.clone())
     }
+}
+
+/// The answer when the gateway holds all the sessions it may.
+fn full() -> Response {
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("this gateway holds {MAX_SESSIONS} sessions already; try again later"),
+    )
+}
+
+/// A random session id: 128 bits, hex.
+fn session_id() -> Result<String, String> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0u8; 16];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| "the system's random number generator failed".to_owned())?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn created(location: &str, sdp: String) -> Response {
@@ -224,6 +271,7 @@ fn created(location: &str, sdp: String) -> Response {
 
 async fn publish(
     State(shared): State<Arc<Shared>>,
+    Extension(owner): Extension<Option<ClientCertificate>>,
     Path(room): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -238,6 +286,9 @@ async fn publish(
         Ok(offer) => offer,
         Err(refusal) => return refused(refusal),
     };
+    if !shared.has_room() {
+        return full();
+    }
     let published = shared
         .janus
         .publish(&room, &offer, shared.record_dir.as_deref())
@@ -246,7 +297,7 @@ async fn publish(
         Ok(published) => published,
         Err(e) => return plain(StatusCode::BAD_GATEWAY, e.to_string()),
     };
-    match shared.keep("whip", &room, handle) {
+    match shared.keep("whip", &room, handle, owner) {
         Ok(location) => {
             tracing::info!("sfu-gateway: a camera publishes in room `{room}` ({location})");
             created(&location, answer)
@@ -257,6 +308,7 @@ async fn publish(
 
 async fn subscribe(
     State(shared): State<Arc<Shared>>,
+    Extension(owner): Extension<Option<ClientCertificate>>,
     Path(room): Path<String>,
     body: Bytes,
 ) -> Response {
@@ -272,11 +324,14 @@ async fn subscribe(
             "Janus makes the offer to its viewers: POST an empty body, then PATCH your answer to the Location",
         );
     }
+    if !shared.has_room() {
+        return full();
+    }
     let (handle, offer) = match shared.janus.subscribe(&room).await {
         Ok(subscribed) => subscribed,
         Err(e) => return plain(StatusCode::NOT_FOUND, e.to_string()),
     };
-    match shared.keep("whep", &room, handle) {
+    match shared.keep("whep", &room, handle, owner) {
         Ok(location) => {
             tracing::info!("sfu-gateway: a viewer joins room `{room}` ({location})");
             created(&location, offer)
@@ -287,12 +342,13 @@ async fn subscribe(
 
 async fn answer(
     State(shared): State<Arc<Shared>>,
+    Extension(owner): Extension<Option<ClientCertificate>>,
     Path((room, id)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let location = format!("/whep/{room}/{id}");
-    let Some(handle) = shared.handle(&location) else {
+    let Some(handle) = shared.handle(&location, owner) else {
         return plain(
             StatusCode::NOT_FOUND,
             format!("no viewer session {location}"),
@@ -310,6 +366,7 @@ async fn answer(
 
 async fn leave(
     State(shared): State<Arc<Shared>>,
+    Extension(owner): Extension<Option<ClientCertificate>>,
     Path((room, id)): Path<(String, String)>,
     uri: axum::http::Uri,
 ) -> Response {
@@ -319,7 +376,7 @@ async fn leave(
         "whep"
     };
     let location = format!("/{kind}/{room}/{id}");
-    let Some(live) = shared.take(&location) else {
+    let Some(live) = shared.take(&location, owner) else {
         return plain(StatusCode::NOT_FOUND, format!("no session {location}"));
     };
     live.keepalive.abort();

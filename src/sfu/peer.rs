@@ -73,6 +73,10 @@ pub struct SfuPeer {
     connected: bool,
     connect_deadline: Option<Instant>,
     last_keyframe_request: Option<Instant>,
+    /// Added to every RTP timestamp: a random start per session, so what
+    /// the SFU sees in the clear is the pictures' spacing, not the
+    /// camera's clock (the capture time travels sealed, `media::stamp`).
+    rtp_offset: u64,
     buf: Vec<u8>,
     pending: VecDeque<Event>,
     closed: bool,
@@ -101,6 +105,16 @@ impl std::fmt::Debug for PendingPublish {
             .field("peer", &self.peer)
             .finish_non_exhaustive()
     }
+}
+
+/// Four random bytes, for the RTP timestamps' start.
+fn random_u32() -> Result<u32, PeerError> {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut bytes = [0; 4];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| PeerError::Rtc("the system's random number generator failed".into()))?;
+    Ok(u32::from_be_bytes(bytes))
 }
 
 fn rtc_error(e: &dyn std::fmt::Display) -> PeerError {
@@ -145,6 +159,7 @@ impl SfuPeer {
             connected: false,
             connect_deadline: None,
             last_keyframe_request: None,
+            rtp_offset: random_u32()?.into(),
             buf: vec![0; MAX_DATAGRAM],
             pending: VecDeque::new(),
             closed: false,
@@ -203,7 +218,8 @@ impl SfuPeer {
         let (Some(pt), Some(mid), true) = (self.pt, self.video, self.connected) else {
             return;
         };
-        let rtp_time = MediaTime::from_90khz(frame.capture_time.0.wrapping_mul(9) / 100);
+        let ticks = (frame.capture_time.0.wrapping_mul(9) / 100).wrapping_add(self.rtp_offset);
+        let rtp_time = MediaTime::from_90khz(ticks);
         let Some(writer) = self.rtc.writer(mid) else {
             return;
         };

@@ -13,6 +13,9 @@ use bytes::Bytes;
 use super::peer::{PeerError, SfuPeer};
 use crate::web::http::{Client, HttpError, Response, SDP};
 
+/// How long looking the SFU's host up may take.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why signalling failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SignalError {
@@ -48,12 +51,16 @@ async fn sfu_address(client: &Client) -> Result<IpAddr, SignalError> {
         .trim_end_matches(']')
         .to_owned();
     let port = client.base().port_u16().unwrap_or(443);
-    tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .map(|addr| addr.ip())
-        .ok_or(SignalError::Resolve(host))
+    tokio::time::timeout(
+        RESOLVE_TIMEOUT,
+        tokio::net::lookup_host((host.as_str(), port)),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .and_then(|mut addrs| addrs.next())
+    .map(|addr| addr.ip())
+    .ok_or(SignalError::Resolve(host))
 }
 
 fn expect(client: &Client, answer: Response, status: StatusCode) -> Result<Response, SignalError> {
@@ -85,8 +92,14 @@ pub async fn publish(client: &Client) -> Result<Signalled, SignalError> {
     let answer = expect(client, answer, StatusCode::CREATED)?;
     let location = location(client, &answer)?;
     tracing::debug!(offer = %pending.offer, answer = %answer.text(), "WHIP");
-    let peer = pending.accept(&answer.text(), Instant::now())?;
-    Ok(Signalled { peer, location })
+    match pending.accept(&answer.text(), Instant::now()) {
+        Ok(peer) => Ok(Signalled { peer, location }),
+        Err(e) => {
+            // The SFU holds a session for us: end it.
+            leave(client, location.as_ref()).await;
+            Err(e.into())
+        }
+    }
 }
 
 /// WHEP through Janus: takes the SFU's offer and answers it.
@@ -99,15 +112,25 @@ pub async fn view(client: &Client) -> Result<Signalled, SignalError> {
         status: offer.status,
         text: "no Location to send the answer to".into(),
     })?;
-    let (peer, answer) = SfuPeer::view(sfu, &offer.text(), Instant::now()).await?;
-    let done = client
-        .send(Method::PATCH, &location, Some((SDP, Bytes::from(answer))))
-        .await?;
-    expect(client, done, StatusCode::NO_CONTENT)?;
-    Ok(Signalled {
-        peer,
-        location: Some(location),
-    })
+    let answered = async {
+        let (peer, answer) = SfuPeer::view(sfu, &offer.text(), Instant::now()).await?;
+        let done = client
+            .send(Method::PATCH, &location, Some((SDP, Bytes::from(answer))))
+            .await?;
+        expect(client, done, StatusCode::NO_CONTENT)?;
+        Ok::<_, SignalError>(peer)
+    };
+    match answered.await {
+        Ok(peer) => Ok(Signalled {
+            peer,
+            location: Some(location),
+        }),
+        Err(e) => {
+            // The SFU holds a session for us: end it.
+            leave(client, Some(&location)).await;
+            Err(e)
+        }
+    }
 }
 
 /// Ends a session on the SFU (best effort: the SFU also notices ICE stop).

@@ -26,6 +26,8 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 pub enum HttpError {
     #[error("`{0}` is not an http:// or https:// URL with a host")]
     Url(String),
+    #[error("the server named another origin, `{0}`, for what follows; refused")]
+    OtherOrigin(String),
     #[error("https://{0} needs TLS settings (a pinned fingerprint)")]
     NoTls(String),
     #[error("cannot reach {authority}: {error}")]
@@ -131,7 +133,15 @@ impl Client {
             .parse()
             .map_err(|_| HttpError::Url(reference.into()))?;
         if uri.scheme().is_some() {
-            return Ok(uri);
+            // Only on the same origin: a server must not send the next
+            // request to another host, or to plain HTTP.
+            let same_origin =
+                uri.scheme() == self.base.scheme() && uri.authority() == self.base.authority();
+            return if same_origin {
+                Ok(uri)
+            } else {
+                Err(HttpError::OtherOrigin(reference.into()))
+            };
         }
         let path = if reference.starts_with('/') {
             reference.to_owned()
@@ -311,9 +321,18 @@ mod tests {
             "http://10.0.0.1:8080/whip/17"
         );
         assert_eq!(
-            c.resolve("https://other:1/x").unwrap().to_string(),
-            "https://other:1/x"
+            c.resolve("http://10.0.0.1:8080/x").unwrap().to_string(),
+            "http://10.0.0.1:8080/x"
         );
+        // Another host, or another scheme, is not followed.
+        assert!(matches!(
+            c.resolve("https://other:1/x"),
+            Err(HttpError::OtherOrigin(_))
+        ));
+        assert!(matches!(
+            c.resolve("https://10.0.0.1:8080/x"),
+            Err(HttpError::OtherOrigin(_))
+        ));
         assert_eq!(c.resolve("").unwrap(), *c.base());
     }
 

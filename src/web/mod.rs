@@ -31,9 +31,9 @@ mod session;
 mod srtp;
 
 #[cfg(feature = "web")]
-pub(crate) use server::serve_tls;
-#[cfg(feature = "web")]
 pub use server::{BrowserViewer, DEFAULT_PORT, WebConfig, WebError, WebServer};
+#[cfg(feature = "web")]
+pub(crate) use server::{ClientCertificate, serve_tls};
 #[cfg(feature = "web")]
 pub use session::{H264_PROFILES, WebEvent, WebRtcSession};
 #[cfg(feature = "web")]

@@ -263,8 +263,14 @@ async fn serve_connection(
     serve_tls(stream, info.peer, &tls, router).await;
 }
 
+/// The fingerprint of the certificate a client presented over TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ClientCertificate(pub(crate) Fingerprint);
+
 /// Serves `router` over one TLS connection: the handshake and each
-/// request's headers within [`HANDSHAKE_TIMEOUT`].
+/// request's headers within [`HANDSHAKE_TIMEOUT`]; the client's
+/// certificate, if any, reaches handlers as an
+/// `Extension<Option<ClientCertificate>>`.
 pub(crate) async fn serve_tls(
     stream: TcpStream,
     peer: SocketAddr,
@@ -279,6 +285,15 @@ pub(crate) async fn serve_tls(
         }
         Err(_) => return,
     };
+    // Who is at the other end, when it showed a certificate (mutual TLS):
+    // handlers that care take it as an extension.
+    let client = tls_stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|certs| certs.first())
+        .map(|cert| ClientCertificate(Fingerprint::of_certificate(cert)));
+    let router = router.layer(axum::Extension(client));
     let service = TowerToHyperService::new(router);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

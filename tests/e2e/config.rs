@@ -106,7 +106,7 @@ fn a_broken_file_is_refused_with_its_line_and_nothing_starts() {
     assert_eq!(out.status.code(), Some(2));
     let stderr =
         String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "[FILE]");
-    insta::assert_snapshot!(stderr, @"error: [FILE]:3: unknown key `max_viewers` in [send] (did you mean `max-viewers`?); the keys there are: source, listen, to, transport, peer, size, fps, encoder, bitrate, min-bitrate, keyframe-interval, max-viewers, metrics, name, no-announce, web, web-listen, whip, detect, detect-fps, detect-zone, detect-sensitivity, models, mqtt");
+    insta::assert_snapshot!(stderr, @"error: [FILE]:3: unknown key `max_viewers` in [send] (did you mean `max-viewers`?); the keys there are: source, listen, to, transport, peer, size, fps, encoder, bitrate, min-bitrate, keyframe-interval, max-viewers, metrics, name, no-announce, web, web-listen, whip, sfu-peer, detect, detect-fps, detect-zone, detect-sensitivity, models, mqtt");
 }
 
 #[test]

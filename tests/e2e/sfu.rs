@@ -62,7 +62,7 @@ impl Sfu {
     fn publish_into(&self, camera: &Node, room: &str, listen: &str, viewers: &[&Node]) -> Running {
         let whip = format!("https://{}/whip/{room}", gateway_addr());
         let mut args = vec!["send", "--listen", listen, "--whip", &whip];
-        args.extend(["--peer", self.gateway.fingerprint.as_str()]);
+        args.extend(["--sfu-peer", self.gateway.fingerprint.as_str()]);
         for viewer in viewers {
             args.extend(["--peer", viewer.fingerprint.as_str()]);
         }
@@ -72,14 +72,11 @@ impl Sfu {
     }
 
     /// `camview send --source test --whip …` on `camera`, keys for
-    /// `viewers` (the SFU and they are its `--peer`s; none: whom its
-    /// trusted-peers file names).
+    /// `viewers` (its `--peer`s; none: whom its trusted-peers file names).
     fn publish(&self, camera: &Node, viewers: &[&Node], extra: &[&str]) -> Running {
         let (listen, whip) = (camera_addr(), whip_url());
         let mut args = vec!["send", "--listen", &listen, "--whip", &whip];
-        if !viewers.is_empty() {
-            args.extend(["--peer", self.gateway.fingerprint.as_str()]);
-        }
+        args.extend(["--sfu-peer", self.gateway.fingerprint.as_str()]);
         for viewer in viewers {
             args.extend(["--peer", viewer.fingerprint.as_str()]);
         }
@@ -106,7 +103,7 @@ impl Sfu {
             &addr,
             "--peer",
             camera.fingerprint.as_str(),
-            "--peer",
+            "--sfu-peer",
             self.gateway.fingerprint.as_str(),
             "--whep",
             &whep,
@@ -121,7 +118,7 @@ impl Sfu {
     fn view(&self, laptop: &Node, camera: &Node, extra: &[&str]) -> Received {
         let whep = whep_url();
         let mut args = vec![
-            "--peer",
+            "--sfu-peer",
             self.gateway.fingerprint.as_str(),
             "--whep",
             &whep,
@@ -177,6 +174,21 @@ fn a_removed_viewer_is_cut_off_while_the_others_keep_verifying() {
         run_ok(&mut camera.command(&["trust", "add", name, &node.fingerprint]));
     }
     let mut sender = sfu.publish(&camera, &[], &[]);
+    // The SFU's certificate, though in the file, opens signalling only:
+    // never a viewer's connection (it would get the pictures or keys).
+    let refused = receive_via(
+        |cmd| sfu.janus.wrap_client(&cmd),
+        &sfu.gateway,
+        &camera_addr(),
+        &camera.fingerprint,
+        &["--no-reconnect", "--frames", "1"],
+    );
+    assert!(!refused.status.success(), "{}", refused.log);
+    assert!(
+        refused.log.contains("refused this node's certificate"),
+        "{}",
+        refused.log
+    );
     let mut staying = sfu.spawn_viewer(&kitchen, &camera, &["--duration", "12"]);
     let mut removed = sfu.spawn_viewer(&hall, &camera, &["--duration", "12"]);
     staying.wait_for_verified(30, Duration::from_secs(20));
@@ -416,7 +428,7 @@ fn a_viewer_without_the_stream_key_decodes_nothing() {
     let _other = sfu.publish_into(&other, "other", &other_addr, &[&laptop]);
     let whep = whep_url();
     let args = [
-        "--peer",
+        "--sfu-peer",
         sfu.gateway.fingerprint.as_str(),
         "--whep",
         &whep,

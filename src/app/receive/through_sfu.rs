@@ -14,10 +14,27 @@ use crate::sfu::peer::PeerEvent;
 use crate::sfu::signal::{self, Signalled};
 use crate::transport::Connection;
 use crate::web::http::Client;
-use crate::wire::{Event, GoodbyeCode};
+use crate::wire::{Capabilities, Event, GoodbyeCode};
 
 /// How long each WHEP request may take.
 const SIGNALLING_TIMEOUT: Duration = Duration::from_secs(15);
+/// The wait before trying the SFU again after it refused or failed.
+const SIGNALLING_RETRY: Duration = Duration::from_secs(1);
+/// Without a picture from the SFU this long, the session is given up and
+/// made anew (the camera may have published again, as a new feed).
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(5);
+/// Keyframe requests closer together than this are one.
+const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(500);
+
+/// Asks the SFU for a keyframe, at most once per [`KEYFRAME_REQUEST_GAP`].
+fn request_keyframe(peer: &mut crate::sfu::peer::SfuPeer, last: &mut Option<std::time::Instant>) {
+    let now = std::time::Instant::now();
+    if last.is_some_and(|t| now.duration_since(t) < KEYFRAME_REQUEST_GAP) {
+        return;
+    }
+    *last = Some(now);
+    peer.request_keyframe();
+}
 
 /// Whether an access unit holds an IDR slice (NAL type 5), read from the
 /// clear NAL headers.
@@ -38,7 +55,18 @@ impl Receiver<'_> {
         self.start_stream(conn.peer().clone());
         self.start_decoder()?;
         let client = Client::new(whep, Some(tls), SIGNALLING_TIMEOUT)?;
-        let Signalled { mut peer, location } = signal::view(&client).await?;
+        let Signalled { mut peer, location } = match signal::view(&client).await {
+            Ok(signalled) => signalled,
+            Err(e) => {
+                // Often the camera is not publishing yet (or again): the
+                // run's reconnection tries anew.
+                close(conn, "the viewer cannot reach the SFU").await;
+                tokio::time::sleep(SIGNALLING_RETRY).await;
+                return Ok(Outcome::Lost(format!(
+                    "viewing through the SFU at {whep}: {e}"
+                )));
+            }
+        };
         tracing::info!(
             "viewing through the SFU at {whep} (media at {})",
             peer.local_addr()
@@ -47,6 +75,9 @@ impl Receiver<'_> {
         let mut keys = 0u32;
         let mut unopened = 0u64;
         let mut unstamped = 0u64;
+        let mut last_media = std::time::Instant::now();
+        let mut last_keyframe_request: Option<std::time::Instant> = None;
+        let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         let outcome = loop {
             let report_at = tokio::time::Instant::from_std(self.stats.poll_timeout());
             let present_at = self.next_due();
@@ -54,12 +85,20 @@ impl Receiver<'_> {
                 event = conn.next_event() => match event {
                     Err(e) if e.is_transient() => break Outcome::Lost(e.to_string()),
                     Err(e) => return Err(e.into()),
+                    Ok(Some(Event::Established { capabilities, .. })) => {
+                        if !capabilities.contains(Capabilities::STREAM_KEYS) {
+                            close(conn, "this viewer needs keys").await;
+                            anyhow::bail!("the camera gives no stream keys (a camview older than SFU publishing?): watch it directly, without --whep");
+                        }
+                    }
                     Ok(Some(Event::StreamKey(grant))) => {
                         tracing::info!("key generation {}, step {} from the camera", grant.generation, grant.step);
                         opener.handle_grant(&grant)?;
                         keys += 1;
-                        if keys == 1 {
-                            peer.request_keyframe();
+                        // The first key, or a new one while pictures wait
+                        // for it: a keyframe starts the picture again.
+                        if keys == 1 || self.waiting_for_keyframe {
+                            request_keyframe(&mut peer, &mut last_keyframe_request);
                         }
                     }
                     Ok(Some(Event::Pong { sent, answered, received })) => {
@@ -79,6 +118,7 @@ impl Receiver<'_> {
                 event = peer.next_event() => match event {
                     PeerEvent::Connected => tracing::info!("the SFU is connected"),
                     PeerEvent::Media { data, contiguous, .. } => {
+                        last_media = std::time::Instant::now();
                         self.stats.handle_received(data.len());
                         if !contiguous && !self.waiting_for_keyframe {
                             self.waiting_for_keyframe = true;
@@ -93,6 +133,7 @@ impl Receiver<'_> {
                                 }
                                 if matches!(e, E2eeError::NoKey { .. }) {
                                     self.waiting_for_keyframe = true;
+                                    request_keyframe(&mut peer, &mut last_keyframe_request);
                                 }
                                 continue;
                             }
@@ -137,6 +178,14 @@ impl Receiver<'_> {
                 () = tokio::time::sleep_until(report_at) => {
                     if let Some(report) = self.stats.poll_report(std::time::Instant::now()) {
                         self.report(&report)?;
+                    }
+                }
+                _ = watchdog.tick() => {
+                    if last_media.elapsed() >= MEDIA_TIMEOUT {
+                        break Outcome::Lost(format!(
+                            "no pictures from the SFU for {} s",
+                            MEDIA_TIMEOUT.as_secs()
+                        ));
                     }
                 }
                 why = &mut stop => break Outcome::Finished(why.to_owned()),
