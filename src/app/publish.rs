@@ -318,3 +318,100 @@ async fn session(
     signal::leave(client, location.as_ref()).await;
     ended
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::TrustedPeers;
+
+    fn holder(id: ViewerId, who: &[u8]) -> (KeyHolder, mpsc::Receiver<ViewerItem>) {
+        let (queue, rx) = mpsc::channel(8);
+        let fingerprint = Fingerprint::of_certificate(who);
+        (
+            KeyHolder {
+                id,
+                fingerprint,
+                queue,
+            },
+            rx,
+        )
+    }
+
+    fn keys() -> Keys {
+        Keys {
+            sealer: Sealer::new(StreamKeys::generate().unwrap()),
+            holders: HashMap::new(),
+            granted: HashSet::new(),
+            joins: None,
+        }
+    }
+
+    fn trusting(who: &[&[u8]]) -> Trust {
+        Trust::Fixed(TrustedPeers::new(
+            who.iter().map(|w| Fingerprint::of_certificate(w)),
+        ))
+    }
+
+    /// What a holder's queue holds: `g.s` for keys, `bye` for a farewell.
+    fn drain(rx: &mut mpsc::Receiver<ViewerItem>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|item| match item {
+                ViewerItem::StreamKey(k) => format!("{}.{}", k.generation, k.step),
+                ViewerItem::Farewell(_) => "bye".to_owned(),
+                _ => "other".to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_joiner_gets_its_own_step_and_an_untrusted_one_none() {
+        let mut keys = keys();
+        let trust = trusting(&[b"kitchen", b"hall"]);
+        let (kitchen, mut kitchen_rx) = holder(1, b"kitchen");
+        let (hall, mut hall_rx) = holder(2, b"hall");
+        let (stranger, mut stranger_rx) = holder(3, b"stranger");
+        keys.admit(kitchen, &trust).unwrap();
+        keys.admit(hall, &trust).unwrap();
+        keys.admit(stranger, &trust).unwrap();
+        // The kitchen derives step 2 itself: it is not sent again.
+        assert_eq!(drain(&mut kitchen_rx), ["0.1"]);
+        assert_eq!(drain(&mut hall_rx), ["0.2"]);
+        assert_eq!(drain(&mut stranger_rx), ["bye"]);
+        assert_eq!(keys.holders.len(), 2);
+    }
+
+    #[test]
+    fn a_removed_viewer_is_dismissed_and_the_others_get_a_new_generation() {
+        let mut keys = keys();
+        let (kitchen, mut kitchen_rx) = holder(1, b"kitchen");
+        let (hall, mut hall_rx) = holder(2, b"hall");
+        let both = trusting(&[b"kitchen", b"hall"]);
+        keys.admit(kitchen, &both).unwrap();
+        keys.admit(hall, &both).unwrap();
+        assert!(!keys.check_trust(&both).unwrap(), "nobody removed");
+        let _ = (drain(&mut kitchen_rx), drain(&mut hall_rx));
+
+        assert!(keys.check_trust(&trusting(&[b"kitchen"])).unwrap());
+        assert_eq!(drain(&mut hall_rx), ["bye"]);
+        assert_eq!(drain(&mut kitchen_rx), ["1.0"]);
+    }
+
+    #[test]
+    fn a_viewer_removed_after_it_left_still_starts_a_new_generation() {
+        let mut keys = keys();
+        let (kitchen, mut kitchen_rx) = holder(1, b"kitchen");
+        let (hall, hall_rx) = holder(2, b"hall");
+        let both = trusting(&[b"kitchen", b"hall"]);
+        keys.admit(kitchen, &both).unwrap();
+        keys.admit(hall, &both).unwrap();
+        // The hall disconnects on its own, keeping generation 0's material.
+        drop(hall_rx);
+        assert!(!keys.check_trust(&both).unwrap());
+        let _ = drain(&mut kitchen_rx);
+        // Removed later: what it holds must not open what comes next.
+        assert!(keys.check_trust(&trusting(&[b"kitchen"])).unwrap());
+        assert_eq!(drain(&mut kitchen_rx), ["1.0"]);
+        // And only once: the new generation was granted to the kitchen alone.
+        assert!(!keys.check_trust(&trusting(&[b"kitchen"])).unwrap());
+    }
+}

@@ -394,6 +394,58 @@ pub fn describe(addr: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::Fingerprint;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared {
+            // Never called here: nothing listens on the discard port.
+            janus: Janus::new("http://127.0.0.1:9/janus").unwrap(),
+            record_dir: None,
+            sessions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn handle() -> PluginHandle {
+        PluginHandle {
+            session: 1,
+            handle: 2,
+            room: 3,
+            feed: Some(4),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_is_answered_in_and_ended_only_by_the_certificate_that_made_it() {
+        let shared = shared();
+        let camera = Some(ClientCertificate(Fingerprint::of_certificate(b"camera")));
+        let viewer = Some(ClientCertificate(Fingerprint::of_certificate(b"viewer")));
+        let location = shared.keep("whip", "cam", handle(), camera).unwrap();
+        // A random 128-bit id: not /whip/cam/1 for the next one to guess.
+        let id = location.strip_prefix("/whip/cam/").unwrap();
+        assert_eq!(id.len(), 32, "{location}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{location}");
+        let other = shared.keep("whep", "cam", handle(), viewer).unwrap();
+        assert_ne!(location, other);
+
+        assert!(shared.handle(&location, viewer).is_none());
+        assert!(shared.take(&location, viewer).is_none());
+        assert!(shared.take(&location, None).is_none());
+        assert_eq!(shared.handle(&location, camera), Some(handle()));
+        let live = shared.take(&location, camera).expect("the owner ends it");
+        live.keepalive.abort();
+        assert!(shared.take(&location, camera).is_none(), "gone once ended");
+    }
+
+    #[tokio::test]
+    async fn no_session_is_made_past_the_cap() {
+        let shared = shared();
+        for _ in 0..MAX_SESSIONS {
+            shared.keep("whep", "cam", handle(), None).unwrap();
+        }
+        assert!(!shared.has_room());
+        let (status, _) = shared.keep("whep", "cam", handle(), None).unwrap_err();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
 
     #[test]
     fn room_names_are_plain() {
