@@ -69,7 +69,11 @@ impl JanusLab {
     /// `ip netns exec NS janus -F DIR -C DIR/janus.jcfg`, its output to
     /// `DIR/janus.log`.
     fn spawn(ns: &str, dir: &Path) -> Child {
-        let log = File::create(dir.join("janus.log")).expect("Janus' log file");
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(dir.join("janus.log"))
+            .expect("Janus' log file");
         let mut janus = Command::new("janus");
         janus
             .arg("-F")
@@ -109,6 +113,15 @@ impl JanusLab {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Kills Janus (every session, room and PeerConnection gone) and starts
+    /// it again with the same configuration: an SFU that restarted.
+    pub(crate) fn restart(&mut self) {
+        let _ = self.janus.kill();
+        let _ = self.janus.wait();
+        self.janus = Self::spawn(&self.ns, self.dir.path());
+        self.wait_ready();
     }
 
     /// The namespace Janus runs in.

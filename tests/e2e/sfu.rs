@@ -95,7 +95,8 @@ impl Sfu {
         sender
     }
 
-    /// `camview receive CAMERA --whep … --headless` on `laptop`, running.
+    /// `camview receive CAMERA --whep … --headless` on `laptop`, running
+    /// (it reconnects unless `extra` says `--no-reconnect`).
     fn spawn_viewer(&self, laptop: &Node, camera: &Node, extra: &[&str]) -> Running {
         let (addr, whep) = (camera_addr(), whep_url());
         let mut args = vec![
@@ -108,7 +109,6 @@ impl Sfu {
             "--whep",
             &whep,
             "--headless",
-            "--no-reconnect",
         ];
         args.extend(extra);
         Running::spawn(self.janus.wrap_client(&laptop.command(&args)))
@@ -189,8 +189,9 @@ fn a_removed_viewer_is_cut_off_while_the_others_keep_verifying() {
         "{}",
         refused.log
     );
-    let mut staying = sfu.spawn_viewer(&kitchen, &camera, &["--duration", "12"]);
-    let mut removed = sfu.spawn_viewer(&hall, &camera, &["--duration", "12"]);
+    let once = ["--duration", "12", "--no-reconnect"];
+    let mut staying = sfu.spawn_viewer(&kitchen, &camera, &once);
+    let mut removed = sfu.spawn_viewer(&hall, &camera, &once);
     staying.wait_for_verified(30, Duration::from_secs(20));
     removed.wait_for_verified(30, Duration::from_secs(20));
 
@@ -337,7 +338,11 @@ fn janus_recorded_only_ciphertext_and_the_key_opens_it_to_the_exact_stream() {
     // sees (a later ratchet step is derived from an earlier one).
     let holder = spawn_key_holder(&sfu.janus, &laptop, &camera);
     sender.wait_for_line("key holder", Duration::from_secs(10));
-    let mut viewer = sfu.spawn_viewer(&laptop, &camera, &["--frames", "90", "--stdout"]);
+    let mut viewer = sfu.spawn_viewer(
+        &laptop,
+        &camera,
+        &["--frames", "90", "--stdout", "--no-reconnect"],
+    );
     let mut stdout = viewer.take_stdout();
     let reader = std::thread::spawn(move || {
         let mut viewed = Vec::new();
@@ -455,4 +460,24 @@ fn a_viewer_without_the_stream_key_decodes_nothing() {
         "{}",
         received.log
     );
+}
+
+#[test]
+fn after_the_sfu_restarts_the_camera_publishes_again_and_the_viewer_resumes() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let mut sfu = Sfu::start(&[&camera, &laptop]);
+    let mut sender = sfu.publish(&camera, &[&laptop], &[]);
+    let mut viewer = sfu.spawn_viewer(&laptop, &camera, &["--duration", "60"]);
+    viewer.wait_for_verified(30, Duration::from_secs(20));
+    sfu.janus.restart();
+    sender.wait_for_line(
+        "publishing through the SFU stopped",
+        Duration::from_secs(40),
+    );
+    let at_restart = viewer.verified();
+    // The camera publishes into the new Janus; the viewer finds it there.
+    viewer.wait_for_verified(at_restart + 60, Duration::from_secs(60));
+    let log = viewer.log();
+    assert!(log.contains("viewing through the SFU"), "{log}");
+    viewer.kill();
 }
