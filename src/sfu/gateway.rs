@@ -34,7 +34,7 @@ use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use super::janus::{Janus, PluginHandle};
+use super::janus::{Janus, PluginHandle, peer_connection_gone};
 use crate::web::ClientCertificate;
 use crate::web::http::SDP;
 
@@ -44,6 +44,8 @@ pub const DEFAULT_PORT: u16 = crate::config::GATEWAY_PORT;
 const MAX_SDP_BYTES: usize = 32 * 1024;
 /// Janus drops a session after 60 s without a request.
 const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
+/// How long a viewer has to PATCH its answer to Janus' offer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Sessions (publishers and viewers) held at once, at most.
 const MAX_SESSIONS: usize = 256;
 /// HTTPS connections served at once, at most.
@@ -64,8 +66,10 @@ struct Shared {
     sessions: Mutex<HashMap<String, Live>>,
 }
 
-/// One publisher's or viewer's Janus handle, its keep-alive, and whose it
-/// is: only the certificate that made a session may answer in it or end it.
+/// One publisher's or viewer's Janus handle, the task that keeps it alive
+/// and ends it when its PeerConnection is gone (or, for a viewer not yet
+/// answered, when its answer is late), and whose it is: only the
+/// certificate that made a session may answer in it or end it.
 struct Live {
     handle: PluginHandle,
     keepalive: tokio::task::JoinHandle<()>,
@@ -181,17 +185,12 @@ impl Shared {
     ) -> Result<String, Refusal> {
         let id = session_id().map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))?;
         let location = format!("/{kind}/{room}/{id}");
-        let janus = self.janus.clone();
-        let kept = handle.clone();
-        let keepalive = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(KEEPALIVE_EVERY).await;
-                if let Err(e) = janus.keepalive(&kept).await {
-                    tracing::info!("sfu-gateway: a Janus session ended: {e}");
-                    return;
-                }
-            }
-        });
+        // A publisher's session is followed at once; a viewer's waits for
+        // its answer (its PATCH starts the following), or expires.
+        let keepalive = match kind {
+            "whip" => tokio::spawn(follow(self.janus.clone(), handle.clone())),
+            _ => tokio::spawn(expire_unanswered(self.janus.clone(), handle.clone())),
+        };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         sessions.retain(|_, live| !live.keepalive.is_finished());
         if sessions.len() >= MAX_SESSIONS {
@@ -217,6 +216,16 @@ impl Shared {
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
         sessions.retain(|_, live| !live.keepalive.is_finished());
         sessions.len() < MAX_SESSIONS
+    }
+
+    /// Follows the answered viewer session at `location` from now on (its
+    /// expiry stopped).
+    fn follow(&self, location: &str, handle: PluginHandle) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(live) = sessions.get_mut(location) {
+            live.keepalive.abort();
+            live.keepalive = tokio::spawn(follow(self.janus.clone(), handle));
+        }
     }
 
     /// Removes `owner`'s session at `location`.
@@ -359,7 +368,10 @@ async fn answer(
         Err(refusal) => return refused(refusal),
     };
     match shared.janus.start(&handle, &answer).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => {
+            shared.follow(&location, handle);
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(e) => plain(StatusCode::BAD_GATEWAY, e.to_string()),
     }
 }
@@ -384,6 +396,46 @@ async fn leave(
         tracing::debug!("sfu-gateway: closing {location}: {e}");
     }
     StatusCode::OK.into_response()
+}
+
+/// Follows a session's events until its PeerConnection is gone (a client
+/// that crashed or lost its path: Janus hangs it up when ICE fails), then
+/// destroys it, so it holds no slot. The long poll also keeps the session
+/// alive; a keepalive goes with it every [`KEEPALIVE_EVERY`].
+async fn follow(janus: Janus, handle: PluginHandle) {
+    let mut last_keepalive = tokio::time::Instant::now();
+    let why = loop {
+        match janus.poll_event(&handle).await {
+            Ok(Some(event)) if peer_connection_gone(&event) => {
+                break format!("its PeerConnection is gone ({})", event["janus"]);
+            }
+            Ok(_) => {}
+            Err(e) => break e.to_string(),
+        }
+        if last_keepalive.elapsed() >= KEEPALIVE_EVERY {
+            last_keepalive = tokio::time::Instant::now();
+            if let Err(e) = janus.keepalive(&handle).await {
+                break e.to_string();
+            }
+        }
+    };
+    tracing::info!(
+        session = handle.session,
+        "sfu-gateway: a session ended: {why}"
+    );
+    let _ = janus.close(&handle).await;
+}
+
+/// A viewer's session whose answer does not come within
+/// [`ANSWER_TIMEOUT`] is destroyed (its client gave up or crashed).
+async fn expire_unanswered(janus: Janus, handle: PluginHandle) {
+    tokio::time::sleep(ANSWER_TIMEOUT).await;
+    tracing::info!(
+        session = handle.session,
+        "sfu-gateway: a viewer sent no answer within {} s; its session is ended",
+        ANSWER_TIMEOUT.as_secs()
+    );
+    let _ = janus.close(&handle).await;
 }
 
 /// The address to tell users, for the log.

@@ -47,6 +47,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long an asynchronous request's event may take to come.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest wait for a followed session's next event (Janus answers a
+/// quiet long poll after 30 s).
+const POLL_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Janus' name for its VideoRoom plugin.
 pub const VIDEOROOM: &str = "janus.plugin.videoroom";
@@ -154,6 +157,10 @@ pub struct PluginHandle {
 #[derive(Clone, Debug)]
 pub struct Janus {
     client: Client,
+    /// For following a session ([`Janus::poll_event`]): longer than the
+    /// 30 s Janus holds a quiet long poll before answering `keepalive`,
+    /// so no poll is cut while Janus may be handing it an event.
+    poller: Client,
     /// The API's base path (`/janus`), without a trailing slash.
     path: String,
     /// The API's address, for messages.
@@ -169,8 +176,17 @@ impl Janus {
             url: url.clone(),
             error,
         })?;
+        let poller = Client::new(&url, None, POLL_TIMEOUT).map_err(|error| JanusError::Url {
+            url: url.clone(),
+            error,
+        })?;
         let path = client.base().path().trim_end_matches('/').to_owned();
-        Ok(Self { client, path, url })
+        Ok(Self {
+            client,
+            poller,
+            path,
+            url,
+        })
     }
 
     /// The API's address.
@@ -252,6 +268,18 @@ impl Janus {
             .await?
             .1;
         check("keepalive", &answer)
+    }
+
+    /// The handle's session's next event, by one long poll: `None` when
+    /// none came within the request's timeout. Only for a session whose
+    /// requests are all answered (nothing else may be polling it).
+    pub async fn poll_event(&self, handle: &PluginHandle) -> Result<Option<Value>, JanusError> {
+        let uri = self.uri(&format!("/{}?maxev=1", handle.session))?;
+        match self.poller.send(Method::GET, &uri, None).await {
+            Err(HttpError::Timeout { .. }) => Ok(None),
+            Err(error) => Err(self.unreachable(error)),
+            Ok(response) => self.polled(handle.session, "poll", &response).map(Some),
+        }
     }
 
     /// Ends the handle's session, hanging its PeerConnection up. A session
@@ -623,6 +651,12 @@ fn parse_answer(body: &[u8]) -> Option<Value> {
     Some(value)
 }
 
+/// Whether an event says the PeerConnection is gone: Janus hung it up
+/// (ICE failed, DTLS alert, the peer closed) or the handle was detached.
+pub fn peer_connection_gone(event: &Value) -> bool {
+    matches!(kind(event), "hangup" | "detached")
+}
+
 /// An answer's kind: `success`, `ack`, `event`, `error`, `keepalive`, ….
 fn kind(answer: &Value) -> &str {
     answer["janus"].as_str().unwrap_or("")
@@ -919,6 +953,24 @@ mod tests {
         let recorded = create_room_body(42, "cam", Some(Path::new("/var/lib/janus/rec")));
         assert_eq!(recorded["record"], json!(true));
         assert_eq!(recorded["rec_dir"], json!("/var/lib/janus/rec"));
+    }
+
+    #[test]
+    fn a_hangup_or_a_detach_ends_a_session_and_nothing_else_does() {
+        let gone = |text: &str| peer_connection_gone(&json(text));
+        assert!(gone(
+            r#"{"janus": "hangup", "session_id": 1, "sender": 2, "reason": "ICE failed"}"#
+        ));
+        assert!(gone(
+            r#"{"janus": "detached", "session_id": 1, "sender": 2}"#
+        ));
+        assert!(!gone(
+            r#"{"janus": "webrtcup", "session_id": 1, "sender": 2}"#
+        ));
+        assert!(!gone(r#"{"janus": "keepalive"}"#));
+        assert!(!gone(
+            r#"{"janus": "media", "type": "video", "receiving": false}"#
+        ));
     }
 
     #[test]
