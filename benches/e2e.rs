@@ -324,43 +324,16 @@ fn run_camview(config: &Config, viewers: usize) -> Row {
     let _ = sender.kill();
     let _ = sender.wait();
 
-    let summaries: Vec<serde_json::Value> = viewer_dirs
-        .iter()
-        .filter_map(|d| camview::app::receive::read_summary(&d.join("stats.jsonl")).ok())
-        .collect();
-    let mut p50s: Vec<f64> = summaries
-        .iter()
-        .filter_map(|s| s["latency"]["p50_ms"].as_f64())
-        .collect();
-    p50s.sort_by(f64::total_cmp);
-    let p99 = summaries
-        .iter()
-        .filter_map(|s| s["latency"]["p99_ms"].as_f64())
-        .fold(0.0, f64::max);
-    let total = |k: &str| {
-        summaries
-            .iter()
-            .filter_map(|s| s["totals"][k].as_u64())
-            .sum::<u64>()
-    };
-    Row {
-        name: format!(
+    viewers_row(
+        format!(
             "camview, mutual TLS 1.3, {viewers} viewer{}",
             if viewers == 1 { "" } else { "s" }
         ),
-        p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
-        p99_ms: p99,
-        delivered: format!(
-            "{} verified, {} missing ({} of {viewers} reports)",
-            total("frames_verified"),
-            total("frames_missing"),
-            summaries.len()
-        ),
-        sender_cpu: (after.cpu_s - before.cpu_s) / wall * 100.0,
-        sender_mib: after.peak_mib,
-        receiver_cpu: usage.iter().map(|u| u.cpu_s).sum::<f64>() / wall * 100.0 / viewers as f64,
-        receiver_mib: usage.iter().map(|u| u.peak_mib).sum::<f64>() / viewers as f64,
-    }
+        &viewer_dirs,
+        (before, after, wall),
+        &usage,
+        "",
+    )
 }
 
 /// The camera publishes once through a real Janus; `viewers` watch
@@ -451,6 +424,31 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
         let _ = process.wait();
     }
 
+    let upload_kbps = sent_after.saturating_sub(sent_before) as f64 * 8.0 / 1000.0 / wall;
+    viewers_row(
+        format!(
+            "camview → Janus (SFU), SFrame + DTLS-SRTP, {viewers} viewer{}",
+            if viewers == 1 { "" } else { "s" }
+        ),
+        &viewer_dirs,
+        (before, after, wall),
+        &usage,
+        &format!("; camera upload {upload_kbps:.0} kbit/s"),
+    )
+}
+
+/// A row of camview viewers, from their `--stats-json` summaries: the
+/// median of their median latencies, the worst p99, the pictures, and the
+/// sender's (`(before, after, wall seconds)`) and viewers' usage; `extra`
+/// follows the pictures.
+fn viewers_row(
+    name: String,
+    viewer_dirs: &[PathBuf],
+    (before, after, wall): (Usage, Usage, f64),
+    usage: &[Usage],
+    extra: &str,
+) -> Row {
+    let viewers = viewer_dirs.len();
     let summaries: Vec<serde_json::Value> = viewer_dirs
         .iter()
         .filter_map(|d| camview::app::receive::read_summary(&d.join("stats.jsonl")).ok())
@@ -470,16 +468,12 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
             .filter_map(|s| s["totals"][k].as_u64())
             .sum::<u64>()
     };
-    let upload_kbps = sent_after.saturating_sub(sent_before) as f64 * 8.0 / 1000.0 / wall;
     Row {
-        name: format!(
-            "camview → Janus (SFU), SFrame + DTLS-SRTP, {viewers} viewer{}",
-            if viewers == 1 { "" } else { "s" }
-        ),
+        name,
         p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(f64::NAN),
         p99_ms: p99,
         delivered: format!(
-            "{} verified, {} missing ({} of {viewers} reports); camera upload {upload_kbps:.0} kbit/s",
+            "{} verified, {} missing ({} of {viewers} reports){extra}",
             total("frames_verified"),
             total("frames_missing"),
             summaries.len()

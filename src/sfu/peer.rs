@@ -15,12 +15,11 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Rtc};
 use tokio::net::UdpSocket;
 
 use crate::model::EncodedFrame;
-use crate::web::H264_PROFILES;
+use crate::web::{H264_PROFILES, driver};
 
 /// How long ICE and DTLS may take once the SFU answered.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -245,17 +244,7 @@ impl SfuPeer {
 
     /// Sends what str0m has ready now; returns its next deadline.
     fn flush(&mut self) -> Result<Instant, String> {
-        loop {
-            match self.rtc.poll_output() {
-                Ok(Output::Timeout(at)) => return Ok(at),
-                Ok(Output::Transmit(t)) => {
-                    // A full socket buffer loses a packet; NACK recovers it.
-                    let _ = self.socket.try_send_to(&t.contents, t.destination);
-                }
-                Ok(Output::Event(event)) => self.pending.push_back(event),
-                Err(e) => return Err(e.to_string()),
-            }
-        }
+        driver::transmit(&mut self.rtc, &self.socket, &mut self.pending)
     }
 
     /// Drives the session until something its owner must hear happens.
@@ -281,13 +270,7 @@ impl SfuPeer {
             tokio::select! {
                 received = self.socket.recv_from(&mut self.buf) => {
                     let Ok((n, source)) = received else { continue };
-                    let Ok(receive) = Receive::new(Protocol::Udp, source, self.local, &self.buf[..n]) else {
-                        continue;
-                    };
-                    let input = Input::Receive(Instant::now(), receive);
-                    if self.rtc.accepts(&input)
-                        && let Err(e) = self.rtc.handle_input(input)
-                    {
+                    if let Err(e) = driver::receive(&mut self.rtc, self.local, source, &self.buf[..n]) {
                         return self.close(format!("the WebRTC session failed: {e}"));
                     }
                 }

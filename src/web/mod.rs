@@ -9,6 +9,7 @@
 //! - `session`: one browser's WebRTC session over its own UDP socket.
 //! - `server`: the HTTPS server, the page, WHEP.
 //! - `srtp`: which SRTP profile a session negotiated (from str0m's log).
+//! - `driver`: a str0m session's UDP socket (both sides).
 //! - `http`: a small HTTP/1.1 client for signalling (WHIP, WHEP, Janus).
 
 //!
@@ -18,6 +19,8 @@
 
 #[cfg(feature = "web")]
 mod admit;
+#[cfg(feature = "web")]
+pub(crate) mod driver;
 pub mod enrol;
 #[cfg(feature = "web")]
 pub mod http;

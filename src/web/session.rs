@@ -15,12 +15,12 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use str0m::format::Codec;
 use str0m::media::{MediaTime, Mid, Pt};
-use str0m::net::{Protocol, Receive};
 use str0m::rtp::{AbsCaptureTime, Extension};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Candidate, Event, IceConnectionState, Input, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
+use super::driver;
 use super::offer::Offer;
 use crate::identity::Fingerprint;
 use crate::model::EncodedFrame;
@@ -228,17 +228,7 @@ impl WebRtcSession {
     /// Sends what str0m has ready now, without waiting; returns its next
     /// deadline, or the reason it ended.
     fn flush(&mut self) -> Result<Instant, String> {
-        loop {
-            match self.rtc.poll_output() {
-                Ok(Output::Timeout(at)) => return Ok(at),
-                Ok(Output::Transmit(t)) => {
-                    // A full socket buffer loses a packet; NACK recovers it.
-                    let _ = self.socket.try_send_to(&t.contents, t.destination);
-                }
-                Ok(Output::Event(event)) => self.pending.push_back(event),
-                Err(e) => return Err(e.to_string()),
-            }
-        }
+        driver::transmit(&mut self.rtc, &self.socket, &mut self.pending)
     }
 
     /// Drives the session until something its owner must hear happens.
@@ -264,13 +254,7 @@ impl WebRtcSession {
             tokio::select! {
                 received = self.socket.recv_from(&mut self.buf) => {
                     let Ok((n, source)) = received else { continue };
-                    let Ok(receive) = Receive::new(Protocol::Udp, source, self.local, &self.buf[..n]) else {
-                        continue;
-                    };
-                    let input = Input::Receive(Instant::now(), receive);
-                    if self.rtc.accepts(&input)
-                        && let Err(e) = self.rtc.handle_input(input)
-                    {
+                    if let Err(e) = driver::receive(&mut self.rtc, self.local, source, &self.buf[..n]) {
                         return self.close(format!("the WebRTC session failed: {e}"));
                     }
                 }
