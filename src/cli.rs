@@ -110,6 +110,13 @@ pub struct SfuGatewayArgs {
     /// (`.mjr` files: what the SFU saw, sealed)
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
+
+    /// Let browsers view: WHEP without a client certificate, from the
+    /// pages of any camera (CORS). They get sealed pictures only; the keys
+    /// come from the camera, to the browsers it trusts. Publishing still
+    /// needs a trusted certificate
+    #[arg(long)]
+    pub browsers: bool,
 }
 
 /// `camview share`.

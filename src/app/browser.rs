@@ -1,16 +1,24 @@
 //! Browsers as viewers: each answered WHEP offer becomes one more viewer of
 //! the fan-out, with the same bounded queue and skip-to-keyframe rule as a
-//! native viewer; only the carrier differs (`web::WebRtcSession`).
+//! native viewer; only the carrier differs (`web::WebRtcSession`). A
+//! browser that views through the SFU the camera publishes to asks for the
+//! keys alone: it joins the key holders as a native viewer asking
+//! `KEYS_ONLY` does, and its keys go out on its data channel.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::Shutdown;
 use super::fanout::{ViewerId, ViewerItem};
 use super::send::{Control, VIEWER_QUEUE};
-use crate::web::{BrowserViewer, WebEvent, WebServer};
+use crate::web::{BrowserViewer, WebEvent, WebServer, keys};
+
+/// How long a keys session is kept after its farewell, for the message
+/// to get through.
+const FAREWELL_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves every browser the web server admits until shutdown.
 pub(super) async fn serve_all(
@@ -47,20 +55,36 @@ async fn serve(
     let (queue_tx, mut queue) = mpsc::channel(VIEWER_QUEUE);
     let mut queue_tx = Some(queue_tx);
     let mut frames = 0u64;
+    // Set once a keys session was told why it ends.
+    let mut closing_at = None;
     loop {
         tokio::select! {
             biased;
-            item = queue.recv(), if queue_tx.is_none() => match item {
+            item = queue.recv(), if queue_tx.is_none() && closing_at.is_none() => match item {
                 Some(ViewerItem::Frame(frame)) => {
                     viewer.session.send_frame(&frame);
                     frames += 1;
                 }
+                Some(ViewerItem::StreamKey(grant)) => {
+                    tracing::info!(
+                        viewer = id,
+                        "browser {addr} ({}): key generation {}, step {}",
+                        viewer.name, grant.generation, grant.step
+                    );
+                    if !viewer.session.send_message(keys::grant(&grant)) {
+                        tracing::warn!(viewer = id, "browser {addr} ({}) does not take its keys; dropped", viewer.name);
+                        return;
+                    }
+                }
                 // The page needs no stream description (SPS and PPS come
                 // with every keyframe); detections are not drawn there yet.
-                Some(ViewerItem::Info(_) | ViewerItem::Detections(_) | ViewerItem::StreamKey(_)) => {}
+                Some(ViewerItem::Info(_) | ViewerItem::Detections(_)) => {}
                 Some(ViewerItem::Farewell((_, why))) => {
                     tracing::info!(viewer = id, "browser {addr} ({}) dismissed: {why}", viewer.name);
-                    return;
+                    if !viewer.session.is_keys_only() || !viewer.session.send_message(keys::farewell(&why)) {
+                        return;
+                    }
+                    closing_at = Some(tokio::time::Instant::now() + FAREWELL_GRACE);
                 }
                 None => {
                     tracing::info!(viewer = id, "browser {addr} ({}): end of stream after {frames} frames", viewer.name);
@@ -86,8 +110,14 @@ async fn serve(
                         viewer.session.fingerprint()
                     );
                     let _ = control_tx.try_send(Control::BrowserConnected { srtp });
-                    let Some(queue_tx) = queue_tx.take() else { continue };
-                    if control_tx.send(Control::Join(id, queue_tx)).await.is_err() {
+                    let Some(queue) = queue_tx.take() else { continue };
+                    let join = if viewer.session.is_keys_only() {
+                        let fingerprint = viewer.session.fingerprint();
+                        Control::JoinKeys(super::publish::KeyHolder { id, fingerprint, queue })
+                    } else {
+                        Control::Join(id, queue)
+                    };
+                    if control_tx.send(join).await.is_err() {
                         return;
                     }
                 }
@@ -102,6 +132,7 @@ async fn serve(
                     return;
                 }
             },
+            () = super::sleep_until_opt(closing_at) => return,
             _ = shutdown.wait() => return,
         }
     }

@@ -26,11 +26,24 @@ pub async fn run(settings: GatewaySettings, identity: Identity) -> anyhow::Resul
         gateway::describe(local),
         settings.janus
     );
+    if settings.browsers {
+        tracing::info!(
+            "browsers may view (--browsers): WHEP without a client certificate, from any camera's page; publishing still needs a trusted certificate"
+        );
+    }
+    let browsers = settings.browsers;
     let config = GatewayConfig {
         janus: settings.janus,
         record_dir: settings.record,
+        browsers,
     };
-    let tls = move || pinning.server_config(&Refusals::default());
+    let tls = move || {
+        if browsers {
+            pinning.server_config_certificate_optional(&Refusals::default())
+        } else {
+            pinning.server_config(&Refusals::default())
+        }
+    };
     tokio::select! {
         served = gateway::serve(listener, tls, config) => served,
         () = super::interrupted() => Ok(()),

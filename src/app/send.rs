@@ -108,6 +108,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 dir: web.dir.clone(),
                 fixed,
                 viewers: Arc::clone(&viewers),
+                sfu: through_sfu(settings.whip.as_ref()),
             },
         )
         .await?;
@@ -554,6 +555,23 @@ enum Stop {
 
 /// Accepts receivers until shutdown, each handshake and session in its own
 /// task so a slow or hostile peer delays nobody.
+/// Where browsers take the pictures from: the SFU the camera publishes
+/// through, when its WHIP URL is a camview gateway's (else they view the
+/// camera directly, as without `--whip`).
+#[cfg(feature = "web")]
+fn through_sfu(whip: Option<&crate::config::SfuSettings>) -> Option<crate::web::ThroughSfu> {
+    let whip = whip?;
+    let through = crate::web::ThroughSfu::from_whip(&whip.url, whip.peer);
+    match &through {
+        Some(sfu) => tracing::info!("browsers view through the SFU at {}", sfu.whep),
+        None => tracing::warn!(
+            "browsers view this camera directly: {} is not a camview gateway's …/whip/ROOM URL, so their WHEP URL is not known",
+            whip.url
+        ),
+    }
+    through
+}
+
 async fn accept_loop(
     listener: Listener,
     viewers: Arc<Semaphore>,

@@ -528,6 +528,8 @@ pub struct GatewaySettings {
     pub trusted: Trust,
     /// Where Janus records the rooms.
     pub record: Option<PathBuf>,
+    /// Whether browsers may view without a certificate (`--browsers`).
+    pub browsers: bool,
 }
 
 impl GatewaySettings {
@@ -542,6 +544,7 @@ impl GatewaySettings {
             listen: with_port(&args.listen, "0.0.0.0", GATEWAY_PORT)?,
             trusted: trust(&args.peers, &store, config_dir, false)?,
             record: args.record.clone(),
+            browsers: args.browsers,
         })
     }
 }

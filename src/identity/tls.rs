@@ -192,6 +192,21 @@ impl Pinning {
             refusals.clone(),
         )
     }
+
+    /// As [`Pinning::server_config`], except that a client may present no
+    /// certificate at all (a browser: its page cannot); one it presents
+    /// must still be pinned. The server tells the two apart.
+    pub fn server_config_certificate_optional(
+        &self,
+        refusals: &Refusals,
+    ) -> Result<ServerConfig, IdentityError> {
+        let pinned = PinnedVerifier {
+            admit: Admit::Pinned(self.trust.current()),
+            algorithms: provider().signature_verification_algorithms,
+            refusals: refusals.clone(),
+        };
+        server_verified_by(&self.identity, Arc::new(CertificateOptional(pinned)))
+    }
 }
 
 /// The provider camview uses: ring, with TLS 1.3 suites only, ordered for
@@ -334,15 +349,21 @@ fn server_with(
     admit: Admit,
     refusals: Refusals,
 ) -> Result<ServerConfig, IdentityError> {
-    let provider = provider();
     let verifier = PinnedVerifier {
         admit,
-        algorithms: provider.signature_verification_algorithms,
+        algorithms: provider().signature_verification_algorithms,
         refusals,
     };
-    let mut config = ServerConfig::builder_with_provider(provider)
+    server_verified_by(identity, Arc::new(verifier))
+}
+
+fn server_verified_by(
+    identity: &Identity,
+    verifier: Arc<dyn ClientCertVerifier>,
+) -> Result<ServerConfig, IdentityError> {
+    let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_client_cert_verifier(Arc::new(verifier))
+        .with_client_cert_verifier(verifier)
         .with_single_cert(vec![identity.cert()], identity.key())?;
     // Sessions are never resumed: each connection proves its identity anew.
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
@@ -455,6 +476,51 @@ impl ServerCertVerifier for PinnedVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// A [`PinnedVerifier`] that also lets a client present no certificate.
+#[derive(Debug)]
+struct CertificateOptional(PinnedVerifier);
+
+impl ClientCertVerifier for CertificateOptional {
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        ClientCertVerifier::root_hint_subjects(&self.0)
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        ClientCertVerifier::verify_client_cert(&self.0, end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        ClientCertVerifier::verify_tls12_signature(&self.0, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        ClientCertVerifier::verify_tls13_signature(&self.0, message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        ClientCertVerifier::supported_verify_schemes(&self.0)
     }
 }
 

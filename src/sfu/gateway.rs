@@ -17,6 +17,11 @@
 //! and viewers, theirs pinned by the gateway (its trusted peers): only a
 //! trusted camera publishes. Nothing here can read the pictures: they are
 //! sealed by the camera (`e2ee`) and Janus forwards them as they are.
+//!
+//! With `browsers` on, viewing also takes clients that present no
+//! certificate (a page cannot), from pages of any origin (CORS): what they
+//! get is sealed, and only the camera gives keys, to the viewers it
+//! trusts. Publishing still needs a trusted certificate.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,7 +34,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
+use axum::routing::{delete, get, post};
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -58,6 +63,8 @@ pub struct GatewayConfig {
     pub janus: String,
     /// Where Janus records each room (its `rec_dir`), if it should.
     pub record_dir: Option<PathBuf>,
+    /// Whether browsers may view (no client certificate, any origin).
+    pub browsers: bool,
 }
 
 struct Shared {
@@ -89,12 +96,7 @@ pub async fn serve(
         record_dir: config.record_dir,
         sessions: Mutex::new(HashMap::new()),
     });
-    let router = Router::new()
-        .route("/whip/{room}", post(publish))
-        .route("/whip/{room}/{id}", delete(leave))
-        .route("/whep/{room}", post(subscribe))
-        .route("/whep/{room}/{id}", delete(leave).patch(answer))
-        .with_state(shared);
+    let router = router(shared, config.browsers);
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(permit) = Arc::clone(&connections).acquire_owned().await else {
@@ -122,6 +124,44 @@ pub async fn serve(
             crate::web::serve_tls(stream, peer, &tls, router).await;
         });
     }
+}
+
+/// The gateway's routes, with CORS for pages when `browsers`.
+fn router(shared: Arc<Shared>, browsers: bool) -> Router {
+    let router = Router::new()
+        .route("/", get(hello))
+        .route("/whip/{room}", post(publish))
+        .route("/whip/{room}/{id}", delete(leave))
+        .route("/whep/{room}", post(subscribe))
+        .route("/whep/{room}/{id}", delete(leave).patch(answer))
+        .with_state(shared);
+    if browsers {
+        router.layer(browser_cors())
+    } else {
+        router
+    }
+}
+
+/// Pages served by cameras, from their own origins, may view: a WHEP POST
+/// (no preflight), then a PATCH and a DELETE (preflighted), reading the
+/// session's Location.
+fn browser_cors() -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::mirror_request())
+        .allow_methods([Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([header::LOCATION])
+        .max_age(Duration::from_secs(600))
+}
+
+/// What a person who opens the gateway in a browser sees (to accept its
+/// certificate before a camera's page can reach it).
+async fn hello() -> Response {
+    plain(
+        StatusCode::OK,
+        "camview sfu-gateway: WHIP on /whip/ROOM, WHEP on /whep/ROOM. This browser now reaches it; go back to the camera's page.",
+    )
 }
 
 fn plain(status: StatusCode, text: impl Into<String>) -> Response {
@@ -285,6 +325,12 @@ async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if owner.is_none() {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "publishing needs a certificate this gateway trusts (`camview trust add` where it runs)",
+        );
+    }
     if !valid_room(&room) {
         return plain(
             StatusCode::NOT_FOUND,
@@ -497,6 +543,72 @@ mod tests {
         assert!(!shared.has_room());
         let (status, _) = shared.keep("whep", "cam", handle(), None).unwrap_err();
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    /// A request as the router sees it once TLS is done: `client` is the
+    /// certificate presented, if any.
+    async fn request(
+        browsers: bool,
+        client: Option<ClientCertificate>,
+        request: axum::http::Request<axum::body::Body>,
+    ) -> Response {
+        use tower::ServiceExt as _;
+        router(shared(), browsers)
+            .layer(Extension(client))
+            .oneshot(request)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_page_from_any_origin_may_view_when_browsers_are_let_in() {
+        let preflight = || {
+            axum::http::Request::builder()
+                .method("OPTIONS")
+                .uri("/whep/cam/0123")
+                .header(header::ORIGIN, "https://10.0.0.5:7449")
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "PATCH")
+                .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let allowed = request(true, None, preflight()).await;
+        assert!(allowed.status().is_success(), "{:?}", allowed.status());
+        let headers = allowed.headers();
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://10.0.0.5:7449"
+        );
+        let methods = headers[header::ACCESS_CONTROL_ALLOW_METHODS]
+            .to_str()
+            .unwrap();
+        assert!(
+            methods.contains("PATCH") && methods.contains("DELETE"),
+            "{methods}"
+        );
+        // Without --browsers: no CORS at all.
+        let closed = request(false, None, preflight()).await;
+        assert!(
+            !closed
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
+    }
+
+    #[tokio::test]
+    async fn publishing_needs_a_trusted_certificate_even_when_browsers_view() {
+        let offer = axum::http::Request::builder()
+            .method("POST")
+            .uri("/whip/cam")
+            .header(header::CONTENT_TYPE, SDP)
+            .body(axum::body::Body::from("v=0\r\n"))
+            .unwrap();
+        let refused = request(true, None, offer).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let text = axum::body::to_bytes(refused.into_body(), 1024)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&text).contains("certificate"));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `srtp`: which SRTP profile a session negotiated (from str0m's log).
 //! - `driver`: a str0m session's UDP socket (both sides).
 //! - `http`: a small HTTP/1.1 client for signalling (WHIP, WHEP, Janus).
+//! - `keys`: the messages a browser that views through an SFU gets its
+//!   keys in.
 
 //!
 //! Only `enrol` (what `camview share` needs) is built without the `web`
@@ -24,6 +26,8 @@ pub(crate) mod driver;
 pub mod enrol;
 #[cfg(feature = "web")]
 pub mod http;
+#[cfg(feature = "web")]
+pub mod keys;
 #[cfg(feature = "sdp")]
 pub mod offer;
 #[cfg(feature = "web")]
@@ -34,7 +38,7 @@ mod session;
 mod srtp;
 
 #[cfg(feature = "web")]
-pub use server::{BrowserViewer, DEFAULT_PORT, WebConfig, WebError, WebServer};
+pub use server::{BrowserViewer, DEFAULT_PORT, ThroughSfu, WebConfig, WebError, WebServer};
 #[cfg(feature = "web")]
 pub(crate) use server::{ClientCertificate, serve_tls};
 #[cfg(feature = "web")]

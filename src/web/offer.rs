@@ -1,6 +1,8 @@
 //! A WHEP offer, checked before anything is set up for it: bounded in size,
 //! parsed by str0m's SDP parser, and reduced to what admission needs (the
-//! browser's DTLS certificate fingerprint). Pure; fuzzed (`fuzz/whep_offer`).
+//! browser's DTLS certificate fingerprint) and what it asks for: video, or
+//! (a browser viewing through an SFU) only a data channel for the stream's
+//! keys. Pure; fuzzed (`fuzz/whep_offer`).
 
 use str0m::change::SdpOffer;
 use str0m::media::Mid;
@@ -24,8 +26,8 @@ pub enum OfferError {
         "the offer has no sha-256 certificate fingerprint (a=fingerprint); camview trusts browsers by it"
     )]
     NoFingerprint,
-    #[error("the offer asks for no video")]
-    NoVideo,
+    #[error("the offer asks for neither video nor a data channel")]
+    NothingAsked,
 }
 
 /// An offer that may be answered once its fingerprint is admitted.
@@ -35,8 +37,9 @@ pub struct Offer {
     /// The SHA-256 of the certificate the browser must present over DTLS
     /// (str0m checks it does).
     pub fingerprint: Fingerprint,
-    /// The first video section's mid.
-    pub video: Mid,
+    /// The first video section's mid; `None`: a data channel alone, for
+    /// the stream's keys.
+    pub video: Option<Mid>,
 }
 
 impl Offer {
@@ -62,12 +65,16 @@ impl Offer {
             .as_slice()
             .try_into()
             .map_err(|_| OfferError::NoFingerprint)?;
-        let video = sdp
-            .media_lines
-            .iter()
-            .find(|m| !m.disabled && m.typ.to_string() == "video")
-            .map(|m| m.mid())
-            .ok_or(OfferError::NoVideo)?;
+        let section = |kind: &str| {
+            sdp.media_lines
+                .iter()
+                .find(|m| !m.disabled && m.typ.to_string() == kind)
+                .map(|m| m.mid())
+        };
+        let video = section("video");
+        if video.is_none() && section("application").is_none() {
+            return Err(OfferError::NothingAsked);
+        }
         Ok(Self {
             sdp,
             fingerprint: Fingerprint(bytes),
@@ -114,7 +121,47 @@ a=fmtp:103 apt=102\r
     fn a_browser_offer_yields_its_fingerprint_and_video_section() {
         let offer = Offer::parse(CHROME_OFFER.as_bytes()).unwrap();
         assert_eq!(offer.fingerprint.0[..4], [0xda, 0x39, 0xa3, 0xee]);
-        assert_eq!(offer.video.to_string(), "0");
+        assert_eq!(offer.video.unwrap().to_string(), "0");
+    }
+
+    /// A browser that views through an SFU asks the camera for a data
+    /// channel alone (its keys), as Chromium offers it.
+    pub(crate) const CHROME_KEYS_OFFER: &str = "v=0\r
+o=- 1 2 IN IP4 127.0.0.1\r
+s=-\r
+t=0 0\r
+a=group:BUNDLE 0\r
+a=msid-semantic: WMS\r
+m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r
+c=IN IP4 0.0.0.0\r
+a=ice-ufrag:EsAw\r
+a=ice-pwd:bP+XJMM09aR8AiX1jdukzR6Y\r
+a=ice-options:trickle\r
+a=fingerprint:sha-256 DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09:DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF\r
+a=setup:actpass\r
+a=mid:0\r
+a=sctp-port:5000\r
+a=max-message-size:262144\r
+";
+
+    #[test]
+    fn a_data_channel_alone_is_an_offer_for_keys() {
+        let offer = Offer::parse(CHROME_KEYS_OFFER.as_bytes()).unwrap();
+        assert!(offer.video.is_none());
+        assert_eq!(offer.fingerprint.0[..4], [0xda, 0x39, 0xa3, 0xee]);
+        let audio = CHROME_KEYS_OFFER
+            .replace(
+                "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+                "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+            )
+            .replace(
+                "a=sctp-port:5000\r\na=max-message-size:262144\r\n",
+                "a=recvonly\r\na=rtpmap:111 opus/48000/2\r\n",
+            );
+        assert_eq!(
+            Offer::parse(audio.as_bytes()).unwrap_err(),
+            OfferError::NothingAsked
+        );
     }
 
     /// The fuzz target's saved inputs (`fuzz/regressions/whep_offer/`)

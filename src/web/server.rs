@@ -2,8 +2,13 @@
 //!
 //! ```text
 //! GET    /             the page          GET /viewer.js   its script
+//! GET    /sframe.js    opening sealed pictures (an ES module)
+//! GET    /opener.js    the worker that opens them as they arrive
+//! GET    /stream       where the pictures come from (JSON): the camera,
+//!                      or an SFU's WHEP URL and its pinned certificate
 //! POST   /whep         an SDP offer (application/sdp) → 201, the answer,
-//!                      Location: /whep/ID
+//!                      Location: /whep/ID; video, or (through an SFU) a
+//!                      data channel for the stream's keys alone
 //! DELETE /whep/ID      the browser leaves
 //! ```
 //!
@@ -54,6 +59,41 @@ const SCRIPT: &str = include_str!("page/viewer.js");
 /// Opening end-to-end encrypted H.264 (SFrame) on WebCrypto: the
 /// browser's side of `e2ee`, an ES module.
 const SFRAME_SCRIPT: &str = include_str!("page/sframe.js");
+/// The `RTCRtpScriptTransform` worker that opens each picture an SFU
+/// forwards with `sframe.js`.
+const OPENER_SCRIPT: &str = include_str!("page/opener.js");
+
+/// Where browsers take the pictures from when the camera publishes
+/// through an SFU (`send --whip`): the page asks the camera for the keys
+/// alone, and the SFU for the pictures.
+#[derive(Clone, Debug)]
+pub struct ThroughSfu {
+    /// The SFU's WHEP URL.
+    pub whep: String,
+    /// Its gateway's certificate, which the browser must accept.
+    pub fingerprint: Fingerprint,
+}
+
+impl ThroughSfu {
+    /// The WHEP URL that goes with a camview gateway's WHIP URL
+    /// (`…/whip/ROOM` → `…/whep/ROOM`), if it has that shape.
+    pub fn from_whip(whip: &str, fingerprint: Fingerprint) -> Option<Self> {
+        let (base, room) = whip.trim_end_matches('/').rsplit_once("/whip/")?;
+        let uri: axum::http::Uri = whip.parse().ok()?;
+        (uri.scheme_str() == Some("https") && !room.is_empty() && !room.contains('/')).then(|| {
+            Self {
+                whep: format!("{base}/whep/{room}"),
+                fingerprint,
+            }
+        })
+    }
+
+    /// The SFU's origin (`https://host:port`), which the page may fetch.
+    fn origin(&self) -> Option<String> {
+        let uri: axum::http::Uri = self.whep.parse().ok()?;
+        Some(format!("{}://{}", uri.scheme_str()?, uri.authority()?))
+    }
+}
 
 /// What the server needs.
 #[derive(Debug)]
@@ -66,6 +106,8 @@ pub struct WebConfig {
     pub fixed: TrustedPeers,
     /// Viewers of every kind share this limit.
     pub viewers: Arc<Semaphore>,
+    /// The SFU the camera publishes through, if it does.
+    pub sfu: Option<ThroughSfu>,
 }
 
 /// Why the server could not start.
@@ -141,7 +183,9 @@ impl WebServer {
             &config.identity,
         )?));
         let (viewers_tx, viewers) = mpsc::channel(8);
+        let policy = content_policy(config.sfu.as_ref());
         let shared = Arc::new(Shared {
+            policy,
             enrolments: EnrolmentFile::new(&config.dir),
             config,
             sessions: Mutex::new(HashMap::new()),
@@ -166,6 +210,8 @@ impl WebServer {
 
 struct Shared {
     config: WebConfig,
+    /// The pages' Content-Security-Policy.
+    policy: HeaderValue,
     enrolments: EnrolmentFile,
     /// WHEP session ids → how to end that session.
     sessions: Mutex<HashMap<String, oneshot::Sender<()>>>,
@@ -187,6 +233,8 @@ async fn accept_loop(listener: TcpListener, tls: TlsAcceptor, shared: Arc<Shared
         .route("/", get(page))
         .route("/viewer.js", get(script))
         .route("/sframe.js", get(sframe_script))
+        .route("/opener.js", get(opener_script))
+        .route("/stream", get(stream))
         .route("/whep", post(offer))
         .route("/whep/{id}", delete(leave))
         .with_state(Arc::clone(&shared));
@@ -316,17 +364,25 @@ fn plain(status: StatusCode, text: String) -> Response {
         .into_response()
 }
 
-/// Headers every page response carries: nothing from elsewhere may run or
-/// be fetched, nothing is cached, no referrer leaks.
-fn locked_down(mut response: Response, content_type: &'static str) -> Response {
+/// The pages' Content-Security-Policy: nothing from elsewhere may run,
+/// and nothing but the camera (and the SFU it publishes through) may be
+/// fetched.
+fn content_policy(sfu: Option<&ThroughSfu>) -> HeaderValue {
+    let sfu = sfu.and_then(ThroughSfu::origin);
+    let connect = sfu.map_or_else(|| "'self'".to_owned(), |o| format!("'self' {o}"));
+    let policy = format!(
+        "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'unsafe-inline'; connect-src {connect}; media-src 'self' blob:; img-src 'self' data:"
+    );
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
+/// Headers every page response carries: the policy, nothing is cached,
+/// no referrer leaks.
+fn locked_down(shared: &Shared, mut response: Response, content_type: &'static str) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; media-src 'self' blob:; img-src 'self' data:",
-        ),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, shared.policy.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
@@ -339,19 +395,31 @@ fn locked_down(mut response: Response, content_type: &'static str) -> Response {
     response
 }
 
-async fn page() -> Response {
-    locked_down(PAGE.into_response(), "text/html; charset=utf-8")
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+async fn page(State(shared): State<Arc<Shared>>) -> Response {
+    locked_down(&shared, PAGE.into_response(), "text/html; charset=utf-8")
 }
 
-async fn script() -> Response {
-    locked_down(SCRIPT.into_response(), "text/javascript; charset=utf-8")
+async fn script(State(shared): State<Arc<Shared>>) -> Response {
+    locked_down(&shared, SCRIPT.into_response(), JAVASCRIPT)
 }
 
-async fn sframe_script() -> Response {
-    locked_down(
-        SFRAME_SCRIPT.into_response(),
-        "text/javascript; charset=utf-8",
-    )
+async fn sframe_script(State(shared): State<Arc<Shared>>) -> Response {
+    locked_down(&shared, SFRAME_SCRIPT.into_response(), JAVASCRIPT)
+}
+
+async fn opener_script(State(shared): State<Arc<Shared>>) -> Response {
+    locked_down(&shared, OPENER_SCRIPT.into_response(), JAVASCRIPT)
+}
+
+/// Where the page takes the pictures from.
+async fn stream(State(shared): State<Arc<Shared>>) -> Response {
+    let sfu = shared.config.sfu.as_ref().map(
+        |sfu| serde_json::json!({ "whep": sfu.whep, "fingerprint": sfu.fingerprint.to_string() }),
+    );
+    let body = serde_json::json!({ "sfu": sfu }).to_string();
+    locked_down(&shared, body.into_response(), "application/json")
 }
 
 /// What a refused offer is told: a status and a sentence.
@@ -408,6 +476,12 @@ async fn answer(
         .await
         .map_err(|_| Refused::from(OfferError::TooLarge))?;
     let offer = Offer::parse(&body)?;
+    if offer.video.is_none() && shared.config.sfu.is_none() {
+        return Err(Refused(
+            StatusCode::NOT_ACCEPTABLE,
+            "this camera publishes through no SFU: offer to receive its video instead of asking for keys".into(),
+        ));
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -432,7 +506,7 @@ async fn answer(
     let (session, sdp) = WebRtcSession::answer(offer, info.local.ip(), deleted, Instant::now())
         .await
         .map_err(|e| Refused(StatusCode::BAD_REQUEST, e.to_string()))?;
-    if !session.has_video() {
+    if !session.has_video() && !session.is_keys_only() {
         return Err(Refused(
             StatusCode::NOT_ACCEPTABLE,
             "the browser offers no H.264 (packetization-mode 1); camview sends H.264 only".into(),
@@ -444,10 +518,16 @@ async fn answer(
     };
     tracing::info!(
         peer = %info.peer,
-        "web: answered {} ({fingerprint}){}; capture time {}",
+        "web: answered {} ({fingerprint}){}; {}",
         name,
         if enrolment.is_some() { ", enrolling with a link" } else { "" },
-        if session.sends_capture_time() { "on" } else { "not asked for" },
+        if session.is_keys_only() {
+            "keys only (it views through the SFU)"
+        } else if session.sends_capture_time() {
+            "capture time on"
+        } else {
+            "capture time not asked for"
+        },
     );
     let viewer = BrowserViewer {
         session,
@@ -520,5 +600,42 @@ async fn leave(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Res
             StatusCode::OK.into_response()
         }
         None => plain(StatusCode::NOT_FOUND, "no such session\n".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gateways_whip_url_gives_its_whep_url() {
+        let fp = Fingerprint([7; 32]);
+        let sfu = ThroughSfu::from_whip("https://sfu.lan:7450/whip/porch", fp).unwrap();
+        assert_eq!(sfu.whep, "https://sfu.lan:7450/whep/porch");
+        assert_eq!(sfu.origin().unwrap(), "https://sfu.lan:7450");
+        let prefixed = ThroughSfu::from_whip("https://10.0.0.1/sfu/whip/cam-1/", fp).unwrap();
+        assert_eq!(prefixed.whep, "https://10.0.0.1/sfu/whep/cam-1");
+        for other in [
+            "https://sfu.lan/publish/porch",
+            "http://sfu.lan/whip/porch",
+            "https://sfu.lan/whip/",
+            "https://sfu.lan/whip/a/b",
+        ] {
+            assert!(ThroughSfu::from_whip(other, fp).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_page_may_fetch_from_the_camera_and_its_sfu_alone() {
+        let direct = content_policy(None);
+        assert!(direct.to_str().unwrap().contains("connect-src 'self';"));
+        let sfu = ThroughSfu::from_whip("https://sfu.lan:7450/whip/porch", Fingerprint([7; 32]));
+        let through = content_policy(sfu.as_ref());
+        let through = through.to_str().unwrap();
+        assert!(
+            through.contains("connect-src 'self' https://sfu.lan:7450;"),
+            "{through}"
+        );
+        assert!(through.contains("worker-src 'self'"), "{through}");
     }
 }

@@ -8,11 +8,16 @@
 //! that the DTLS certificate is the one the offer named, and reports PLI and
 //! FIR as keyframe requests. Each frame carries its capture time in the
 //! `abs-capture-time` header extension when the browser asked for it.
+//!
+//! A browser that views through an SFU offers a data channel alone: its
+//! session carries no video, only the stream's keys, as text messages on
+//! the channel it opens (labelled [`KEYS_CHANNEL`]).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
+use str0m::channel::ChannelId;
 use str0m::format::Codec;
 use str0m::media::{MediaTime, Mid, Pt};
 use str0m::rtp::{AbsCaptureTime, Extension};
@@ -32,6 +37,10 @@ pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(500);
 /// The largest datagram read.
 const MAX_DATAGRAM: usize = 2048;
+/// The label of the data channel a keys-only session's messages go on.
+pub(super) const KEYS_CHANNEL: &str = "keys";
+/// Messages kept for a keys channel not open yet, at most.
+const MAX_UNSENT: usize = 16;
 
 /// The H.264 profiles answered, one per class (str0m allows no more):
 /// constrained baseline (what camview's encoders make), baseline and main.
@@ -66,8 +75,13 @@ pub struct WebRtcSession {
     socket: UdpSocket,
     /// Our candidate's address: the destination of every datagram we read.
     local: SocketAddr,
-    video: Mid,
+    /// `None`: a keys-only session.
+    video: Option<Mid>,
     pt: Option<Pt>,
+    /// The keys channel, once the browser opened it.
+    channel: Option<ChannelId>,
+    /// Messages for the keys channel before it opened.
+    unsent: VecDeque<String>,
     connected: bool,
     /// Whether the browser negotiated the capture-time extension.
     capture_time: bool,
@@ -146,13 +160,14 @@ impl WebRtcSession {
             video,
         } = offer;
         let answer = rtc.sdp_api().accept_offer(sdp).map_err(|e| rtc_error(&e))?;
-        let pt = rtc.writer(video).and_then(|writer| {
+        let pt = video.and_then(|video| {
+            let writer = rtc.writer(video)?;
             writer
                 .payload_params()
                 .find(|p| p.spec().codec == Codec::H264)
                 .map(|p| p.pt())
         });
-        let capture_time = rtc.media(video).is_some_and(|m| {
+        let capture_time = video.and_then(|video| rtc.media(video)).is_some_and(|m| {
             m.remote_extmap()
                 .id_of(Extension::AbsoluteCaptureTime)
                 .is_some()
@@ -163,6 +178,8 @@ impl WebRtcSession {
             local,
             video,
             pt,
+            channel: None,
+            unsent: VecDeque::new(),
             connected: false,
             capture_time,
             connect_deadline: now + CONNECT_TIMEOUT,
@@ -191,6 +208,37 @@ impl WebRtcSession {
         self.pt.is_some()
     }
 
+    /// Whether the browser asked for the stream's keys alone (it takes
+    /// the pictures from an SFU).
+    pub fn is_keys_only(&self) -> bool {
+        self.video.is_none()
+    }
+
+    /// Sends a text message on the keys channel, or keeps it until the
+    /// browser opens the channel. False if it could not be (the channel
+    /// is congested, or too much waits for it): the session is of no use.
+    pub fn send_message(&mut self, text: String) -> bool {
+        if self.channel.is_none() {
+            if self.unsent.len() >= MAX_UNSENT {
+                return false;
+            }
+            self.unsent.push_back(text);
+            return true;
+        }
+        let sent = self.write_message(&text);
+        if let Err(e) = self.flush() {
+            tracing::debug!("webrtc: {e}");
+        }
+        sent
+    }
+
+    fn write_message(&mut self, text: &str) -> bool {
+        let Some(id) = self.channel else { return false };
+        self.rtc
+            .channel(id)
+            .is_some_and(|mut channel| matches!(channel.write(false, text.as_bytes()), Ok(true)))
+    }
+
     /// Whether frames carry their capture time (the browser asked for the
     /// extension).
     pub fn sends_capture_time(&self) -> bool {
@@ -205,7 +253,7 @@ impl WebRtcSession {
         };
         let now = Instant::now();
         let rtp_time = MediaTime::from_90khz(frame.capture_time.0.wrapping_mul(9) / 100);
-        let Some(writer) = self.rtc.writer(self.video) else {
+        let Some(writer) = self.video.and_then(|video| self.rtc.writer(video)) else {
             return;
         };
         let writer = writer.playout_delay(MediaTime::ZERO, MediaTime::ZERO);
@@ -290,6 +338,18 @@ impl WebRtcSession {
                 Some(self.close("the browser went away (no ICE consent for 15 s)".into()))
             }
             Event::Closed => Some(self.close("the browser closed the connection".into())),
+            Event::ChannelOpen(id, label) if label == KEYS_CHANNEL && self.video.is_none() => {
+                self.channel = Some(id);
+                while let Some(text) = self.unsent.pop_front() {
+                    if !self.write_message(&text) {
+                        return Some(self.close("the keys channel did not take a message".into()));
+                    }
+                }
+                None
+            }
+            Event::ChannelClose(id) if Some(id) == self.channel => {
+                Some(self.close("the browser closed its keys channel".into()))
+            }
             Event::KeyframeRequest(_) => {
                 let now = Instant::now();
                 let recent = self

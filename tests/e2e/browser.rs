@@ -53,12 +53,7 @@ impl Camera {
         process.wait_for_line("serving browsers on https://", Duration::from_secs(20));
         let (link, info) = share(&node);
         assert!(link.starts_with("https://"), "{link}");
-        let pin = info
-            .split("sha256//")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no key pin in:\n{info}"))
-            .to_owned();
+        let pin = key_pin(&info);
         Self { node, process, pin }
     }
 
@@ -72,26 +67,41 @@ impl Camera {
     }
 }
 
+/// The key pin `camview share` names for tools (`sha256//PIN`).
+pub(crate) fn key_pin(share_info: &str) -> String {
+    share_info
+        .split("sha256//")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no key pin in:\n{share_info}"))
+        .to_owned()
+}
+
 /// `camview share --host A`: the link and what it says on stderr.
 fn share(node: &Node) -> (String, String) {
-    let (out, err) = run_ok(&mut node.command(&["share", "--host", Lan::A_IP, "--no-qr"]));
+    share_on(node, Lan::A_IP)
+}
+
+/// `camview share --host HOST`: the link and what it says on stderr.
+pub(crate) fn share_on(node: &Node, host: &str) -> (String, String) {
+    let (out, err) = run_ok(&mut node.command(&["share", "--host", host, "--no-qr"]));
     (out.lines().next().unwrap_or_default().to_owned(), err)
 }
 
 /// A headless Chromium and all its processes (its own process group),
 /// ended on drop: a profile is locked until the last of them has gone.
-struct Browser(Running);
+pub(crate) struct Browser(Running);
 
 impl Browser {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.0.log()
     }
 
-    fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+    pub(crate) fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
         self.0.wait_for_line(needle, timeout)
     }
 
-    fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         self.0.is_running()
     }
 
@@ -115,7 +125,8 @@ impl Drop for Browser {
 }
 
 /// How the tests start Chromium: its own profile, pinned to the camera's
-/// key, logging the page's console on stderr.
+/// key (`pin`: pins, comma-separated), logging the page's console on
+/// stderr.
 fn chromium_args(profile: &Path, pin: &str, url: &str) -> Vec<String> {
     vec![
         "--no-sandbox".into(),
@@ -124,6 +135,10 @@ fn chromium_args(profile: &Path, pin: &str, url: &str) -> Vec<String> {
         "--v=0".into(),
         format!("--ignore-certificate-errors-spki-list={pin}"),
         "--autoplay-policy=no-user-gesture-required".into(),
+        // Host candidates as addresses, not mDNS names: Janus cannot
+        // resolve those, and Chromium's mDNS responder does not always
+        // start in a namespace (then it gathers no host candidate).
+        "--disable-features=WebRtcHideLocalIpsWithMdns".into(),
         "--window-size=800,600".into(),
         url.into(),
     ]
@@ -131,9 +146,20 @@ fn chromium_args(profile: &Path, pin: &str, url: &str) -> Vec<String> {
 
 /// Headless Chromium in namespace B with its own profile, opening `url`.
 fn chromium(lan: &Lan, profile: &Path, pin: &str, url: &str) -> Browser {
+    chromium_wrapped(|cmd| Lab::wrap(&lan.b, cmd), profile, pin, url)
+}
+
+/// Headless Chromium run as `wrap` makes it (in a namespace), with its
+/// own profile, opening `url`.
+pub(crate) fn chromium_wrapped(
+    wrap: impl FnOnce(&Command) -> Command,
+    profile: &Path,
+    pin: &str,
+    url: &str,
+) -> Browser {
     let mut cmd = Command::new(CHROMIUM);
     cmd.args(chromium_args(profile, pin, url));
-    let mut cmd = Lab::wrap(&lan.b, &cmd);
+    let mut cmd = wrap(&cmd);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     Browser(Running::spawn(cmd))
 }
@@ -233,7 +259,7 @@ fn chromium_with_devtools(lan: &Lan, profile: &Path, pin: &str, url: &str) -> (B
 }
 
 /// The frame numbers the page read, in order (`None`: a CRC mismatch).
-fn frame_numbers(log: &str) -> Vec<Option<u32>> {
+pub(crate) fn frame_numbers(log: &str) -> Vec<Option<u32>> {
     log.lines()
         .filter_map(|l| l.split("\"camview-frame ").nth(1))
         .filter_map(|rest| rest.split_whitespace().next()?.parse::<u32>().ok())
@@ -242,7 +268,7 @@ fn frame_numbers(log: &str) -> Vec<Option<u32>> {
 }
 
 /// The longest run of readable numbers that each follow the one before.
-fn longest_run(numbers: &[Option<u32>]) -> usize {
+pub(crate) fn longest_run(numbers: &[Option<u32>]) -> usize {
     let (mut best, mut run, mut last) = (0, 0, None::<u32>);
     for n in numbers {
         match (n, last) {
@@ -257,7 +283,7 @@ fn longest_run(numbers: &[Option<u32>]) -> usize {
 }
 
 /// Waits until the page has shown `frames` consecutive verified numbers.
-fn wait_for_run(browser: &mut Browser, frames: usize, timeout: Duration) {
+pub(crate) fn wait_for_run(browser: &mut Browser, frames: usize, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
         let numbers = frame_numbers(&browser.log());
@@ -276,7 +302,7 @@ fn wait_for_run(browser: &mut Browser, frames: usize, timeout: Duration) {
 }
 
 /// The page's last `getStats()` report.
-fn last_stats(log: &str) -> serde_json::Value {
+pub(crate) fn last_stats(log: &str) -> serde_json::Value {
     log.lines()
         .rev()
         .filter_map(|l| l.split("\"camview-stats ").nth(1))
@@ -656,6 +682,24 @@ fn offers_the_camera_refuses_are_told_why() {
     let (status, text) = post(offer.as_bytes(), Some("not-a-token"), "application/sdp");
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("not known"), "{text}");
+
+    // Keys alone, from a camera that publishes through no SFU: the page
+    // learns from /stream to ask for video instead.
+    let keys_only = offer
+        .replace(
+            "m=video 9 UDP/TLS/RTP/SAVPF 102 103",
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+        )
+        .replace("a=recvonly\r\n", "a=sctp-port:5000\r\n");
+    let (status, text) = post(keys_only.as_bytes(), None, "application/sdp");
+    assert_eq!(status, 406, "{text}");
+    assert!(text.contains("publishes through no SFU"), "{text}");
+    let (status, text) = https(
+        &lan,
+        b"GET /stream HTTP/1.1\r\nHost: camera\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("{\"sfu\":null}"), "{text}");
 
     // A token allows three offers that never connect, then no more.
     let tried = token(&camera.link());

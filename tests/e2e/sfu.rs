@@ -3,8 +3,12 @@
 //! --whep` opens it with the keys the camera gave it. The gateway runs
 //! beside Janus; cameras and viewers at the other end of a veth link.
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
+use crate::browser::{
+    Browser, chromium_wrapped, frame_numbers, key_pin, last_stats, share_on, wait_for_run,
+};
 use crate::janus::{JANUS_IP, JanusLab, PEER_IP, depacketize_h264, recorded_rtp};
 use crate::support::{Node, Received, Running, receive_via, run_ok};
 
@@ -32,6 +36,11 @@ struct Sfu {
 
 impl Sfu {
     fn start(peers: &[&Node]) -> Self {
+        Self::start_with(peers, &[])
+    }
+
+    /// As [`Sfu::start`], the gateway also given `extra`.
+    fn start_with(peers: &[&Node], extra: &[&str]) -> Self {
         let janus = JanusLab::start();
         let gateway = Node::new();
         let record = janus.record_dir();
@@ -49,6 +58,7 @@ impl Sfu {
         for peer in peers {
             args.extend(["--peer", peer.fingerprint.as_str()]);
         }
+        args.extend(extra);
         let mut process = Running::spawn(janus.wrap(&gateway.command(&args)));
         process.wait_for_line("serving https://", Duration::from_secs(20));
         Self {
@@ -254,7 +264,7 @@ fn key_holder() {
     };
     let parts: Vec<&str> = spec.split(' ').collect();
     let (addr, dir, camera) = (parts[0], parts[1], parts[2]);
-    let (identity, _) = Identity::load_or_create(std::path::Path::new(dir)).unwrap();
+    let (identity, _) = Identity::load_or_create(Path::new(dir)).unwrap();
     let camera: Fingerprint = camera.parse().unwrap();
     let pinning = Pinning::new(&identity, TrustedPeers::new([camera]));
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -262,7 +272,7 @@ fn key_holder() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let session = Session::keys_only(std::time::Instant::now(), Micros::now_unix());
+        let session = Session::keys_only(Instant::now(), Micros::now_unix());
         let mut conn = transport::connect(addr, TransportChoice::Tcp, &pinning, session)
             .await
             .unwrap();
@@ -480,4 +490,155 @@ fn after_the_sfu_restarts_the_camera_publishes_again_and_the_viewer_resumes() {
     let log = viewer.log();
     assert!(log.contains("viewing through the SFU"), "{log}");
     viewer.kill();
+}
+
+/// Where a camera serves its page in these tests.
+fn web_addr() -> String {
+    format!("{PEER_IP}:7449")
+}
+
+/// What a camera that serves browsers is given beside `--whip`.
+const WEB_ARGS: [&str; 3] = ["--web", "--size", "320x240"];
+
+/// Headless Chromium beside the camera, opening its page with a fresh
+/// one-time link; it takes both the camera's and the gateway's
+/// certificates (pinned by key).
+fn open_page(sfu: &Sfu, camera: &Node, profile: &Path) -> Browser {
+    let (link, info) = share_on(camera, PEER_IP);
+    let pins = format!("{},{}", key_pin(&info), sfu.gateway.spki_pin());
+    chromium_wrapped(
+        |cmd| sfu.janus.wrap_client(cmd),
+        profile,
+        &pins,
+        &format!("{link}&report"),
+    )
+}
+
+/// Runs `check`; when it fails, shows what the camera, the gateway and
+/// Janus said.
+fn explained<T>(sfu: &Sfu, camera: &Running, check: impl FnOnce() -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(value) => value,
+        Err(panic) => {
+            eprintln!(
+                "--- camera\n{}\n--- gateway\n{}\n--- janus\n{}",
+                camera.log(),
+                sfu.process.log(),
+                sfu.janus.log_tail()
+            );
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+#[test]
+fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
+    let camera = Node::new();
+    let sfu = Sfu::start_with(&[&camera], &["--browsers"]);
+    // The camera's trusted peers: the gateway (signalling only) and,
+    // once its link is used, the browser.
+    run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
+    let web = web_addr();
+    let mut args = WEB_ARGS.to_vec();
+    args.extend(["--web-listen", &web]);
+    let mut sender = sfu.publish(&camera, &[], &args);
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = open_page(&sfu, &camera, profile.path());
+    explained(&sfu, &sender, || {
+        wait_for_run(&mut browser, 30, Duration::from_secs(60));
+    });
+    let log = browser.log();
+    assert!(log.contains("camview-key 0 1"), "{log}");
+    // The camera gave it keys alone; Janus gave it the pictures.
+    sender.wait_for_line(
+        "keys only (it views through the SFU)",
+        Duration::from_secs(1),
+    );
+    assert!(
+        sfu.process.log().contains("a viewer joins room `cam`"),
+        "{}",
+        sfu.process.log()
+    );
+    // Every picture it showed was opened by its worker; the latency is
+    // measured from the stamp inside the pictures.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let stats = loop {
+        let stats = last_stats(&browser.log());
+        let opened = stats["opened"]["opened"].as_u64().unwrap_or(0);
+        if (stats["latencyMs"].is_number() && opened >= 30) || Instant::now() > deadline {
+            break stats;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        stats["opened"]["opened"].as_u64().unwrap_or(0) >= 30,
+        "{stats}"
+    );
+    assert!(
+        stats["framesDecoded"].as_u64().unwrap_or(0) >= 30,
+        "{stats}"
+    );
+    assert!(stats["latencyMs"].is_number(), "{stats}");
+
+    // Removed from the camera's trusted peers: told so, and no key of the
+    // next generation.
+    run_ok(&mut camera.command(&["trust", "remove", "browser"]));
+    browser.wait_for_line(
+        "the camera ended this browser's keys: this viewer was removed",
+        Duration::from_secs(10),
+    );
+    sender.wait_for_line(
+        "a removed viewer is cut off: key generation 1 to the 0 that stay",
+        Duration::from_secs(10),
+    );
+    assert!(
+        !browser.log().contains("camview-key 1 "),
+        "{}",
+        browser.log()
+    );
+}
+
+#[test]
+fn a_browser_with_another_cameras_keys_receives_the_pictures_and_decodes_none() {
+    let (camera, other) = (Node::new(), Node::new());
+    let sfu = Sfu::start_with(&[&camera, &other], &["--browsers"]);
+    // Another camera holds the room (one publisher per room): its sealed
+    // pictures are what Janus forwards.
+    let _other = sfu.publish_into(&other, "cam", &format!("{PEER_IP}:7451"), &[]);
+    run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
+    // This camera's own publishing is refused (the room is taken); it
+    // still serves its page, and its keys to the browsers it trusts.
+    let (listen, whip, web) = (camera_addr(), whip_url(), web_addr());
+    let mut args = vec!["send", "--listen", &listen, "--whip", &whip];
+    args.extend(["--sfu-peer", sfu.gateway.fingerprint.as_str()]);
+    args.extend(WEB_ARGS);
+    args.extend(["--web-listen", &web]);
+    let mut sender = Running::spawn(sfu.janus.wrap_client(&camera.command(&args)));
+    sender.wait_for_line("serving browsers on https://", Duration::from_secs(20));
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = open_page(&sfu, &camera, profile.path());
+    browser.wait_for_line("camview-key 0 1", Duration::from_secs(30));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let stats = loop {
+        let stats = last_stats(&browser.log());
+        let unopened = stats["opened"]["unopened"].as_u64().unwrap_or(0);
+        if stats["bytesReceived"].as_u64().unwrap_or(0) > 50_000 && unopened >= 30 {
+            break stats;
+        }
+        explained(&sfu, &sender, || {
+            assert!(
+                Instant::now() < deadline && browser.is_running(),
+                "the page did not receive the other camera's pictures; its last stats: {stats}\n{}",
+                browser.log()
+            );
+        });
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(stats["opened"]["opened"], 0, "{stats}");
+    assert_eq!(stats["framesDecoded"], 0, "{stats}");
+    assert!(
+        stats["opened"]["reasons"]["no-key"].as_u64().unwrap_or(0) > 0,
+        "{stats}"
+    );
+    assert!(frame_numbers(&browser.log()).is_empty());
 }

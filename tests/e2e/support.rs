@@ -113,6 +113,13 @@ impl Node {
         self.dir.path()
     }
 
+    /// The SHA-256 of this node's public key, base64: how a browser pins
+    /// it (`--ignore-certificate-errors-spki-list`).
+    pub fn spki_pin(&self) -> String {
+        let (identity, _) = camview::identity::Identity::load_or_create(self.config_dir()).unwrap();
+        identity.spki_pin().unwrap()
+    }
+
     /// `camview --config-dir <ours> <args>`.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = camview();

@@ -7,6 +7,13 @@
 // carries the link's token (from the URL fragment, never sent in a URL),
 // which makes the camera trust that fingerprint.
 //
+// Through an SFU: when the camera publishes to one (`send --whip`), its
+// `/stream` names the SFU's WHEP URL. The page then asks the camera for
+// the stream's keys alone (a data channel on a session authenticated as
+// above) and the SFU for the pictures, which are sealed end to end: a
+// worker (`opener.js`, an RTCRtpScriptTransform) opens each one before
+// the decoder sees it.
+//
 // With `report` in the fragment the page also logs, on the console, each
 // frame's burned-in number pattern and a stats record each second (the
 // tests read them).
@@ -84,18 +91,36 @@ function prepare(transceiver) {
   }
 }
 
-async function connect() {
+// Shows a received track, with as little buffering as the browser allows:
+// this is live video.
+function play(e) {
+  video.srcObject = new MediaStream([e.track]);
+  receiver = e.receiver;
+  if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
+  else if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
+}
+
+function showLive(pc, what) {
+  pc.addEventListener("connectionstatechange", () => {
+    if (pc.connectionState === "connected") {
+      statusLine.textContent = "live";
+      statusLine.className = "";
+    } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
+      showError(`the connection to ${what} ended (${pc.connectionState}); reload to try again`);
+    }
+  });
+}
+
+async function start() {
+  const where = await (await fetch("/stream")).json();
+  if (where.sfu) await connectThroughSfu(where.sfu);
+  else await connect();
+}
+
+// The camera's offer and answer for `pc` (this browser's certificate):
+// false, with the reason shown, if the camera refused it.
+async function offerToCamera(pc) {
   const token = fragment.get("enrol");
-  const pc = new RTCPeerConnection({ certificates: [await certificate()], bundlePolicy: "max-bundle" });
-  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
-  prepare(transceiver);
-  pc.ontrack = (e) => {
-    video.srcObject = new MediaStream([e.track]);
-    receiver = e.receiver;
-    // As little buffering as the browser allows: this is live video.
-    if ("jitterBufferTarget" in e.receiver) e.receiver.jitterBufferTarget = 0;
-    else if ("playoutDelayHint" in e.receiver) e.receiver.playoutDelayHint = 0;
-  };
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc, 2000);
   const headers = { "Content-Type": "application/sdp" };
@@ -104,7 +129,7 @@ async function connect() {
   if (!response.ok) {
     showError(`The camera refused this browser (${response.status}): ${await response.text()}`);
     pc.close();
-    return;
+    return false;
   }
   if (token) {
     // Enrolled (or about to be): the link has done its work.
@@ -114,15 +139,86 @@ async function connect() {
   const session = response.headers.get("Location");
   await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
   addEventListener("pagehide", () => fetch(session, { method: "DELETE", keepalive: true }));
-  pc.onconnectionstatechange = () => {
-    if (pc.connectionState === "connected") {
-      statusLine.textContent = "live";
-      statusLine.className = "";
-    } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
-      showError("the connection to the camera ended (" + pc.connectionState + "); reload to try again");
+  return true;
+}
+
+async function connect() {
+  const pc = new RTCPeerConnection({ certificates: [await certificate()], bundlePolicy: "max-bundle" });
+  const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+  prepare(transceiver);
+  pc.ontrack = play;
+  if (!(await offerToCamera(pc))) return;
+  showLive(pc, "the camera");
+  watchStats(pc);
+  if (report) reportFrames();
+}
+
+function hexBytes(hex) {
+  return new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
+}
+
+// Keys from the camera, pictures from the SFU.
+async function connectThroughSfu(sfu) {
+  if (!("RTCRtpScriptTransform" in window)) {
+    showError("this browser cannot open end-to-end encrypted video (no RTCRtpScriptTransform): use a current Chromium, Safari or Firefox");
+    return;
+  }
+  const worker = new Worker("/opener.js", { type: "module" });
+  worker.onmessage = (e) => {
+    if (e.data.stamp) {
+      stamps.set(e.data.stamp.rtpTimestamp, e.data.stamp.captureMs);
+      if (stamps.size > 256) stamps.delete(stamps.keys().next().value);
+    }
+    if (e.data.counts) openCounts = e.data.counts;
+  };
+  captureOf = (meta) => (stamps.has(meta.rtpTimestamp) ? stamps.get(meta.rtpTimestamp) : null);
+
+  const keys = new RTCPeerConnection({ certificates: [await certificate()] });
+  const channel = keys.createDataChannel("keys");
+  channel.onmessage = (e) => {
+    const message = JSON.parse(e.data);
+    if (message.grant) {
+      const { generation, step, material } = message.grant;
+      worker.postMessage({ grant: { generation, step, material: hexBytes(material) } });
+      if (report) console.log(`camview-key ${generation} ${step}`);
+    } else if (message.farewell) {
+      showError("the camera ended this browser's keys: " + message.farewell);
     }
   };
-  watchStats(pc);
+  if (!(await offerToCamera(keys))) return;
+
+  const media = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+  media.ontrack = (e) => {
+    e.receiver.transform = new RTCRtpScriptTransform(worker, {});
+    play(e);
+  };
+  const origin = new URL(sfu.whep).origin;
+  let response;
+  try {
+    // WHEP as camview's gateway serves it: Janus makes the offer.
+    response = await fetch(sfu.whep, { method: "POST" });
+  } catch (e) {
+    showError(`could not reach the SFU at ${origin}: open ${origin}/ once in this browser and accept its certificate (${sfu.fingerprint})`);
+    return;
+  }
+  if (!response.ok) {
+    showError(`The SFU refused this browser (${response.status}): ${await response.text()}`);
+    return;
+  }
+  const session = new URL(response.headers.get("Location"), sfu.whep).href;
+  addEventListener("pagehide", () => fetch(session, { method: "DELETE", keepalive: true }));
+  await media.setRemoteDescription({ type: "offer", sdp: await response.text() });
+  await media.setLocalDescription(await media.createAnswer());
+  await gathered(media, 2000);
+  const answered = await fetch(session, {
+    method: "PATCH", headers: { "Content-Type": "application/sdp" }, body: media.localDescription.sdp,
+  });
+  if (!answered.ok) {
+    showError(`The SFU refused this browser's answer (${answered.status}): ${await answered.text()}`);
+    return;
+  }
+  showLive(media, "the SFU");
+  watchStats(media);
   if (report) reportFrames();
 }
 
@@ -130,6 +226,10 @@ async function connect() {
 // the camera's capture time.
 let latencyMs = null;
 let receiver = null;
+// Through an SFU: capture times (ms since the epoch) by RTP timestamp, from
+// the stamps the worker reads, and its counts of units opened and not.
+const stamps = new Map();
+let openCounts = null;
 
 // Glass-to-glass for one frame: from its capture time to when the page is
 // handed the decoded picture (presentationTime).
@@ -138,12 +238,20 @@ let receiver = null;
 // with; a frame's own capture time is that, moved by the difference of RTP
 // timestamps (90 kHz). Across machines it also holds the clocks' offset.
 const NTP_TO_UNIX_MS = 2208988800000;
-function latencyOf(meta) {
-  if (!receiver || meta.rtpTimestamp === undefined) return null;
+function captureFromExtension(meta) {
+  if (!receiver) return null;
   const source = receiver.getSynchronizationSources()[0];
   if (!source || source.captureTimestamp === undefined) return null;
   const ticks = (meta.rtpTimestamp - source.rtpTimestamp) | 0;
-  const captured = source.captureTimestamp - NTP_TO_UNIX_MS + ticks / 90;
+  return source.captureTimestamp - NTP_TO_UNIX_MS + ticks / 90;
+}
+// Through an SFU, the capture time comes from the stamp inside the
+// picture instead (the SFU forwards no capture-time extension).
+let captureOf = captureFromExtension;
+function latencyOf(meta) {
+  if (meta.rtpTimestamp === undefined) return null;
+  const captured = captureOf(meta);
+  if (captured === null) return null;
   return performance.timeOrigin + meta.presentationTime - captured;
 }
 function watchStats(pc) {
@@ -174,6 +282,8 @@ function watchStats(pc) {
         fps: inbound.framesPerSecond || 0,
         kbps, rttMs: rtt, latencyMs,
         decoder: inbound.decoderImplementation || "",
+        bytesReceived: inbound.bytesReceived || 0,
+        opened: openCounts,
       }));
     }
   }, 1000);
@@ -213,4 +323,4 @@ function reportFrames() {
   video.requestVideoFrameCallback(onFrame);
 }
 
-connect().catch((e) => showError("could not connect: " + e));
+start().catch((e) => showError("could not connect: " + e));
