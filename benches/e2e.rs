@@ -18,7 +18,11 @@
 //! sealed) to a `camview sfu-gateway` beside a real Janus in a network
 //! namespace, across a veth link; the viewers watch through it (`receive
 //! CAMERA --whep`). The camera's CPU and upload should not grow with the
-//! viewers: the SFU fans out.
+//! viewers: the SFU fans out. Browsers through Janus
+//! (`CAMVIEW_BENCH_SFU_BROWSERS`, default 1; empty for none) open the
+//! camera's page (`send --web`), take the keys from it and the pictures
+//! from Janus (the gateway with `--browsers`); each page reports the time
+//! from the capture stamp inside the picture to the decoded picture.
 //!
 //! How latency is measured: camview receivers measure it themselves
 //! (capture time carried in each frame, clock offset by ping/pong). For SRT,
@@ -66,6 +70,7 @@ struct Config {
     viewers: Vec<usize>,
     browsers: Vec<usize>,
     sfu_viewers: Vec<usize>,
+    sfu_browsers: Vec<usize>,
 }
 
 impl Config {
@@ -89,6 +94,11 @@ impl Config {
                 .map(|n| n.trim().parse().unwrap())
                 .collect(),
             sfu_viewers: env("CAMVIEW_BENCH_SFU_VIEWERS", "1,50")
+                .split(',')
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| n.trim().parse().unwrap())
+                .collect(),
+            sfu_browsers: env("CAMVIEW_BENCH_SFU_BROWSERS", "1")
                 .split(',')
                 .filter(|n| !n.trim().is_empty())
                 .map(|n| n.trim().parse().unwrap())
@@ -124,6 +134,10 @@ fn bench() {
     for &n in &config.sfu_viewers {
         eprintln!("camview → Janus → {n} viewer(s), {} s …", config.seconds);
         rows.push(run_through_janus(&config, n));
+    }
+    for &n in &config.sfu_browsers {
+        eprintln!("camview → Janus → {n} Chromium(s), {} s …", config.seconds);
+        rows.push(run_browsers_through_janus(&config, n));
     }
     for latency_ms in [125, 20] {
         eprintln!(
@@ -602,82 +616,214 @@ fn run_browsers(config: &Config, browsers: usize) -> Row {
         .find(|l| l.contains("serving browsers on"))
         .expect("the sender did not serve browsers");
     std::thread::spawn(move || lines.for_each(drop));
-    let share = || {
-        let out = camview(&camera)
-            .args(["share", "--host", "127.0.0.1", "--no-qr", "--port"])
-            .arg(web.rsplit(':').next().unwrap())
-            .output()
-            .unwrap();
-        let link = String::from_utf8(out.stdout).unwrap();
-        let info = String::from_utf8(out.stderr).unwrap();
-        let pin = info.split("sha256//").nth(1).unwrap().trim().to_owned();
-        (link.lines().next().unwrap().to_owned(), pin)
-    };
+    let port = web.rsplit(':').next().unwrap().to_owned();
     let before = sample(sender.id()).unwrap_or_default();
     let started = Instant::now();
-    let mut pages: Vec<(Child, tempfile::TempDir)> = (0..browsers)
-        .map(|_| {
-            let (link, pin) = share();
-            let profile = tempfile::tempdir().unwrap();
-            let mut cmd = Command::new("chromium-headless-shell");
-            cmd.arg("--no-sandbox")
-                .arg(format!("--user-data-dir={}", profile.path().display()))
-                .args(["--enable-logging=stderr", "--v=0"])
-                .arg(format!("--ignore-certificate-errors-spki-list={pin}"))
-                .arg(format!("{link}&report"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            (
-                cmd.spawn()
-                    .expect("chromium-headless-shell (ci/install-deps.sh test)"),
-                profile,
-            )
-        })
-        .collect();
-    let collectors: Vec<_> = pages
-        .iter_mut()
-        .map(|(child, _)| {
-            let stderr = child.stderr.take().unwrap();
-            std::thread::spawn(move || {
-                BufReader::new(stderr)
-                    .lines()
-                    .map_while(Result::ok)
-                    .filter_map(|l| {
-                        let rest = l.split("\"camview-frame ").nth(1)?;
-                        rest.split_whitespace()
-                            .nth(2)?
-                            .trim_end_matches([',', '"'])
-                            .parse::<f64>()
-                            .ok()
-                    })
-                    .collect::<Vec<f64>>()
-            })
-        })
-        .collect();
+    let pages = Pages::open(
+        (0..browsers).map(|_| share(&camera, "127.0.0.1", &port)),
+        None,
+        |cmd| cmd,
+    );
     // A few seconds to start and connect, then the measured run.
     std::thread::sleep(Duration::from_secs(config.seconds + 3));
     let after = sample(sender.id()).unwrap_or_default();
     let wall = started.elapsed().as_secs_f64();
-    for (child, _) in &mut pages {
-        let _ = rustix::process::kill_process_group(
-            rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
-            rustix::process::Signal::KILL,
-        );
-        let _ = child.wait();
-    }
+    let per_page = pages.close();
     let _ = sender.kill();
     let _ = sender.wait();
-    let per_page: Vec<Vec<f64>> = collectors.into_iter().map(|c| c.join().unwrap()).collect();
+    pages_row(
+        format!(
+            "camview → Chromium, WebRTC (DTLS-SRTP), {browsers} browser{}",
+            if browsers == 1 { "" } else { "s" }
+        ),
+        per_page,
+        (before, after, wall),
+    )
+}
+
+/// The camera publishes once through a real Janus (`send --whip --web`);
+/// `browsers` headless Chromiums beside it open its page, take the keys
+/// from it and the pictures from Janus.
+fn run_browsers_through_janus(config: &Config, browsers: usize) -> Row {
+    let lab = janus::JanusLab::start();
+    let root = tempfile::tempdir().unwrap();
+    let (camera, gateway) = (root.path().join("camera"), root.path().join("sfu"));
+    let (camera_fp, gateway_fp) = (fingerprint(&camera), fingerprint(&gateway));
+    let sfu_addr = format!("{}:7450", janus::JANUS_IP);
+    let mut serve = camview(&gateway);
+    serve
+        .args([
+            "sfu-gateway",
+            "--janus",
+            &lab.api_url(),
+            "--listen",
+            &sfu_addr,
+        ])
+        .args(["--peer", &camera_fp, "--browsers"]);
+    let mut gateway_process = spawn_until(lab.wrap(&serve), "serving https://");
+    let gateway_pin = camview::identity::Identity::load_or_create(&gateway)
+        .unwrap()
+        .0
+        .spki_pin()
+        .unwrap();
+    let trusted = camview(&camera)
+        .args(["trust", "add", "sfu", &gateway_fp])
+        .output()
+        .unwrap();
+    assert!(trusted.status.success());
+
+    let size = format!("{}x{}", config.width, config.height);
+    let whip = format!("https://{sfu_addr}/whip/bench");
+    let (listen, web) = (
+        format!("{}:7447", janus::PEER_IP),
+        format!("{}:7449", janus::PEER_IP),
+    );
+    let mut send = camview(&camera);
+    send.args(["send", "--source", "test", "--size", &size])
+        .args([
+            "--fps",
+            &FPS.to_string(),
+            "--bitrate",
+            &BITRATE_KBPS.to_string(),
+        ])
+        .args([
+            "--listen",
+            &listen,
+            "--whip",
+            &whip,
+            "--sfu-peer",
+            &gateway_fp,
+        ])
+        .args(["--web", "--web-listen", &web])
+        .args(["--max-viewers", &(browsers + 1).to_string()]);
+    let mut sender = spawn_until(lab.wrap_client(&send), "the SFU is connected");
+
+    let before = sample(sender.id()).unwrap_or_default();
+    let started = Instant::now();
+    let pages = Pages::open(
+        (0..browsers).map(|_| share(&camera, janus::PEER_IP, "7449")),
+        Some(&gateway_pin),
+        |cmd| lab.wrap_client(&cmd),
+    );
+    std::thread::sleep(Duration::from_secs(config.seconds + 3));
+    let after = sample(sender.id()).unwrap_or_default();
+    let wall = started.elapsed().as_secs_f64();
+    let per_page = pages.close();
+    for process in [&mut sender, &mut gateway_process] {
+        let _ = process.kill();
+        let _ = process.wait();
+    }
+    pages_row(
+        format!(
+            "camview → Janus (SFU) → Chromium, SFrame + DTLS-SRTP, {browsers} browser{}",
+            if browsers == 1 { "" } else { "s" }
+        ),
+        per_page,
+        (before, after, wall),
+    )
+}
+
+/// `camview share` on the camera in `dir` for a page at `host:port`: the
+/// link and the camera's key pin.
+fn share(dir: &Path, host: &str, port: &str) -> (String, String) {
+    let out = camview(dir)
+        .args(["share", "--host", host, "--no-qr", "--port", port])
+        .output()
+        .unwrap();
+    let link = String::from_utf8(out.stdout).unwrap();
+    let info = String::from_utf8(out.stderr).unwrap();
+    let pin = info.split("sha256//").nth(1).unwrap().trim().to_owned();
+    (link.lines().next().unwrap().to_owned(), pin)
+}
+
+/// Headless Chromiums, each with its own profile, each opening its link
+/// in test mode, and what each page reports.
+struct Pages {
+    pages: Vec<(Child, tempfile::TempDir)>,
+    collectors: Vec<std::thread::JoinHandle<Vec<f64>>>,
+}
+
+impl Pages {
+    /// Opens each `(link, camera's pin)`, also pinning `also` (the SFU's
+    /// gateway), each browser run as `wrap` makes it.
+    fn open(
+        links: impl Iterator<Item = (String, String)>,
+        also: Option<&str>,
+        wrap: impl Fn(Command) -> Command,
+    ) -> Self {
+        let mut pages: Vec<(Child, tempfile::TempDir)> = links
+            .map(|(link, pin)| {
+                let pins = also.map_or_else(|| pin.clone(), |other| format!("{pin},{other}"));
+                let profile = tempfile::tempdir().unwrap();
+                let mut cmd = Command::new("chromium-headless-shell");
+                cmd.arg("--no-sandbox")
+                    .arg(format!("--user-data-dir={}", profile.path().display()))
+                    .args(["--enable-logging=stderr", "--v=0"])
+                    .arg(format!("--ignore-certificate-errors-spki-list={pins}"))
+                    .arg("--disable-features=WebRtcHideLocalIpsWithMdns")
+                    .arg(format!("{link}&report"));
+                let mut cmd = wrap(cmd);
+                cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+                std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+                (
+                    cmd.spawn()
+                        .expect("chromium-headless-shell (ci/install-deps.sh test)"),
+                    profile,
+                )
+            })
+            .collect();
+        let collectors = pages
+            .iter_mut()
+            .map(|(child, _)| {
+                let stderr = child.stderr.take().unwrap();
+                std::thread::spawn(move || {
+                    BufReader::new(stderr)
+                        .lines()
+                        .map_while(Result::ok)
+                        .filter_map(|l| {
+                            let rest = l.split("\"camview-frame ").nth(1)?;
+                            rest.split_whitespace()
+                                .nth(2)?
+                                .trim_end_matches([',', '"'])
+                                .parse::<f64>()
+                                .ok()
+                        })
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        Self { pages, collectors }
+    }
+
+    /// Ends every browser; per page, the latencies it reported.
+    fn close(mut self) -> Vec<Vec<f64>> {
+        for (child, _) in &mut self.pages {
+            let _ = rustix::process::kill_process_group(
+                rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+                rustix::process::Signal::KILL,
+            );
+            let _ = child.wait();
+        }
+        self.collectors
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .collect()
+    }
+}
+
+/// A row of browsers: their latencies together, the pictures each showed,
+/// and the sender's usage (`(before, after, wall seconds)`).
+fn pages_row(
+    name: String,
+    per_page: Vec<Vec<f64>>,
+    (before, after, wall): (Usage, Usage, f64),
+) -> Row {
     let frames: Vec<usize> = per_page.iter().map(Vec::len).collect();
     let mut latencies: Vec<f64> = per_page.into_iter().flatten().collect();
     latencies.sort_by(f64::total_cmp);
     let quantile = |q: f64| quantile(&latencies, q);
     Row {
-        name: format!(
-            "camview → Chromium, WebRTC (DTLS-SRTP), {browsers} browser{}",
-            if browsers == 1 { "" } else { "s" }
-        ),
+        name,
         p50_ms: quantile(0.5),
         p99_ms: quantile(0.99),
         delivered: format!("{frames:?} pictures shown"),

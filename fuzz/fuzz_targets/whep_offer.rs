@@ -1,5 +1,6 @@
 //! A WHEP request body (an SDP offer) as the browser viewer's server reads
-//! it: bounded, parsed, reduced to its fingerprint and video section.
+//! it: bounded, parsed, reduced to its fingerprint and what it asks for
+//! (video, or keys alone).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {

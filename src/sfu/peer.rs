@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, MediaTime, Mid, Pt};
+use str0m::rtp::Extension;
 use str0m::{Candidate, Event, IceConnectionState, Input, Rtc};
 use tokio::net::UdpSocket;
 
@@ -140,6 +141,10 @@ impl SfuPeer {
         let local = socket.local_addr().map_err(socket_error)?;
         let mut config = Rtc::builder()
             .clear_codecs()
+            // Live video: each picture says "render at once" (a zero
+            // playout delay), which Janus passes on to its viewers, so a
+            // browser does not hold pictures back for smoothness.
+            .set_extension(5, Extension::PlayoutDelay)
             .set_stats_interval(Some(Duration::from_secs(1)));
         for (pt, rtx, profile) in H264_PROFILES {
             config
@@ -222,6 +227,7 @@ impl SfuPeer {
         let Some(writer) = self.rtc.writer(mid) else {
             return;
         };
+        let writer = writer.playout_delay(MediaTime::ZERO, MediaTime::ZERO);
         if let Err(e) = writer.write(pt, Instant::now(), rtp_time, data) {
             tracing::debug!("sfu: frame {} not written: {e}", frame.seq);
         }

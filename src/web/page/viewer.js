@@ -186,6 +186,11 @@ async function connectThroughSfu(sfu) {
     }
   };
   if (!(await offerToCamera(keys))) return;
+  keys.addEventListener("connectionstatechange", () => {
+    if (keys.connectionState === "failed" || keys.connectionState === "closed") {
+      showError(`the connection to the camera (for the keys) ended (${keys.connectionState}); reload to try again`);
+    }
+  });
 
   const media = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
   media.ontrack = (e) => {
