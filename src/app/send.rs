@@ -109,6 +109,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 fixed,
                 viewers: Arc::clone(&viewers),
                 sfu: through_sfu(settings.whip.as_ref()),
+                sfu_gateway: settings.whip.as_ref().map(|whip| whip.peer),
             },
         )
         .await?;

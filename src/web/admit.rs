@@ -26,20 +26,40 @@ pub(super) enum Refusal {
         "this browser is not trusted by the camera (its certificate is {0}); open a link from `camview share` on the camera to enrol it"
     )]
     NotEnrolled(Fingerprint),
+    #[error(
+        "this certificate ({0}) is the SFU gateway's (--sfu-peer): it opens signalling only, never a viewer's session"
+    )]
+    SfuGateway(Fingerprint),
     #[error(transparent)]
     Token(#[from] TokenRefused),
 }
 
+/// Who may be admitted: the trusted-peers file, the `--peer` set, and
+/// the one certificate never admitted (the SFU gateway's, which may well
+/// be in the file: it opens signalling, and as a viewer would get the
+/// pictures or the keys).
+pub(super) struct Admission<'a> {
+    pub(super) store: &'a TrustStore,
+    pub(super) fixed: &'a TrustedPeers,
+    pub(super) never: Option<Fingerprint>,
+}
+
 /// Decides on an offer naming `fingerprint`, with an enrolment token or
-/// not. `store` is the trusted-peers file, `fixed` the `--peer` set.
+/// not.
 pub(super) fn admit(
     fingerprint: Fingerprint,
     token: Option<&Token>,
-    store: &TrustStore,
-    fixed: &TrustedPeers,
+    Admission {
+        store,
+        fixed,
+        never,
+    }: Admission<'_>,
     enrolments: &mut Enrolments,
     now: SystemTime,
 ) -> Result<Admitted, Refusal> {
+    if never == Some(fingerprint) {
+        return Err(Refusal::SfuGateway(fingerprint));
+    }
     if let Some(name) = store.name_of(&fingerprint) {
         return Ok(Admitted::Trusted(name.to_owned()));
     }
@@ -80,6 +100,14 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(1_800_000_000)
     }
 
+    fn by<'a>(store: &'a TrustStore, fixed: &'a TrustedPeers) -> Admission<'a> {
+        Admission {
+            store,
+            fixed,
+            never: None,
+        }
+    }
+
     #[test]
     fn a_trusted_browser_needs_no_token_and_an_untrusted_one_is_told_how_to_enrol() {
         let mut store = TrustStore::default();
@@ -87,11 +115,33 @@ mod tests {
         let mut enrolments = Enrolments::default();
         let fixed = TrustedPeers::default();
         assert_eq!(
-            admit(fp(1), None, &store, &fixed, &mut enrolments, now()),
+            admit(fp(1), None, by(&store, &fixed), &mut enrolments, now()),
             Ok(Admitted::Trusted("phone".into()))
         );
-        let refused = admit(fp(2), None, &store, &fixed, &mut enrolments, now()).unwrap_err();
+        let refused = admit(fp(2), None, by(&store, &fixed), &mut enrolments, now()).unwrap_err();
         assert!(refused.to_string().contains("camview share"), "{refused}");
+    }
+
+    #[test]
+    fn the_sfu_gateways_certificate_is_never_a_browser_even_when_trusted() {
+        let mut store = TrustStore::default();
+        store.add("sfu", fp(9)).unwrap();
+        let fixed = TrustedPeers::default();
+        let mut enrolments = Enrolments::default();
+        let token = Token::from_received("t0k3n");
+        enrolments.issue(&token, "laptop", now());
+        let admission = || Admission {
+            store: &store,
+            fixed: &fixed,
+            never: Some(fp(9)),
+        };
+        for token in [None, Some(&token)] {
+            let refused = admit(fp(9), token, admission(), &mut enrolments, now()).unwrap_err();
+            assert_eq!(refused, Refusal::SfuGateway(fp(9)));
+            assert!(refused.to_string().contains("--sfu-peer"), "{refused}");
+        }
+        // The token was not spent on it.
+        assert!(admit(fp(3), Some(&token), admission(), &mut enrolments, now()).is_ok());
     }
 
     #[test]
@@ -103,8 +153,7 @@ mod tests {
         let admitted = admit(
             fp(3),
             Some(&token),
-            &store,
-            &TrustedPeers::default(),
+            by(&store, &TrustedPeers::default()),
             &mut enrolments,
             now(),
         )
@@ -117,8 +166,7 @@ mod tests {
             admit(
                 fp(3),
                 Some(&other),
-                &store,
-                &TrustedPeers::default(),
+                by(&store, &TrustedPeers::default()),
                 &mut enrolments,
                 now()
             ),

@@ -38,7 +38,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
 
-use super::admit::{self, Admitted, Refusal};
+use super::admit::{self, Admission, Admitted, Refusal};
 use super::enrol::{Claim, EnrolmentFile, Token};
 use super::offer::{MAX_OFFER_BYTES, Offer, OfferError};
 use super::session::WebRtcSession;
@@ -108,6 +108,9 @@ pub struct WebConfig {
     pub viewers: Arc<Semaphore>,
     /// The SFU the camera publishes through, if it does.
     pub sfu: Option<ThroughSfu>,
+    /// The SFU gateway's certificate (`--sfu-peer`), never admitted as a
+    /// browser, even when in the trusted-peers file.
+    pub sfu_gateway: Option<Fingerprint>,
 }
 
 /// Why the server could not start.
@@ -570,14 +573,12 @@ fn admit_offer(
     let decided = shared
         .enrolments
         .update(|enrolments| {
-            admit::admit(
-                fingerprint,
-                token,
-                &store,
-                &shared.config.fixed,
-                enrolments,
-                SystemTime::now(),
-            )
+            let admission = Admission {
+                store: &store,
+                fixed: &shared.config.fixed,
+                never: shared.config.sfu_gateway,
+            };
+            admit::admit(fingerprint, token, admission, enrolments, SystemTime::now())
         })
         .map_err(|e| {
             internal(format!(

@@ -814,6 +814,11 @@ fn garbage_at_a_session_port_stops_nothing() {
 
 /// `POST /whep` with `body`, from namespace B over TLS.
 fn post_whep(lan: &Lan, body: &[u8], token: Option<&str>, content_type: &str) -> (u16, String) {
+    https(lan, &whep_request(body, token, content_type))
+}
+
+/// A WHEP POST of `body` to a camera's page server.
+pub(crate) fn whep_request(body: &[u8], token: Option<&str>, content_type: &str) -> Vec<u8> {
     let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     let head = format!(
         "POST /whep HTTP/1.1\r\nHost: camera\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
@@ -821,11 +826,11 @@ fn post_whep(lan: &Lan, body: &[u8], token: Option<&str>, content_type: &str) ->
     );
     let mut request = head.into_bytes();
     request.extend_from_slice(body);
-    https(lan, &request)
+    request
 }
 
 /// A browser-like video-only offer naming the certificate `fingerprint`.
-fn offer_sdp(fingerprint: [u8; 32]) -> String {
+pub(crate) fn offer_sdp(fingerprint: [u8; 32]) -> String {
     let hex: Vec<String> = fingerprint.iter().map(|b| format!("{b:02X}")).collect();
     format!(
         "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
@@ -841,9 +846,14 @@ fn offer_sdp(fingerprint: [u8; 32]) -> String {
 
 /// Runs `f` inside the LAN's namespace B (the browser's machine).
 fn in_b<T: Send>(lan: &Lan, f: impl FnOnce() -> T + Send) -> T {
+    in_namespace(&lan.b, f)
+}
+
+/// `f` run on a thread moved into network namespace `ns`.
+fn in_namespace<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|s| {
         s.spawn(|| {
-            let ns = std::fs::File::open(format!("/run/netns/{}", lan.b)).unwrap();
+            let ns = std::fs::File::open(format!("/run/netns/{ns}")).unwrap();
             rustix::thread::move_into_link_name_space(
                 std::os::fd::AsFd::as_fd(&ns),
                 Some(rustix::thread::LinkNameSpaceType::Network),
@@ -859,11 +869,17 @@ fn in_b<T: Send>(lan: &Lan, f: impl FnOnce() -> T + Send) -> T {
 /// Sends `request` over TLS to the camera from namespace B; the status and
 /// body of the response.
 fn https(lan: &Lan, request: &[u8]) -> (u16, String) {
-    in_b(lan, || {
+    https_in(&lan.b, Lan::A_IP, request)
+}
+
+/// `request` to the page server at `host` (port 7449) from namespace
+/// `ns`, over TLS 1.3 with no certificate checked: its status and body.
+pub(crate) fn https_in(ns: &str, host: &str, request: &[u8]) -> (u16, String) {
+    in_namespace(ns, || {
         let config = permissive(&[&rustls::version::TLS13]).with_no_client_auth();
-        let name = rustls::pki_types::ServerName::try_from(Lan::A_IP).unwrap();
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).unwrap();
         let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
-        let sock = TcpStream::connect((Lan::A_IP, WEB_PORT)).unwrap();
+        let sock = TcpStream::connect((host, WEB_PORT)).unwrap();
         let mut tls = rustls::StreamOwned::new(conn, sock);
         tls.write_all(request).unwrap();
         let mut response = Vec::new();

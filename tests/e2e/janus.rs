@@ -145,6 +145,11 @@ impl JanusLab {
         Lab::wrap(&self.ns, cmd)
     }
 
+    /// The namespace at the link's other end (cameras and viewers).
+    pub(crate) fn client_ns(&self) -> &str {
+        &self.client_ns
+    }
+
     /// `cmd` run at the link's other end (cameras and viewers).
     pub(crate) fn wrap_client(&self, cmd: &Command) -> Command {
         Lab::wrap(&self.client_ns, cmd)

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::browser::{
-    Browser, chromium_wrapped, frame_numbers, key_pin, last_stats, share_on, wait_for_run,
+    Browser, chromium_wrapped, frame_numbers, https_in, key_pin, last_stats, offer_sdp, share_on,
+    wait_for_run, whep_request,
 };
 use crate::janus::{JANUS_IP, JanusLab, PEER_IP, depacketize_h264, recorded_rtp};
 use crate::support::{Node, Received, Running, receive_via, run_ok};
@@ -542,6 +543,17 @@ fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
     let mut args = WEB_ARGS.to_vec();
     args.extend(["--web-listen", &web]);
     let mut sender = sfu.publish(&camera, &[], &args);
+    // The gateway's certificate, though in the camera's trusted peers, is
+    // refused as a browser too (it would get the keys).
+    let hex = sfu.gateway.fingerprint.trim_start_matches("SHA256:");
+    let gateway: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let offer = offer_sdp(gateway.try_into().unwrap());
+    let request = whep_request(offer.as_bytes(), None, "application/sdp");
+    let (status, text) = https_in(sfu.janus.client_ns(), PEER_IP, &request);
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("--sfu-peer"), "{text}");
     let profile = tempfile::tempdir().unwrap();
     let mut browser = open_page(&sfu, &camera, profile.path());
     explained(&sfu, &sender, || {
