@@ -141,7 +141,7 @@ pub async fn run(settings: SendSettings, identity: Identity) -> anyhow::Result<(
                 url: sfu.url.clone(),
                 tls: Arc::new(sfu_pinning.client_config(&refusals)?),
                 refusals,
-                trust: settings.trusted.clone(),
+                trust: key_holders_trust(&settings, sfu.peer),
                 ids: Arc::clone(&ids),
             };
             let (control_tx, shutdown) = (control_tx.clone(), shutdown.clone());
@@ -556,6 +556,21 @@ enum Stop {
 
 /// Accepts receivers until shutdown, each handshake and session in its own
 /// task so a slow or hostile peer delays nobody.
+/// Whom key holders must stay trusted by: the viewers' trust, and, when
+/// browsers are served while `--peer` fixes the native viewers, the
+/// trusted-peers file too, which admits browsers (`web::admit`). Never the
+/// SFU's gateway.
+#[cfg(feature = "web")]
+fn key_holders_trust(settings: &SendSettings, sfu: identity::Fingerprint) -> identity::Trust {
+    match &settings.web {
+        Some(web) if !settings.trusted.fixed().is_empty() => identity::Trust::Or(
+            Box::new(settings.trusted.clone()),
+            Box::new(identity::Trust::File(web.dir.clone()).except(sfu)),
+        ),
+        _ => settings.trusted.clone(),
+    }
+}
+
 /// Where browsers take the pictures from: the SFU the camera publishes
 /// through, when its WHIP URL is a camview gateway's (else they view the
 /// camera directly, as without `--whip`).

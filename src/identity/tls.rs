@@ -45,6 +45,12 @@ impl TrustedPeers {
         self.0.remove(fingerprint);
         self
     }
+
+    /// These peers and `others`.
+    pub fn and(mut self, others: Self) -> Self {
+        self.0.extend(others.0);
+        self
+    }
 }
 
 /// Why a peer's certificate was refused. Carried inside the rustls error so

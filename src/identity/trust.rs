@@ -33,6 +33,9 @@ pub enum Trust {
     /// gateway, which opens signalling and must never be taken for a
     /// viewer or a camera (it would get the pictures, or give out keys).
     Except(Box<Trust>, Fingerprint),
+    /// Everyone either admits: browsers, admitted by the trusted-peers
+    /// file even when `--peer` fixes the native viewers (`web::admit`).
+    Or(Box<Trust>, Box<Trust>),
 }
 
 impl Trust {
@@ -48,6 +51,7 @@ impl Trust {
             Self::Fixed(peers) => peers.clone(),
             Self::File(_) => TrustedPeers::default(),
             Self::Except(inner, fingerprint) => inner.fixed().without(fingerprint),
+            Self::Or(one, other) => one.fixed().and(other.fixed()),
         }
     }
 
@@ -64,6 +68,7 @@ impl Trust {
                 |store| store.trusted(),
             ),
             Self::Except(inner, fingerprint) => inner.current().without(fingerprint),
+            Self::Or(one, other) => one.current().and(other.current()),
         }
     }
 }
@@ -266,6 +271,27 @@ mod tests {
         assert_eq!(TrustStore::load(dir.path()).unwrap(), store);
         let text = fs::read_to_string(dir.path().join(TRUST_FILE)).unwrap();
         insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_trust_except_one_and_either_of_two() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = TrustStore::default();
+        store.add("phone", fp(1)).unwrap();
+        store.add("sfu", fp(9)).unwrap();
+        store.save(dir.path()).unwrap();
+        let fixed = Trust::Fixed(TrustedPeers::new([fp(2), fp(9)])).except(fp(9));
+        assert_eq!(fixed.current(), TrustedPeers::new([fp(2)]));
+        let either = Trust::Or(
+            Box::new(fixed),
+            Box::new(Trust::File(dir.path().to_owned()).except(fp(9))),
+        );
+        assert_eq!(either.current(), TrustedPeers::new([fp(1), fp(2)]));
+        assert_eq!(either.fixed(), TrustedPeers::new([fp(2)]));
+        // The file is read afresh.
+        store.remove("phone").unwrap();
+        store.save(dir.path()).unwrap();
+        assert_eq!(either.current(), TrustedPeers::new([fp(2)]));
     }
 
     #[test]

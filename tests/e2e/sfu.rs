@@ -534,15 +534,17 @@ fn explained<T>(sfu: &Sfu, camera: &Running, check: impl FnOnce() -> T) -> T {
 
 #[test]
 fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
-    let camera = Node::new();
+    let (camera, laptop) = (Node::new(), Node::new());
     let sfu = Sfu::start_with(&[&camera], &["--browsers"]);
     // The camera's trusted peers: the gateway (signalling only) and,
-    // once its link is used, the browser.
+    // once its link is used, the browser. Its native viewers are fixed
+    // (`--peer laptop`); browsers are still admitted by the file, for
+    // their keys too.
     run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
     let web = web_addr();
     let mut args = WEB_ARGS.to_vec();
     args.extend(["--web-listen", &web]);
-    let mut sender = sfu.publish(&camera, &[], &args);
+    let mut sender = sfu.publish(&camera, &[&laptop], &args);
     // The gateway's certificate, though in the camera's trusted peers, is
     // refused as a browser too (it would get the keys).
     let hex = sfu.gateway.fingerprint.trim_start_matches("SHA256:");
