@@ -109,7 +109,11 @@ async fn serve(
                         viewer.name,
                         viewer.session.fingerprint()
                     );
-                    let _ = control_tx.try_send(Control::BrowserConnected { srtp });
+                    // A keys session carries no media: not counted among
+                    // the browsers' SRTP sessions.
+                    if !viewer.session.is_keys_only() {
+                        let _ = control_tx.try_send(Control::BrowserConnected { srtp });
+                    }
                     let Some(queue) = queue_tx.take() else { continue };
                     let join = if viewer.session.is_keys_only() {
                         let fingerprint = viewer.session.fingerprint();

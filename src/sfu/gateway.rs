@@ -53,6 +53,10 @@ const KEEPALIVE_EVERY: Duration = Duration::from_secs(25);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// Sessions (publishers and viewers) held at once, at most.
 const MAX_SESSIONS: usize = 256;
+/// Of those, sessions of viewers without a certificate (`--browsers`) at
+/// most: the rest stay for cameras and trusted viewers, so pages cannot
+/// crowd a camera out.
+const MAX_OPEN_SESSIONS: usize = 192;
 /// HTTPS connections served at once, at most.
 const MAX_CONNECTIONS: usize = 64;
 
@@ -126,20 +130,23 @@ pub async fn serve(
     }
 }
 
-/// The gateway's routes, with CORS for pages when `browsers`.
+/// The gateway's routes, with CORS on WHEP's for pages when `browsers`.
 fn router(shared: Arc<Shared>, browsers: bool) -> Router {
-    let router = Router::new()
+    let viewing = Router::new()
+        .route("/whep/{room}", post(subscribe))
+        .route("/whep/{room}/{id}", delete(leave).patch(answer));
+    // Pages call WHEP alone; nothing else answers another origin.
+    let viewing = if browsers {
+        viewing.layer(browser_cors())
+    } else {
+        viewing
+    };
+    Router::new()
         .route("/", get(hello))
         .route("/whip/{room}", post(publish))
         .route("/whip/{room}/{id}", delete(leave))
-        .route("/whep/{room}", post(subscribe))
-        .route("/whep/{room}/{id}", delete(leave).patch(answer))
-        .with_state(shared);
-    if browsers {
-        router.layer(browser_cors())
-    } else {
-        router
-    }
+        .merge(viewing)
+        .with_state(shared)
 }
 
 /// Pages served by cameras, from their own origins, may view: a WHEP POST
@@ -232,13 +239,9 @@ impl Shared {
             _ => tokio::spawn(expire_unanswered(self.janus.clone(), handle.clone())),
         };
         let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.retain(|_, live| !live.keepalive.is_finished());
-        if sessions.len() >= MAX_SESSIONS {
+        if let Err(refusal) = room_in(&mut sessions, owner) {
             keepalive.abort();
-            return Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("this gateway holds {MAX_SESSIONS} sessions already; try again later"),
-            ));
+            return Err(refusal);
         }
         sessions.insert(
             location.clone(),
@@ -251,11 +254,13 @@ impl Shared {
         Ok(location)
     }
 
-    /// Whether there is room for one more session.
-    fn has_room(&self) -> bool {
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.retain(|_, live| !live.keepalive.is_finished());
-        sessions.len() < MAX_SESSIONS
+    /// Whether there is room for one more of `owner`'s sessions, or why
+    /// not.
+    fn room_for(&self, owner: Option<ClientCertificate>) -> Result<(), Refusal> {
+        room_in(
+            &mut self.sessions.lock().unwrap_or_else(PoisonError::into_inner),
+            owner,
+        )
     }
 
     /// Follows the answered viewer session at `location` from now on (its
@@ -288,12 +293,29 @@ impl Shared {
     }
 }
 
-/// The answer when the gateway holds all the sessions it may.
-fn full() -> Response {
-    plain(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!("this gateway holds {MAX_SESSIONS} sessions already; try again later"),
-    )
+/// Whether `sessions` (those that ended dropped) have room for one more
+/// of `owner`'s.
+fn room_in(
+    sessions: &mut HashMap<String, Live>,
+    owner: Option<ClientCertificate>,
+) -> Result<(), Refusal> {
+    sessions.retain(|_, live| !live.keepalive.is_finished());
+    let busy = |text: String| Err((StatusCode::SERVICE_UNAVAILABLE, text));
+    if sessions.len() >= MAX_SESSIONS {
+        return busy(format!(
+            "this gateway holds {MAX_SESSIONS} sessions already; try again later"
+        ));
+    }
+    let open = sessions
+        .values()
+        .filter(|live| live.owner.is_none())
+        .count();
+    if owner.is_none() && open >= MAX_OPEN_SESSIONS {
+        return busy(format!(
+            "this gateway holds {MAX_OPEN_SESSIONS} sessions of viewers without a certificate already; try again later"
+        ));
+    }
+    Ok(())
 }
 
 /// A random session id: 128 bits, hex.
@@ -341,8 +363,8 @@ async fn publish(
         Ok(offer) => offer,
         Err(refusal) => return refused(refusal),
     };
-    if !shared.has_room() {
-        return full();
+    if let Err(refusal) = shared.room_for(owner) {
+        return refused(refusal);
     }
     let published = shared
         .janus
@@ -379,8 +401,8 @@ async fn subscribe(
             "Janus makes the offer to its viewers: POST an empty body, then PATCH your answer to the Location",
         );
     }
-    if !shared.has_room() {
-        return full();
+    if let Err(refusal) = shared.room_for(owner) {
+        return refused(refusal);
     }
     let (handle, offer) = match shared.janus.subscribe(&room).await {
         Ok(subscribed) => subscribed,
@@ -537,12 +559,27 @@ mod tests {
     #[tokio::test]
     async fn no_session_is_made_past_the_cap() {
         let shared = shared();
+        let camera = Some(ClientCertificate(Fingerprint::of_certificate(b"camera")));
         for _ in 0..MAX_SESSIONS {
+            shared.keep("whep", "cam", handle(), camera).unwrap();
+        }
+        assert!(shared.room_for(camera).is_err());
+        let (status, _) = shared.keep("whep", "cam", handle(), camera).unwrap_err();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn viewers_without_a_certificate_leave_room_for_cameras() {
+        let shared = shared();
+        for _ in 0..MAX_OPEN_SESSIONS {
             shared.keep("whep", "cam", handle(), None).unwrap();
         }
-        assert!(!shared.has_room());
-        let (status, _) = shared.keep("whep", "cam", handle(), None).unwrap_err();
+        let (status, text) = shared.keep("whep", "cam", handle(), None).unwrap_err();
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(text.contains("without a certificate"), "{text}");
+        let camera = Some(ClientCertificate(Fingerprint::of_certificate(b"camera")));
+        assert!(shared.room_for(camera).is_ok());
+        shared.keep("whip", "cam", handle(), camera).unwrap();
     }
 
     /// A request as the router sees it once TLS is done: `client` is the
@@ -586,7 +623,15 @@ mod tests {
             methods.contains("PATCH") && methods.contains("DELETE"),
             "{methods}"
         );
-        // Without --browsers: no CORS at all.
+        // Publishing answers no page, nor does anything without --browsers.
+        let mut whip = preflight();
+        *whip.uri_mut() = "/whip/cam".parse().unwrap();
+        let whip = request(true, None, whip).await;
+        assert!(
+            !whip
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
         let closed = request(false, None, preflight()).await;
         assert!(
             !closed

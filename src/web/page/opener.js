@@ -6,8 +6,8 @@
 // Messages in:  {grant: {generation, step, material: Uint8Array}}
 // Messages out: {stamp: {rtpTimestamp, seq, captureMs}} for each opened
 //               unit that carries camview's capture stamp (the page's
-//               latency), and {counts: {opened, unopened, reasons}} each
-//               second.
+//               latency), {counts: {opened, unopened, reasons}} each
+//               second, and {error} when a key cannot be used.
 import { Opener } from "./sframe.js";
 
 const opener = new Opener();
@@ -30,11 +30,15 @@ function requestKeyframe() {
 }
 
 onmessage = async (event) => {
-  if (event.data.grant) {
+  if (!event.data.grant) return;
+  try {
     await opener.grant(event.data.grant);
-    // A new key: the pictures that wait for it start at a keyframe.
-    if (starved) requestKeyframe();
+  } catch (e) {
+    postMessage({ error: "a key from the camera could not be used: " + e });
+    return;
   }
+  // A new key: the pictures that wait for it start at a keyframe.
+  if (starved) requestKeyframe();
 };
 
 // camview's capture stamp (`media/stamp.rs`): an SEI NAL unit (type 6)

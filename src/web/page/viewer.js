@@ -25,7 +25,11 @@ const statsLine = document.getElementById("stats");
 const fragment = new URLSearchParams(location.hash.slice(1));
 const report = fragment.has("report");
 
+// Set once an error is shown: nothing says "live" over it afterwards.
+let ended = false;
+
 function showError(text) {
+  ended = true;
   statusLine.textContent = text;
   statusLine.className = "error";
   if (report) console.log("camview-error " + text);
@@ -103,6 +107,7 @@ function play(e) {
 function showLive(pc, what) {
   pc.addEventListener("connectionstatechange", () => {
     if (pc.connectionState === "connected") {
+      if (ended) return;
       statusLine.textContent = "live";
       statusLine.className = "";
     } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
@@ -170,6 +175,7 @@ async function connectThroughSfu(sfu) {
       if (stamps.size > 256) stamps.delete(stamps.keys().next().value);
     }
     if (e.data.counts) openCounts = e.data.counts;
+    if (e.data.error) showError(e.data.error);
   };
   captureOf = (meta) => (stamps.has(meta.rtpTimestamp) ? stamps.get(meta.rtpTimestamp) : null);
 
@@ -197,17 +203,29 @@ async function connectThroughSfu(sfu) {
     e.receiver.transform = new RTCRtpScriptTransform(worker, {});
     play(e);
   };
+  const giveUp = (text) => {
+    showError(text);
+    keys.close();
+    media.close();
+  };
   const origin = new URL(sfu.whep).origin;
   let response;
-  try {
-    // WHEP as camview's gateway serves it: Janus makes the offer.
-    response = await fetch(sfu.whep, { method: "POST" });
-  } catch (e) {
-    showError(`could not reach the SFU at ${origin}: open ${origin}/ once in this browser and accept its certificate (${sfu.fingerprint})`);
-    return;
+  for (;;) {
+    try {
+      // WHEP as camview's gateway serves it: Janus makes the offer.
+      response = await fetch(sfu.whep, { method: "POST" });
+    } catch (e) {
+      giveUp(`could not reach the SFU at ${origin}: open ${origin}/ once in this browser and accept its certificate (${sfu.fingerprint})`);
+      return;
+    }
+    // Not published yet (the camera is connecting), or the SFU is full:
+    // try again.
+    if (response.status !== 404 && response.status !== 503) break;
+    statusLine.textContent = `waiting for the SFU: ${await response.text()}`;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
   }
   if (!response.ok) {
-    showError(`The SFU refused this browser (${response.status}): ${await response.text()}`);
+    giveUp(`The SFU refused this browser (${response.status}): ${await response.text()}`);
     return;
   }
   const session = new URL(response.headers.get("Location"), sfu.whep).href;
@@ -219,7 +237,7 @@ async function connectThroughSfu(sfu) {
     method: "PATCH", headers: { "Content-Type": "application/sdp" }, body: media.localDescription.sdp,
   });
   if (!answered.ok) {
-    showError(`The SFU refused this browser's answer (${answered.status}): ${await answered.text()}`);
+    giveUp(`The SFU refused this browser's answer (${answered.status}): ${await answered.text()}`);
     return;
   }
   showLive(media, "the SFU");
