@@ -460,6 +460,7 @@ async fn leave(
         return plain(StatusCode::NOT_FOUND, format!("no session {location}"));
     };
     live.keepalive.abort();
+    tracing::info!("sfu-gateway: {location} ends (DELETE)");
     if let Err(e) = shared.janus.close(&live.handle).await {
         tracing::debug!("sfu-gateway: closing {location}: {e}");
     }

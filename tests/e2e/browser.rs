@@ -167,7 +167,7 @@ pub(crate) fn chromium_wrapped(
 /// Chromium's DevTools protocol over `--remote-debugging-pipe`: messages
 /// as JSON, each ended by a NUL, on its file descriptors 3 (in) and 4
 /// (out), here two FIFOs that a shell opens for it.
-struct DevTools {
+pub(crate) struct DevTools {
     to: std::fs::File,
     from: std::io::BufReader<std::fs::File>,
     next: u64,
@@ -176,7 +176,7 @@ struct DevTools {
 
 impl DevTools {
     /// One command; its result (events in between are skipped).
-    fn call(
+    pub(crate) fn call(
         &mut self,
         method: &str,
         params: serde_json::Value,
@@ -206,7 +206,7 @@ impl DevTools {
     }
 
     /// A session on the browser's page.
-    fn attach_to_page(&mut self) -> String {
+    pub(crate) fn attach_to_page(&mut self) -> String {
         let targets = self.call("Target.getTargets", serde_json::json!({}), None);
         let page = targets["targetInfos"]
             .as_array()
@@ -226,6 +226,16 @@ impl DevTools {
 
 /// [`chromium`], with its DevTools protocol on a pipe.
 fn chromium_with_devtools(lan: &Lan, profile: &Path, pin: &str, url: &str) -> (Browser, DevTools) {
+    chromium_with_devtools_wrapped(|cmd| Lab::wrap(&lan.b, cmd), profile, pin, url)
+}
+
+/// [`chromium_wrapped`], with its DevTools protocol on a pipe.
+pub(crate) fn chromium_with_devtools_wrapped(
+    wrap: impl FnOnce(&Command) -> Command,
+    profile: &Path,
+    pin: &str,
+    url: &str,
+) -> (Browser, DevTools) {
     let fifos = tempfile::tempdir().unwrap();
     let (fifo_in, fifo_out) = (fifos.path().join("in"), fifos.path().join("out"));
     for fifo in [&fifo_in, &fifo_out] {
@@ -240,7 +250,7 @@ fn chromium_with_devtools(lan: &Lan, profile: &Path, pin: &str, url: &str) -> (B
         .arg("--remote-debugging-pipe")
         .env("CAMVIEW_DEVTOOLS_IN", &fifo_in)
         .env("CAMVIEW_DEVTOOLS_OUT", &fifo_out);
-    let mut cmd = Lab::wrap(&lan.b, &cmd);
+    let mut cmd = wrap(&cmd);
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let browser = Browser(Running::spawn(cmd));
     // The shell opens fd 3 (blocking until we write) and then fd 4.

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::browser::{
-    Browser, chromium_wrapped, frame_numbers, https_in, key_pin, last_stats, offer_sdp, share_on,
-    wait_for_run, whep_request,
+    Browser, DevTools, chromium_with_devtools_wrapped, chromium_wrapped, frame_numbers, https_in,
+    key_pin, last_stats, offer_sdp, share_on, wait_for_run, whep_request,
 };
 use crate::janus::{JANUS_IP, JanusLab, PEER_IP, depacketize_h264, recorded_rtp};
 use crate::support::{Node, Received, Running, receive_via, run_ok};
@@ -515,6 +515,18 @@ fn open_page(sfu: &Sfu, camera: &Node, profile: &Path) -> Browser {
     )
 }
 
+/// As [`open_page`], with the browser's DevTools protocol.
+fn open_page_with_devtools(sfu: &Sfu, camera: &Node, profile: &Path) -> (Browser, DevTools) {
+    let (link, info) = share_on(camera, PEER_IP);
+    let pins = format!("{},{}", key_pin(&info), sfu.gateway.spki_pin());
+    chromium_with_devtools_wrapped(
+        |cmd| sfu.janus.wrap_client(cmd),
+        profile,
+        &pins,
+        &format!("{link}&report"),
+    )
+}
+
 /// Runs `check`; when it fails, shows what the camera, the gateway and
 /// Janus said.
 fn explained<T>(sfu: &Sfu, camera: &Running, check: impl FnOnce() -> T) -> T {
@@ -535,7 +547,7 @@ fn explained<T>(sfu: &Sfu, camera: &Running, check: impl FnOnce() -> T) -> T {
 #[test]
 fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
     let (camera, laptop) = (Node::new(), Node::new());
-    let sfu = Sfu::start_with(&[&camera], &["--browsers"]);
+    let mut sfu = Sfu::start_with(&[&camera], &["--browsers"]);
     // The camera's trusted peers: the gateway (signalling only) and,
     // once its link is used, the browser. Its native viewers are fixed
     // (`--peer laptop`); browsers are still admitted by the file, for
@@ -557,7 +569,7 @@ fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
     assert_eq!(status, 403, "{text}");
     assert!(text.contains("--sfu-peer"), "{text}");
     let profile = tempfile::tempdir().unwrap();
-    let mut browser = open_page(&sfu, &camera, profile.path());
+    let (mut browser, mut devtools) = open_page_with_devtools(&sfu, &camera, profile.path());
     explained(&sfu, &sender, || {
         wait_for_run(&mut browser, 30, Duration::from_secs(60));
     });
@@ -610,6 +622,17 @@ fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
         "{}",
         browser.log()
     );
+
+    // Leaving the page ends its session at the gateway (a cross-origin
+    // DELETE as the page goes), so Janus stops sending to it.
+    let page = devtools.attach_to_page();
+    devtools.call(
+        "Page.navigate",
+        serde_json::json!({ "url": "about:blank" }),
+        Some(&page),
+    );
+    sfu.process
+        .wait_for_line("ends (DELETE)", Duration::from_secs(10));
 }
 
 #[test]
