@@ -44,7 +44,7 @@ old_root=$(bash ci/old-root.sh)
 runner=$(bash ci/arm64-runner.sh "$old_root")
 
 # One test at a time: they stream in real time, and `apt install` or
-# qemu beside one made its viewer lag past the sender's eight-frame queue
+# qemu beside one made its viewer lag past the sender's 250 ms queue
 # (5 pictures skipped, in a cold run). Serial takes no longer: the aarch64
 # one under qemu is most of the stage either way.
 CAMVIEW_RELEASE_ARCHIVE=$x86_64 CAMVIEW_RELEASE_IMAGE=$image CAMVIEW_RELEASE_DEB=$deb \
