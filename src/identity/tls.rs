@@ -196,6 +196,7 @@ impl Pinning {
             &self.identity,
             Admit::Pinned(self.trust.current()),
             refusals.clone(),
+            true,
         )
     }
 
@@ -206,12 +207,12 @@ impl Pinning {
         &self,
         refusals: &Refusals,
     ) -> Result<ServerConfig, IdentityError> {
-        let pinned = PinnedVerifier {
-            admit: Admit::Pinned(self.trust.current()),
-            algorithms: provider().signature_verification_algorithms,
-            refusals: refusals.clone(),
-        };
-        server_verified_by(&self.identity, Arc::new(CertificateOptional(pinned)))
+        server_with(
+            &self.identity,
+            Admit::Pinned(self.trust.current()),
+            refusals.clone(),
+            false,
+        )
     }
 }
 
@@ -338,6 +339,7 @@ fn client_with(
         admit,
         algorithms: provider.signature_verification_algorithms,
         refusals,
+        certificate_required: true,
     };
     Ok(ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])?
@@ -347,29 +349,26 @@ fn client_with(
 }
 
 fn server(identity: &Identity, admit: Admit) -> Result<ServerConfig, IdentityError> {
-    server_with(identity, admit, Refusals::default())
+    server_with(identity, admit, Refusals::default(), true)
 }
 
+/// A server that admits clients by `admit`; a client may present no
+/// certificate at all unless `certificate_required`.
 fn server_with(
     identity: &Identity,
     admit: Admit,
     refusals: Refusals,
+    certificate_required: bool,
 ) -> Result<ServerConfig, IdentityError> {
     let verifier = PinnedVerifier {
         admit,
         algorithms: provider().signature_verification_algorithms,
         refusals,
+        certificate_required,
     };
-    server_verified_by(identity, Arc::new(verifier))
-}
-
-fn server_verified_by(
-    identity: &Identity,
-    verifier: Arc<dyn ClientCertVerifier>,
-) -> Result<ServerConfig, IdentityError> {
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(Arc::new(verifier))
         .with_single_cert(vec![identity.cert()], identity.key())?;
     // Sessions are never resumed: each connection proves its identity anew.
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
@@ -394,6 +393,9 @@ struct PinnedVerifier {
     admit: Admit,
     algorithms: WebPkiSupportedAlgorithms,
     refusals: Refusals,
+    /// Verifying clients: whether one must present a certificate (false:
+    /// a browser's page, which cannot).
+    certificate_required: bool,
 }
 
 impl PinnedVerifier {
@@ -485,52 +487,11 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-/// A [`PinnedVerifier`] that also lets a client present no certificate.
-#[derive(Debug)]
-struct CertificateOptional(PinnedVerifier);
-
-impl ClientCertVerifier for CertificateOptional {
-    fn client_auth_mandatory(&self) -> bool {
-        false
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        ClientCertVerifier::root_hint_subjects(&self.0)
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        ClientCertVerifier::verify_client_cert(&self.0, end_entity, intermediates, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        ClientCertVerifier::verify_tls12_signature(&self.0, message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        ClientCertVerifier::verify_tls13_signature(&self.0, message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        ClientCertVerifier::supported_verify_schemes(&self.0)
-    }
-}
-
 impl ClientCertVerifier for PinnedVerifier {
+    fn client_auth_mandatory(&self) -> bool {
+        self.certificate_required
+    }
+
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
         &[]
     }
@@ -597,6 +558,7 @@ mod tests {
             admit,
             algorithms: provider().signature_verification_algorithms,
             refusals: Refusals::default(),
+            certificate_required: true,
         }
     }
 
