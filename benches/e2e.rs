@@ -88,23 +88,19 @@ impl Config {
                 .split(',')
                 .map(|n| n.trim().parse().unwrap())
                 .collect(),
-            browsers: env("CAMVIEW_BENCH_BROWSERS", "1,4")
-                .split(',')
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| n.trim().parse().unwrap())
-                .collect(),
-            sfu_viewers: env("CAMVIEW_BENCH_SFU_VIEWERS", "1,50")
-                .split(',')
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| n.trim().parse().unwrap())
-                .collect(),
-            sfu_browsers: env("CAMVIEW_BENCH_SFU_BROWSERS", "1")
-                .split(',')
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| n.trim().parse().unwrap())
-                .collect(),
+            browsers: counts(&env("CAMVIEW_BENCH_BROWSERS", "1,4")),
+            sfu_viewers: counts(&env("CAMVIEW_BENCH_SFU_VIEWERS", "1,50")),
+            sfu_browsers: counts(&env("CAMVIEW_BENCH_SFU_BROWSERS", "1")),
         }
     }
+}
+
+/// A comma-separated list of counts; empty for none.
+fn counts(list: &str) -> Vec<usize> {
+    list.split(',')
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| n.trim().parse().unwrap())
+        .collect()
 }
 
 /// One row of the table.
@@ -278,24 +274,9 @@ fn run_camview(config: &Config, viewers: usize) -> Row {
     let viewer_dirs: Vec<PathBuf> = (0..viewers)
         .map(|i| root.path().join(format!("viewer{i}")))
         .collect();
-    let size = format!("{}x{}", config.width, config.height);
-    let mut send = camview(&camera);
-    send.args([
-        "send",
-        "--source",
-        "test",
-        "--size",
-        &size,
-        "--fps",
-        &FPS.to_string(),
-    ])
-    .args([
-        "--bitrate",
-        &BITRATE_KBPS.to_string(),
-        "--listen",
-        "127.0.0.1:0",
-    ])
-    .args(["--max-viewers", &viewers.to_string()]);
+    let mut send = pattern_sender(config, &camera);
+    send.args(["--listen", "127.0.0.1:0"])
+        .args(["--max-viewers", &viewers.to_string()]);
     for dir in &viewer_dirs {
         send.args(["--peer", &fingerprint(dir)]);
     }
@@ -361,8 +342,7 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
         .map(|i| root.path().join(format!("viewer{i}")))
         .collect();
     let viewer_fps: Vec<String> = viewer_dirs.iter().map(|d| fingerprint(d)).collect();
-    let sfu_addr = format!("{}:7450", janus::JANUS_IP);
-    let camera_addr = format!("{}:7447", janus::PEER_IP);
+    let (sfu_addr, camera_addr) = (sfu_addr(), camera_addr());
 
     let mut serve = camview(&gateway);
     serve.args([
@@ -378,29 +358,11 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
     }
     let mut gateway_process = spawn_until(lab.wrap(&serve), "serving https://");
 
-    let size = format!("{}x{}", config.width, config.height);
-    let whip = format!("https://{sfu_addr}/whip/bench");
-    let mut send = camview(&camera);
-    send.args(["send", "--source", "test", "--size", &size])
-        .args([
-            "--fps",
-            &FPS.to_string(),
-            "--bitrate",
-            &BITRATE_KBPS.to_string(),
-        ])
-        .args([
-            "--listen",
-            &camera_addr,
-            "--whip",
-            &whip,
-            "--sfu-peer",
-            &gateway_fp,
-        ])
-        .args(["--max-viewers", &(viewers + 1).to_string()]);
+    let mut peers = Vec::new();
     for fp in &viewer_fps {
-        send.args(["--peer", fp]);
+        peers.extend(["--peer", fp.as_str()]);
     }
-    let mut sender = spawn_until(lab.wrap_client(&send), "the SFU is connected");
+    let mut sender = publish_through(config, &lab, &camera, &gateway_fp, viewers, &peers);
 
     let uploaded = || link_tx_bytes(&lab);
     let (before, sent_before) = (sample(sender.id()).unwrap_or_default(), uploaded());
@@ -449,6 +411,57 @@ fn run_through_janus(config: &Config, viewers: usize) -> Row {
         &usage,
         &format!("; camera upload {upload_kbps:.0} kbit/s"),
     )
+}
+
+/// The gateway's address beside Janus, and the camera's at the link's far
+/// end (the through-Janus runs).
+fn sfu_addr() -> String {
+    format!("{}:7450", janus::JANUS_IP)
+}
+fn camera_addr() -> String {
+    format!("{}:7447", janus::PEER_IP)
+}
+
+/// `camview send` of the test pattern at the bench's size, rate and
+/// bitrate, as the camera in `dir`.
+fn pattern_sender(config: &Config, dir: &Path) -> Command {
+    let size = format!("{}x{}", config.width, config.height);
+    let mut send = camview(dir);
+    send.args(["send", "--source", "test", "--size", &size])
+        .args([
+            "--fps",
+            &FPS.to_string(),
+            "--bitrate",
+            &BITRATE_KBPS.to_string(),
+        ]);
+    send
+}
+
+/// The camera in `dir` at the link's far end, publishing through the
+/// lab's gateway (`gateway_fp`) into room `bench` for `viewers` viewers,
+/// with `extra` options; running once the SFU is connected.
+fn publish_through(
+    config: &Config,
+    lab: &janus::JanusLab,
+    dir: &Path,
+    gateway_fp: &str,
+    viewers: usize,
+    extra: &[&str],
+) -> Child {
+    let listen = format!("{}:7447", janus::PEER_IP);
+    let whip = format!("https://{}:7450/whip/bench", janus::JANUS_IP);
+    let mut send = pattern_sender(config, dir);
+    send.args([
+        "--listen",
+        &listen,
+        "--whip",
+        &whip,
+        "--sfu-peer",
+        gateway_fp,
+    ])
+    .args(["--max-viewers", &(viewers + 1).to_string()])
+    .args(extra);
+    spawn_until(lab.wrap_client(&send), "the SFU is connected")
 }
 
 /// A row of camview viewers, from their `--stats-json` summaries: the
@@ -593,16 +606,8 @@ fn run_srt(config: &Config, latency_ms: u32) -> Row {
 fn run_browsers(config: &Config, browsers: usize) -> Row {
     let root = tempfile::tempdir().unwrap();
     let camera = root.path().join("camera");
-    let size = format!("{}x{}", config.width, config.height);
     let web = format!("127.0.0.1:{}", free_tcp_port());
-    let mut sender = camview(&camera)
-        .args(["send", "--source", "test", "--size", &size])
-        .args([
-            "--fps",
-            &FPS.to_string(),
-            "--bitrate",
-            &BITRATE_KBPS.to_string(),
-        ])
+    let mut sender = pattern_sender(config, &camera)
         .args(["--listen", "127.0.0.1:0", "--web", "--web-listen", &web])
         .env("CAMVIEW_SEND_NO_ANNOUNCE", "1")
         .stdout(Stdio::null())
@@ -649,7 +654,7 @@ fn run_browsers_through_janus(config: &Config, browsers: usize) -> Row {
     let root = tempfile::tempdir().unwrap();
     let (camera, gateway) = (root.path().join("camera"), root.path().join("sfu"));
     let (camera_fp, gateway_fp) = (fingerprint(&camera), fingerprint(&gateway));
-    let sfu_addr = format!("{}:7450", janus::JANUS_IP);
+    let sfu_addr = sfu_addr();
     let mut serve = camview(&gateway);
     serve
         .args([
@@ -672,31 +677,9 @@ fn run_browsers_through_janus(config: &Config, browsers: usize) -> Row {
         .unwrap();
     assert!(trusted.status.success());
 
-    let size = format!("{}x{}", config.width, config.height);
-    let whip = format!("https://{sfu_addr}/whip/bench");
-    let (listen, web) = (
-        format!("{}:7447", janus::PEER_IP),
-        format!("{}:7449", janus::PEER_IP),
-    );
-    let mut send = camview(&camera);
-    send.args(["send", "--source", "test", "--size", &size])
-        .args([
-            "--fps",
-            &FPS.to_string(),
-            "--bitrate",
-            &BITRATE_KBPS.to_string(),
-        ])
-        .args([
-            "--listen",
-            &listen,
-            "--whip",
-            &whip,
-            "--sfu-peer",
-            &gateway_fp,
-        ])
-        .args(["--web", "--web-listen", &web])
-        .args(["--max-viewers", &(browsers + 1).to_string()]);
-    let mut sender = spawn_until(lab.wrap_client(&send), "the SFU is connected");
+    let web = format!("{}:7449", janus::PEER_IP);
+    let extra = ["--web", "--web-listen", &web];
+    let mut sender = publish_through(config, &lab, &camera, &gateway_fp, browsers, &extra);
 
     let before = sample(sender.id()).unwrap_or_default();
     let started = Instant::now();

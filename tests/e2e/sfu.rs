@@ -501,30 +501,25 @@ fn web_addr() -> String {
 /// What a camera that serves browsers is given beside `--whip`.
 const WEB_ARGS: [&str; 3] = ["--web", "--size", "320x240"];
 
-/// Headless Chromium beside the camera, opening its page with a fresh
-/// one-time link; it takes both the camera's and the gateway's
-/// certificates (pinned by key).
-fn open_page(sfu: &Sfu, camera: &Node, profile: &Path) -> Browser {
+/// The camera's page for a browser beside it: the pins of both the
+/// camera's and the gateway's keys, and a fresh one-time link in test
+/// mode.
+fn page_of(sfu: &Sfu, camera: &Node) -> (String, String) {
     let (link, info) = share_on(camera, PEER_IP);
     let pins = format!("{},{}", key_pin(&info), sfu.gateway.spki_pin());
-    chromium_wrapped(
-        |cmd| sfu.janus.wrap_client(cmd),
-        profile,
-        &pins,
-        &format!("{link}&report"),
-    )
+    (pins, format!("{link}&report"))
+}
+
+/// Headless Chromium beside the camera, opening its page ([`page_of`]).
+fn open_page(sfu: &Sfu, camera: &Node, profile: &Path) -> Browser {
+    let (pins, url) = page_of(sfu, camera);
+    chromium_wrapped(|cmd| sfu.janus.wrap_client(cmd), profile, &pins, &url)
 }
 
 /// As [`open_page`], with the browser's DevTools protocol.
 fn open_page_with_devtools(sfu: &Sfu, camera: &Node, profile: &Path) -> (Browser, DevTools) {
-    let (link, info) = share_on(camera, PEER_IP);
-    let pins = format!("{},{}", key_pin(&info), sfu.gateway.spki_pin());
-    chromium_with_devtools_wrapped(
-        |cmd| sfu.janus.wrap_client(cmd),
-        profile,
-        &pins,
-        &format!("{link}&report"),
-    )
+    let (pins, url) = page_of(sfu, camera);
+    chromium_with_devtools_wrapped(|cmd| sfu.janus.wrap_client(cmd), profile, &pins, &url)
 }
 
 /// Runs `check`; when it fails, shows what the camera, the gateway and
