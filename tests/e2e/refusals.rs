@@ -18,7 +18,9 @@ fn assert_still_serving(sender: &Sender, camera: &Node, laptop: &Node) {
         &camera.fingerprint,
         &["--frames", "30"],
     );
-    received.assert_all_verified(30);
+    // Served, not how promptly: the refusal may be what started the
+    // encoder, whose first second under qemu comes in a burst.
+    received.assert_served(30);
 }
 
 #[test]

@@ -377,6 +377,15 @@ impl Received {
 
     /// Every decoded frame carried its own number, and none is missing.
     pub fn assert_all_verified(&self, decoded: u64) {
+        self.assert_served(decoded);
+        assert_eq!(self.total("frames_missing"), 0, "{}", self.log);
+    }
+
+    /// Every decoded frame carried its own number, but the sender may have
+    /// skipped some: a stale group of pictures it reset, as it does when
+    /// the encoder's first second comes in a burst (under qemu). For tests
+    /// of what is served, not of how promptly.
+    pub fn assert_served(&self, decoded: u64) {
         assert!(
             self.status.success(),
             "receiver failed: {}\n{}",
@@ -385,7 +394,6 @@ impl Received {
         );
         assert_eq!(self.total("frames_decoded"), decoded, "{}", self.log);
         assert_eq!(self.total("frames_verified"), decoded, "{}", self.log);
-        assert_eq!(self.total("frames_missing"), 0, "{}", self.log);
         assert_eq!(self.total("frames_unreadable"), 0, "{}", self.log);
         assert_eq!(self.total("frames_mismatched"), 0, "{}", self.log);
     }
