@@ -100,6 +100,7 @@ pub async fn serve(
         record_dir: config.record_dir,
         sessions: Mutex::new(HashMap::new()),
     });
+    tokio::spawn(check_janus(shared.janus.clone()));
     let router = router(shared, config.browsers);
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -505,6 +506,22 @@ async fn expire_unanswered(janus: Janus, handle: PluginHandle) {
         ANSWER_TIMEOUT.as_secs()
     );
     let _ = janus.close(&handle).await;
+}
+
+/// Logs which Janus the gateway is in front of, and warns of what in its
+/// configuration would fail the gateway's users.
+async fn check_janus(janus: Janus) {
+    match janus.info().await {
+        Ok(info) => {
+            tracing::info!("sfu-gateway: Janus {} at {}", info.version, janus.url());
+            for problem in info.problems() {
+                tracing::warn!("sfu-gateway: {problem}");
+            }
+        }
+        Err(e) => {
+            tracing::warn!("sfu-gateway: {e}; publishing and viewing fail until Janus answers");
+        }
+    }
 }
 
 /// The address to tell users, for the log.

@@ -138,6 +138,50 @@ pub enum JanusError {
     },
 }
 
+/// What the gateway needs to know of a Janus server (its `info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// Its version, such as `1.1.2`.
+    pub version: String,
+    /// Whether its VideoRoom plugin is loaded.
+    pub videoroom: bool,
+    /// Whether it checks that each peer is still there (ICE connectivity
+    /// checks as keepalives, `ice_keepalive_conncheck`): only then does it
+    /// hang up a viewer that crashed or lost its network.
+    pub checks_peers: bool,
+}
+
+impl ServerInfo {
+    /// From Janus' answer to `info`.
+    fn from_answer(answer: &Value) -> Self {
+        Self {
+            version: answer["version_string"]
+                .as_str()
+                .unwrap_or("(version unknown)")
+                .to_owned(),
+            videoroom: answer["plugins"].get(VIDEOROOM).is_some(),
+            checks_peers: answer["ice-keepalive-conncheck"].as_bool() == Some(true),
+        }
+    }
+
+    /// What in this Janus' configuration fails camview's users, and what
+    /// to change.
+    pub fn problems(&self) -> Vec<&'static str> {
+        let mut problems = Vec::new();
+        if !self.videoroom {
+            problems.push(
+                "Janus has no VideoRoom plugin loaded: enable libjanus_videoroom.so (publishing and viewing fail until it is)",
+            );
+        }
+        if !self.checks_peers {
+            problems.push(
+                "Janus does not check that its peers are still there: a viewer that crashes or loses its network keeps its session until Janus restarts; set `ice_keepalive_conncheck = true` in the `nat` section of janus.jcfg (Janus then hangs such a viewer up within about a minute)",
+            );
+        }
+        problems
+    }
+}
+
 /// One VideoRoom handle in its own Janus session: a publisher's or a
 /// subscriber's PeerConnection with Janus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +252,22 @@ impl Janus {
             0 => 1,
             id => id,
         }
+    }
+
+    /// What this Janus is and how it is configured (`GET {base}/info`).
+    pub async fn info(&self) -> Result<ServerInfo, JanusError> {
+        let uri = self.uri("/info")?;
+        let response = self
+            .client
+            .send(Method::GET, &uri, None)
+            .await
+            .map_err(|error| self.unreachable(error))?;
+        let answer = self.parse("info", &response)?;
+        check("info", &answer)?;
+        if kind(&answer) != "server_info" {
+            return Err(unexpected("info", "server_info", &answer));
+        }
+        Ok(ServerInfo::from_answer(&answer))
     }
 
     /// Publishes into room `name` with `offer_sdp` (H.264 video, no audio,
@@ -758,6 +818,45 @@ mod tests {
 
     fn json(text: &str) -> Value {
         parse_answer(text.as_bytes()).unwrap()
+    }
+
+    /// Janus' `info`, with `ice_keepalive_conncheck = true` (other fields
+    /// left out).
+    const INFO: &str = r#"{"janus": "server_info", "name": "Janus WebRTC Server", "version": 1102, "version_string": "1.1.2", "ice-keepalive-conncheck": true, "ice-lite": false, "session-timeout": 60, "plugins": {"janus.plugin.videoroom": {"name": "JANUS VideoRoom plugin", "version": 9}}, "transports": {"janus.transport.http": {"version": 2}}, "transaction": "S9USml4D0ni"}"#;
+
+    #[test]
+    fn the_server_info_says_what_camview_needs_of_janus() {
+        let info = ServerInfo::from_answer(&json(INFO));
+        assert_eq!(
+            info,
+            ServerInfo {
+                version: "1.1.2".into(),
+                videoroom: true,
+                checks_peers: true,
+            }
+        );
+        assert!(info.problems().is_empty());
+
+        let unchecked = INFO.replace(
+            r#""ice-keepalive-conncheck": true"#,
+            r#""ice-keepalive-conncheck": false"#,
+        );
+        let problems = ServerInfo::from_answer(&json(&unchecked)).problems();
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains(
+                "set `ice_keepalive_conncheck = true` in the `nat` section of janus.jcfg"
+            ),
+            "{problems:?}"
+        );
+
+        // An older Janus without the setting, and without VideoRoom.
+        let bare = json(r#"{"janus": "server_info", "plugins": {}}"#);
+        let info = ServerInfo::from_answer(&bare);
+        assert_eq!(info.version, "(version unknown)");
+        let problems = info.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("enable libjanus_videoroom.so"));
     }
 
     #[test]

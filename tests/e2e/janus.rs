@@ -292,7 +292,9 @@ fn all_but(folder: &Path, keep: &str) -> String {
 }
 
 /// Writes janus.jcfg, janus.transport.http.jcfg and
-/// janus.plugin.videoroom.jcfg into `dir`.
+/// janus.plugin.videoroom.jcfg into `dir`: Janus serving VideoRoom over
+/// HTTP alone, on the lab's link, checking that its peers are still there
+/// (`ice_keepalive_conncheck`) as the README sets it up.
 fn write_config(dir: &Path, lib: &Path) {
     let (dir_s, lib_s) = (dir.display(), lib.display());
     let janus = format!(
@@ -314,6 +316,7 @@ media: {{
 }}
 nat: {{
 	ice_enforce_list = "cvj0"
+	ice_keepalive_conncheck = true
 }}
 plugins: {{
 	disable = "{plugins}"

@@ -687,3 +687,47 @@ fn a_browser_with_another_cameras_keys_receives_the_pictures_and_decodes_none() 
     let _ = holder.kill();
     let _ = holder.wait();
 }
+
+/// The Janus session `line` names (`session: N` or `session=N`).
+fn session_in(line: &str) -> u64 {
+    let at = line
+        .find("session: ")
+        .map(|i| i + "session: ".len())
+        .or_else(|| line.find("session=").map(|i| i + "session=".len()))
+        .unwrap_or_else(|| panic!("no session in {line}"));
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no session in {line}"))
+}
+
+#[test]
+fn a_viewer_that_vanishes_is_hung_up_and_its_session_ended() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let mut sfu = Sfu::start(&[&camera, &laptop]);
+    sfu.process
+        .wait_for_line("sfu-gateway: Janus ", Duration::from_secs(10));
+    let mut sender = sfu.publish(&camera, &[&laptop], &[]);
+    let mut viewer = sfu.spawn_viewer(&laptop, &camera, &["--duration", "120"]);
+    viewer.wait_for_verified(30, Duration::from_secs(20));
+    let subscribed = sfu
+        .process
+        .wait_for_line("janus: subscribed", Duration::from_secs(5));
+
+    // Killed, it sends no DELETE: Janus (with `ice_keepalive_conncheck`,
+    // as the README sets it up) finds its ICE checks unanswered and hangs
+    // it up, and the gateway ends the session.
+    viewer.kill();
+    let ended = sfu.process.wait_for_line(
+        "a session ended: its PeerConnection is gone",
+        Duration::from_secs(90),
+    );
+    assert_eq!(session_in(&ended), session_in(&subscribed), "{ended}");
+    let log = sfu.process.log();
+    assert!(!log.contains("does not check that its peers"), "{log}");
+    assert!(!sender.log().contains("publishing through the SFU stopped"));
+    sender.kill();
+}
