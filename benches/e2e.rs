@@ -448,8 +448,7 @@ fn publish_through(
     viewers: usize,
     extra: &[&str],
 ) -> Child {
-    let listen = format!("{}:7447", janus::PEER_IP);
-    let whip = format!("https://{}:7450/whip/bench", janus::JANUS_IP);
+    let (listen, whip) = (camera_addr(), format!("https://{}/whip/bench", sfu_addr()));
     let mut send = pattern_sender(config, dir);
     send.args([
         "--listen",
