@@ -14,19 +14,17 @@
 //! of three (the others had not left BBR's start-up, where the rule does
 //! not apply).
 //!
-//! [`VideoBbr`] is that BBR with random loss kept from it: a loss reaches
-//! it only while the round trip has grown ([`queue_building`]: a queue
-//! overflowing at a narrow link, where the clamp is what drains it), or in
-//! persistent congestion (nothing acknowledged for several round trips: a
-//! dead or blacked-out path). Kept from every loss, a 1 Mbit/s cap under a
-//! 2 Mbit/s stream had a p99 of 1.55 s in the lab, against 0.85 to 0.98 s
-//! with this rule. Random losses are repaired by retransmission and parity
-//! (`transport::fec`); a narrow path also lowers the encoder's bitrate
-//! (`app::rate`).
+//! [`VideoBbr`] is that BBR with loss kept from it, except persistent
+//! congestion (nothing acknowledged for several round trips: a dead or
+//! blacked-out path). A path narrower than the video is found by BBR's
+//! bandwidth model, which bounds what is in flight, and by the sender's
+//! bitrate control (`app::rate`), which lowers the encoder's bitrate when
+//! frames queue; losses are repaired by retransmission and parity
+//! (`transport::fec`).
 
 use std::any::Any;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use quinn::congestion::{BbrConfig, Controller, ControllerFactory, ControllerMetrics};
 
@@ -40,23 +38,13 @@ impl ControllerFactory for VideoBbrConfig {
     fn build(self: Arc<Self>, now: Instant, current_mtu: u16) -> Box<dyn Controller> {
         Box::new(VideoBbr {
             bbr: self.bbr.clone().build(now, current_mtu),
-            queueing: false,
         })
     }
 }
 
-/// Whether a queue is building on the path: the smoothed round trip half
-/// again the lowest, and 10 ms more (the rule `fec::LossMeter` withholds
-/// parity by).
-fn queue_building(smoothed: Duration, lowest: Duration) -> bool {
-    smoothed > lowest * 3 / 2 + Duration::from_millis(10)
-}
-
-/// quinn's BBR, told of losses at a queue and of persistent congestion.
+/// quinn's BBR, told of persistent congestion only.
 struct VideoBbr {
     bbr: Box<dyn Controller>,
-    /// Whether a queue was building at the last acknowledgement.
-    queueing: bool,
 }
 
 impl Controller for VideoBbr {
@@ -72,7 +60,6 @@ impl Controller for VideoBbr {
         app_limited: bool,
         rtt: &quinn_proto::RttEstimator,
     ) {
-        self.queueing = queue_building(rtt.get(), rtt.min());
         self.bbr.on_ack(now, sent, bytes, app_limited, rtt);
     }
 
@@ -94,7 +81,7 @@ impl Controller for VideoBbr {
         is_persistent_congestion: bool,
         lost_bytes: u64,
     ) {
-        if is_persistent_congestion || self.queueing {
+        if is_persistent_congestion {
             self.bbr
                 .on_congestion_event(now, sent, is_persistent_congestion, lost_bytes);
         }
@@ -115,7 +102,6 @@ impl Controller for VideoBbr {
     fn clone_box(&self) -> Box<dyn Controller> {
         Box::new(VideoBbr {
             bbr: self.bbr.clone_box(),
-            queueing: self.queueing,
         })
     }
 
@@ -160,32 +146,17 @@ mod tests {
     }
 
     #[test]
-    fn only_loss_at_a_queue_or_persistent_congestion_reaches_bbr() {
+    fn only_persistent_congestion_reaches_bbr() {
         let recorder = Recorder::default();
         let mut cc = VideoBbr {
             bbr: Box::new(recorder.clone()),
-            queueing: false,
         };
         let now = Instant::now();
         cc.on_congestion_event(now, now, false, 1200);
+        cc.on_congestion_event(now, now, false, 0);
         cc.on_congestion_event(now, now, true, 36_000);
-        cc.queueing = true;
-        cc.on_congestion_event(now, now, false, 2400);
-        assert_eq!(
-            *recorder.losses.lock().unwrap(),
-            [(true, 36_000), (false, 2400)]
-        );
+        assert_eq!(*recorder.losses.lock().unwrap(), [(true, 36_000)]);
         assert_eq!(cc.window(), 12_000);
-    }
-
-    #[test]
-    fn a_queue_is_a_round_trip_grown_past_half_again_and_10_ms() {
-        let ms = Duration::from_millis;
-        assert!(!queue_building(ms(50), ms(50)));
-        assert!(!queue_building(ms(85), ms(50)));
-        assert!(queue_building(ms(86), ms(50)));
-        // On a short path jitter of a few milliseconds is no queue.
-        assert!(!queue_building(ms(12), ms(2)));
     }
 
     #[test]
