@@ -44,7 +44,7 @@ struct Profile {
 /// runs on the same seeded link, so camview crosses it [`DECIDING_RUNS`]
 /// times and the table shows the medians.
 const DECIDING: &str = "50 ms RTT, 5% loss";
-const DECIDING_RUNS: usize = 3;
+const DECIDING_RUNS: usize = 5;
 
 impl Profile {
     /// How many times camview runs across this link.

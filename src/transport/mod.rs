@@ -7,6 +7,7 @@
 //! failures into errors that say what happened and what to do. Whichever
 //! transport carries it, a connection is one [`Connection`].
 
+mod congestion;
 mod connection;
 mod error;
 pub mod fec;

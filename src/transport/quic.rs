@@ -102,9 +102,11 @@ fn transport_config(server: bool) -> quinn::TransportConfig {
         // that has not said hello yet is held to the session's deadline).
         .keep_alive_interval(Some(KEEP_ALIVE))
         // BBR paces to the measured bottleneck and does not read random
-        // loss as congestion; with Cubic, 5% loss held a 2 Mbit/s stream
-        // to under 1 Mbit/s in the lab while TCP kept up.
-        .congestion_controller_factory(Arc::new(quinn::congestion::BbrConfig::default()));
+        // loss as congestion (with Cubic, 5% loss held a 2 Mbit/s stream
+        // to under 1 Mbit/s in the lab while TCP kept up); its loss
+        // recovery, which clamps a video stream's window after each loss,
+        // only for losses at a queue (super::congestion).
+        .congestion_controller_factory(Arc::new(super::congestion::VideoBbrConfig::default()));
     config
 }
 
