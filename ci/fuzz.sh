@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the wire decoder, the protocol session, the QUIC video-stream
 # reader and its parity, the browser viewer's WHEP offer parser and the
-# SFU encryption's sealing and opening (e2ee), each for SECONDS, with
-# the saved regressions as seeds. Fails on any crash; the crashing input
+# SFU encryption's sealing and opening (e2ee), each for SECONDS (as many
+# at once as there are cores), with the saved regressions as seeds. Fails on any crash; the crashing input
 # is left in fuzz/artifacts/<target>/ (see fuzz/README.md).
 #
 #   ci/fuzz.sh [SECONDS]     (run by `just fuzz`, and by `just test` briefly)
@@ -26,16 +26,42 @@ if [ "$seconds" = build ]; then
   exec cargo +nightly fuzz build "${sanitizer[@]}"
 fi
 
-for target in decode session media_stream whep_offer fec sframe; do
+targets=(decode session media_stream whep_offer fec sframe)
+# One target a core at a time: each is one process, and each still has
+# SECONDS of its own core.
+parallel=$(nproc)
+# Built once first, so the runs beside each other find it built.
+cargo +nightly fuzz build "${sanitizer[@]}"
+
+fuzz_one() {
+  local target=$1 log="corpus/$1.log"
   mkdir -p "corpus/$target"
-  echo "fuzzing $target for ${seconds}s" >&2
   # libFuzzer is chatty: keep its full output in a log, show the summary.
-  log="corpus/$target.log"
-  if ! cargo +nightly fuzz run "${sanitizer[@]}" "$target" "corpus/$target" "regressions/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
-    grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" >&2 || tail -n 30 "$log" >&2
-    echo "ci/fuzz.sh: $target failed; the input is in fuzz/artifacts/$target (full log: fuzz/$log)" >&2
-    exit 1
-  fi
-  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" >&2 || true
+  cargo +nightly fuzz run "${sanitizer[@]}" "$target" "corpus/$target" "regressions/$target" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+}
+
+failed=()
+for ((i = 0; i < ${#targets[@]}; i += parallel)); do
+  batch=("${targets[@]:i:parallel}")
+  echo "fuzzing ${batch[*]} for ${seconds}s" >&2
+  pids=()
+  for target in "${batch[@]}"; do
+    fuzz_one "$target" &
+    pids+=($!)
+  done
+  for j in "${!batch[@]}"; do
+    target=${batch[j]} log="corpus/${batch[j]}.log"
+    if wait "${pids[j]}"; then
+      grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | sed "s/^/$target: /" >&2 || true
+    else
+      grep -E 'panicked|ERROR|SUMMARY|Test unit written' "$log" >&2 || tail -n 30 "$log" >&2
+      echo "ci/fuzz.sh: $target failed; the input is in fuzz/artifacts/$target (full log: fuzz/$log)" >&2
+      failed+=("$target")
+    fi
+  done
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "ci/fuzz.sh: ${failed[*]} failed" >&2
+  exit 1
+fi
