@@ -11,6 +11,7 @@ mod congestion;
 mod connection;
 mod error;
 pub mod fec;
+mod holdback;
 mod listener;
 mod pairing;
 mod quic;

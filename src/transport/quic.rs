@@ -13,7 +13,10 @@
 //! - A group made stale by a newer keyframe is finished; if it is not fully
 //!   delivered within two round trips it is **reset** (never retransmitted
 //!   into the past), and the receiver **stops** every older group as soon
-//!   as a frame of a newer one is delivered.
+//!   as a frame of a newer one is delivered. A newer group's frame that
+//!   skips ahead of an older group still open is **held back**
+//!   ([`super::holdback`]) until that group brings the frames it overtook
+//!   or ends.
 //! - On a path that loses packets, each frame's bytes are also covered by
 //!   Reed-Solomon **parity sent as QUIC datagrams** ([`super::fec`]): the
 //!   receiver reads video streams unordered and rebuilds a frame with a
@@ -37,11 +40,12 @@ use super::TLS_HANDSHAKE_TIMEOUT;
 use super::TransportError;
 use super::connection::{LinkStats, PeerInfo, Received, TransportKind};
 use super::fec::{self, LossMeter, Parity, Reassembly};
+use super::holdback::Holdback;
 use super::tcp_tls::{NO_CLIENT_CERTIFICATE, is_refusal};
 use crate::identity::{Fingerprint, Pinning, Refusals};
-use crate::model::Seq;
+use crate::model::{EncodedFrame, Seq};
 use crate::wire::{
-    Channel, GoodbyeCode, MEDIA_HEADER_LEN, MediaStreamReader, Session, Transmit,
+    Channel, GoodbyeCode, MEDIA_HEADER_LEN, MediaStreamReader, Session, Transmit, WireError,
     encode_media_header,
 };
 
@@ -365,6 +369,8 @@ enum Got {
     Opened(Result<RecvStream, ConnectionError>),
     Video(usize, Result<Option<quinn::Chunk>, ReadError>),
     Datagram(Result<bytes::Bytes, ConnectionError>),
+    /// Frames held back have waited long enough.
+    HoldOver,
 }
 
 /// A session over QUIC: the control stream and the video streams.
@@ -384,6 +390,8 @@ pub(super) struct QuicLink {
     incoming: Vec<VideoIn>,
     /// The newest group a frame was delivered from.
     newest_gop: Option<Seq>,
+    /// Frames of a newer group that overtook an older group's last ones.
+    holdback: Holdback,
     stale_reset: u64,
     stale_stopped: u64,
     read_buf: Box<[u8]>,
@@ -418,6 +426,7 @@ impl QuicLink {
             next_priority: 0,
             incoming: Vec::new(),
             newest_gop: None,
+            holdback: Holdback::default(),
             stale_reset: 0,
             stale_stopped: 0,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
@@ -607,6 +616,13 @@ impl QuicLink {
             let control = self.control_recv.read(&mut self.read_buf);
             let conn = &self.conn;
             let incoming = &mut self.incoming;
+            let held_until = self.holdback.deadline();
+            let hold_over = async move {
+                match held_until {
+                    Some(until) => tokio::time::sleep_until(until.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             let video = async move {
                 if incoming.is_empty() {
                     return std::future::pending().await;
@@ -622,14 +638,19 @@ impl QuicLink {
                 opened = conn.accept_uni(), if accepting => Got::Opened(opened),
                 (i, read) = video => Got::Video(i, read),
                 datagram = conn.read_datagram(), if self.accepts_video => Got::Datagram(datagram),
+                () = hold_over => Got::HoldOver,
             }
         };
         let now = Instant::now();
-        match got {
+        let received = match got {
             Got::Control(Ok(Some(n))) => {
-                // Video that has already arrived comes first: a goodbye on the
-                // control stream must not overtake the last frames.
+                // Video that has already arrived comes first, and what is held
+                // back goes now: a goodbye on the control stream must not
+                // overtake the last frames.
                 if let Received::Broken(e) = self.drain_video(now, session) {
+                    return Ok(Received::Broken(e));
+                }
+                if let Received::Broken(e) = self.release_held(now, session, true) {
                     return Ok(Received::Broken(e));
                 }
                 Ok(match session.handle_bytes(now, &self.read_buf[..n]) {
@@ -657,6 +678,13 @@ impl QuicLink {
                 self.incoming.swap_remove(i);
                 Ok(Received::Fed)
             }
+            Got::HoldOver => Ok(Received::Fed),
+        };
+        // A gap filled, an older stream ended, or the wait over: frames held
+        // back may go now.
+        match received {
+            Ok(Received::Fed) => Ok(self.release_held(now, session, false)),
+            other => other,
         }
     }
 
@@ -767,6 +795,9 @@ impl QuicLink {
         }
     }
 
+    /// Frames read from video stream `i`: each goes to the session, or
+    /// waits in the holdback while an older group may still fill a gap
+    /// before it.
     fn handle_video(
         &mut self,
         i: usize,
@@ -775,37 +806,88 @@ impl QuicLink {
         session: &mut Session,
     ) -> Received {
         let video = &mut self.incoming[i];
-        let mut newest = None;
-        let result = video.reader.handle_bytes(bytes).and_then(|()| {
+        let stream = video.id();
+        let mut frames = Vec::new();
+        let read = video.reader.handle_bytes(bytes).and_then(|()| {
             while let Some(frame) = video.reader.poll_frame()? {
-                if session.handle_media(now, frame)? {
-                    newest = video.reader.gop();
-                }
+                frames.push(frame);
             }
             Ok(())
         });
-        if let Err(e) = result {
-            if !session.is_closed() {
-                session.close(GoodbyeCode::ProtocolError, &format!("protocol error: {e}"));
+        if let Err(e) = read {
+            return broken(e, session);
+        }
+        // Frames come only after the header that names their group.
+        let Some(group) = video.reader.gop() else {
+            return Received::Fed;
+        };
+        for frame in frames {
+            let older_open = self.older_open(stream);
+            if self
+                .holdback
+                .must_hold(stream, frame.seq, session.next_media(), older_open)
+            {
+                self.holdback.hold(stream, group, frame, now);
+            } else if let Err(e) = self.deliver(group, frame, now, session) {
+                return broken(e, session);
             }
-            return Received::Broken(e);
         }
-        // A frame of a newer group was delivered: older groups are stale.
-        if let Some(gop) = newest {
-            self.newest_gop = self.newest_gop.max(Some(gop));
-        }
-        if let Some(newest) = self.newest_gop {
-            let before = self.incoming.len();
-            self.incoming.retain_mut(|v| match v.reader.gop() {
-                Some(gop) if gop < newest => {
-                    let _ = v.stream.stop(VarInt::from_u32(0));
-                    false
-                }
-                _ => true,
-            });
-            self.stale_stopped += (before - self.incoming.len()) as u64;
-        }
+        self.stop_stale();
         Received::Fed
+    }
+
+    /// Whether the stream of a group older than the one `stream` carries
+    /// is still open (streams are opened in order: its id is lower; quinn
+    /// accepts them in order, so it is here, if only as an id).
+    fn older_open(&self, stream: u64) -> bool {
+        self.incoming.iter().any(|v| v.id() < stream)
+    }
+
+    /// Hands the session the frames held back once they may go (`now`, or
+    /// at once when `force`d: what comes next may be a goodbye, which
+    /// must not overtake them).
+    fn release_held(&mut self, now: Instant, session: &mut Session, force: bool) -> Received {
+        let Some(stream) = self.holdback.stream() else {
+            return Received::Fed;
+        };
+        let older_open = !force && self.older_open(stream);
+        for (group, frame) in self.holdback.release(session.next_media(), older_open, now) {
+            if let Err(e) = self.deliver(group, frame, now, session) {
+                return broken(e, session);
+            }
+        }
+        self.stop_stale();
+        Received::Fed
+    }
+
+    /// Gives the session one frame of `group`.
+    fn deliver(
+        &mut self,
+        group: Seq,
+        frame: EncodedFrame,
+        now: Instant,
+        session: &mut Session,
+    ) -> Result<(), WireError> {
+        if session.handle_media(now, frame)? {
+            self.newest_gop = self.newest_gop.max(Some(group));
+        }
+        Ok(())
+    }
+
+    /// A frame of a newer group was delivered: older groups are stale.
+    fn stop_stale(&mut self) {
+        let Some(newest) = self.newest_gop else {
+            return;
+        };
+        let before = self.incoming.len();
+        self.incoming.retain_mut(|v| match v.reader.gop() {
+            Some(gop) if gop < newest => {
+                let _ = v.stream.stop(VarInt::from_u32(0));
+                false
+            }
+            _ => true,
+        });
+        self.stale_stopped += (before - self.incoming.len()) as u64;
     }
 
     /// Finishes the current group and waits (up to [`CLOSE_LINGER`]) until
@@ -829,4 +911,15 @@ impl QuicLink {
             let _ = tokio::time::timeout(Duration::from_millis(200), endpoint.wait_idle()).await;
         }
     }
+}
+
+/// A protocol error in what the peer sent: the session says why and ends.
+fn broken(error: WireError, session: &mut Session) -> Received {
+    if !session.is_closed() {
+        session.close(
+            GoodbyeCode::ProtocolError,
+            &format!("protocol error: {error}"),
+        );
+    }
+    Received::Broken(error)
 }

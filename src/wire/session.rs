@@ -214,6 +214,12 @@ impl Session {
         matches!(self.phase, Phase::Established { .. })
     }
 
+    /// (Receiver) the frame that would continue the ones delivered from
+    /// video streams without a gap; `None` before the first.
+    pub fn next_media(&self) -> Option<Seq> {
+        self.last_media.map(|last| Seq(last.0 + 1))
+    }
+
     /// True after a goodbye or an error: nothing more will be accepted.
     pub fn is_closed(&self) -> bool {
         self.phase == Phase::Closed
@@ -1127,7 +1133,9 @@ mod tests {
         p.drive();
         events(&mut p.receiver);
         let r = &mut p.receiver;
+        assert_eq!(r.next_media(), None);
         assert_eq!(r.handle_media(p.now, frame(10)), Ok(true));
+        assert_eq!(r.next_media(), Some(Seq(11)));
         // The old group's retransmission arrives after the new keyframe.
         assert_eq!(r.handle_media(p.now, frame(9)), Ok(false));
         assert_eq!(r.handle_media(p.now, frame(10)), Ok(false));
