@@ -54,13 +54,17 @@ impl Holdback {
         older_open && next.is_some_and(|next| seq > next)
     }
 
-    /// Holds `frame` of `group`, read from `stream`, from `now`.
+    /// Holds `frame` of `group`, read from `stream`, from `now`, in order
+    /// (a group between an open one and the one held goes before it).
     pub(super) fn hold(&mut self, stream: u64, group: Seq, frame: EncodedFrame, now: Instant) {
         if self.frames.is_empty() {
-            self.stream = Some(stream);
             self.until = Some(now + HOLD);
         }
-        self.frames.push_back((group, frame));
+        self.stream = Some(self.stream.map_or(stream, |held| held.min(stream)));
+        let at = self
+            .frames
+            .partition_point(|(_, held)| held.seq < frame.seq);
+        self.frames.insert(at, (group, frame));
     }
 
     /// The stream of the oldest group held, if any.
@@ -175,5 +179,19 @@ mod tests {
             seqs(&holdback.release(Some(Seq(10)), true, start + HOLD)),
             [11, 20]
         );
+    }
+
+    #[test]
+    fn a_group_between_an_open_one_and_the_one_held_goes_before_it() {
+        let start = Instant::now();
+        let mut holdback = Holdback::default();
+        // Stream 2 owes frame 5; stream 10 (group 20) overtook both.
+        holdback.hold(10, Seq(20), frame(20), start);
+        assert!(holdback.must_hold(6, Seq(11), Some(Seq(5)), true));
+        holdback.hold(6, Seq(11), frame(11), start);
+        assert_eq!(holdback.stream(), Some(6));
+        let released = holdback.release(Some(Seq(5)), false, start);
+        assert_eq!(seqs(&released), [11, 20]);
+        assert_eq!(released[0].0, Seq(11));
     }
 }
