@@ -217,7 +217,7 @@ impl Session {
     /// (Receiver) the frame that would continue the ones delivered from
     /// video streams without a gap; `None` before the first.
     pub fn next_media(&self) -> Option<Seq> {
-        self.last_media.map(|last| Seq(last.0 + 1))
+        self.last_media.map(Seq::next)
     }
 
     /// True after a goodbye or an error: nothing more will be accepted.
