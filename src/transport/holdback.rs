@@ -10,9 +10,10 @@
 //! open waits, with every frame after it, until the gap is filled or the
 //! older stream ends. The sender ends each group it supersedes: finished
 //! after its last frame, and reset if that is not delivered within two
-//! round trips (`QuicLink::reap`), so on a lossy path the wait is bounded
-//! by the sender's own rule for giving a stale group up; [`HOLD`] only
-//! guards against a sender that never ends one.
+//! round trips on a path losing packets, or within a second on a clean one
+//! (`QuicLink::reap`). [`HOLD`] bounds the wait where that is longer (a
+//! slow sender on a clean path) and guards against a sender that never
+//! ends a group.
 //!
 //! Groups are told apart by the ids of their streams: a sender opens them
 //! in order, so a lower id is an older group, even one whose header has not

@@ -11,7 +11,8 @@
 //!   old group. It starts with the header of `wire::MediaStreamReader` and
 //!   carries that group's frames in order.
 //! - A group made stale by a newer keyframe is finished; if it is not fully
-//!   delivered within two round trips it is **reset** (never retransmitted
+//!   delivered within two round trips on a path that has lost packets since
+//!   (within a second on one that has not) it is **reset** (never retransmitted
 //!   into the past), and the receiver **stops** every older group as soon
 //!   as a frame of a newer one is delivered. A newer group's frame that
 //!   skips ahead of an older group still open is **held back**
@@ -71,6 +72,11 @@ const KEEP_ALIVE: Duration = Duration::from_secs(1);
 /// Added to two round trips before a stale group is reset: the peer's
 /// delayed acknowledgements.
 const ACK_SLACK: Duration = Duration::from_millis(25);
+/// How long a stale group may take on a path that loses nothing: its bytes
+/// are on their way, only late (a sender short of CPU, a deep queue). Past
+/// this it is reset anyway; the receiver stops waiting for it sooner
+/// ([`super::holdback::HOLD`]).
+const STALE_LIMIT: Duration = Duration::from_secs(1);
 /// Connections waiting for `accept` on a listening endpoint.
 const MAX_INCOMING: usize = 256;
 /// How long a side that said goodbye waits for the peer to close (or for
@@ -339,6 +345,8 @@ struct VideoOut {
     stopped: bool,
     /// When a newer group began.
     superseded_at: Instant,
+    /// Packets the path had lost by then.
+    lost_before: u64,
 }
 
 /// A group of pictures being received.
@@ -525,6 +533,7 @@ impl QuicLink {
         {
             let _ = old.stream.finish();
             old.superseded_at = now;
+            old.lost_before = self.conn.stats().path.lost_packets;
             self.draining.push(old);
         }
         while self.draining.len() > MAX_DRAINING {
@@ -548,6 +557,7 @@ impl QuicLink {
             written: MEDIA_HEADER_LEN as u64,
             stopped: false,
             superseded_at: now,
+            lost_before: 0,
         });
         Ok(())
     }
@@ -583,9 +593,10 @@ impl QuicLink {
     }
 
     /// Forgets stale groups that were delivered or stopped, and resets those
-    /// still undelivered two round trips after a newer group began.
+    /// still undelivered that [`give_up`] says are lost causes.
     pub(super) fn reap(&mut self, now: Instant) {
         let grace = self.conn.rtt() * 2 + ACK_SLACK;
+        let lost = self.conn.stats().path.lost_packets;
         let (mut reset, mut stopped) = (0, 0);
         self.draining
             .retain_mut(|old| match old.stream.stopped().now_or_never() {
@@ -594,7 +605,12 @@ impl QuicLink {
                     false
                 }
                 Some(Ok(None) | Err(_)) => false,
-                None if now.saturating_duration_since(old.superseded_at) >= grace => {
+                None if give_up(
+                    now.saturating_duration_since(old.superseded_at),
+                    grace,
+                    lost.saturating_sub(old.lost_before),
+                ) =>
+                {
                     let _ = old.stream.reset(VarInt::from_u32(0));
                     reset += 1;
                     false
@@ -922,4 +938,34 @@ fn broken(error: WireError, session: &mut Session) -> Received {
         );
     }
     Received::Broken(error)
+}
+
+/// Whether a stale group, `age` after a newer one began and still not
+/// delivered, is reset. Only a path that has lost packets since (`lost`)
+/// would send the rest by retransmission, into the past: that group goes
+/// after `grace`. On a path that loses nothing its bytes are only late (a
+/// sender short of CPU, under qemu say) and the receiver holds the newer
+/// group back for them; it goes after [`STALE_LIMIT`].
+fn give_up(age: Duration, grace: Duration, lost: u64) -> bool {
+    age >= STALE_LIMIT || (lost > 0 && age >= grace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRACE: Duration = Duration::from_millis(125);
+
+    #[test]
+    fn a_stale_group_on_a_lossy_path_is_reset_after_two_round_trips() {
+        assert!(!give_up(GRACE / 2, GRACE, 1));
+        assert!(give_up(GRACE, GRACE, 1));
+    }
+
+    #[test]
+    fn a_stale_group_on_a_clean_path_is_late_not_lost_until_the_limit() {
+        assert!(!give_up(GRACE * 4, GRACE, 0));
+        assert!(!give_up(STALE_LIMIT - Duration::from_millis(1), GRACE, 0));
+        assert!(give_up(STALE_LIMIT, GRACE, 0));
+    }
 }
