@@ -46,8 +46,7 @@ use super::tcp_tls::{NO_CLIENT_CERTIFICATE, is_refusal};
 use crate::identity::{Fingerprint, Pinning, Refusals};
 use crate::model::{EncodedFrame, Seq};
 use crate::wire::{
-    Channel, GoodbyeCode, MEDIA_HEADER_LEN, MediaStreamReader, Session, Transmit, WireError,
-    encode_media_header,
+    Channel, MEDIA_HEADER_LEN, MediaStreamReader, Session, Transmit, WireError, encode_media_header,
 };
 
 /// The application protocol camview speaks inside QUIC.
@@ -831,7 +830,7 @@ impl QuicLink {
             Ok(())
         });
         if let Err(e) = read {
-            return broken(e, session);
+            return Received::Broken(session.fail(e));
         }
         // Frames come only after the header that names their group.
         let Some(group) = video.reader.gop() else {
@@ -845,7 +844,7 @@ impl QuicLink {
             {
                 self.holdback.hold(stream, group, frame, now);
             } else if let Err(e) = self.deliver(group, frame, now, session) {
-                return broken(e, session);
+                return Received::Broken(session.fail(e));
             }
         }
         self.stop_stale();
@@ -869,7 +868,7 @@ impl QuicLink {
         let older_open = !force && self.older_open(stream);
         for (group, frame) in self.holdback.release(session.next_media(), older_open, now) {
             if let Err(e) = self.deliver(group, frame, now, session) {
-                return broken(e, session);
+                return Received::Broken(session.fail(e));
             }
         }
         self.stop_stale();
@@ -927,17 +926,6 @@ impl QuicLink {
             let _ = tokio::time::timeout(Duration::from_millis(200), endpoint.wait_idle()).await;
         }
     }
-}
-
-/// A protocol error in what the peer sent: the session says why and ends.
-fn broken(error: WireError, session: &mut Session) -> Received {
-    if !session.is_closed() {
-        session.close(
-            GoodbyeCode::ProtocolError,
-            &format!("protocol error: {error}"),
-        );
-    }
-    Received::Broken(error)
 }
 
 /// Whether a stale group, `age` after a newer one began and still not

@@ -488,8 +488,9 @@ impl Session {
         Ok(())
     }
 
-    /// Closes the session after an error, telling the peer why.
-    fn fail(&mut self, error: WireError) -> WireError {
+    /// Closes the session after an error, its own or one its transport met
+    /// reading the peer's bytes, telling the peer why; gives the error back.
+    pub(crate) fn fail(&mut self, error: WireError) -> WireError {
         let code = match error {
             WireError::HandshakeTimeout(_) | WireError::IdleTimeout(_) => GoodbyeCode::Timeout,
             _ => GoodbyeCode::ProtocolError,
