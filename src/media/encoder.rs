@@ -14,6 +14,7 @@ use gstreamer_video::prelude::*;
 use tokio::sync::mpsc;
 
 use super::bus::BusWatch;
+use super::clock_pair;
 use super::tap::{self, DetectTap};
 use super::{
     MediaError, SourceSpec, TestScene, codecs, element, h264, launch, pattern, require_elements,
@@ -574,7 +575,7 @@ fn on_sample(
 
 /// The wall-clock time the buffer was captured: now, minus how long ago its
 /// running time was on the pipeline clock (the two clocks read together:
-/// [`read_together`]).
+/// [`clock_pair::read_together`]).
 fn capture_time(sink: &gst_app::AppSink, sample: &gst::Sample, buffer: &gst::BufferRef) -> Micros {
     let running_time = buffer.pts().and_then(|pts| {
         sample
@@ -587,39 +588,11 @@ fn capture_time(sink: &gst_app::AppSink, sample: &gst::Sample, buffer: &gst::Buf
     else {
         return Micros::now_unix();
     };
-    let (now, clock_now) = read_together(Micros::now_unix, || clock.time().nseconds());
+    let (now, clock_now) = clock_pair::read_together(Micros::now_unix, || clock.time().nseconds());
     let age = gst::ClockTime::from_nseconds(clock_now)
         .saturating_sub(base)
         .saturating_sub(running_time);
     now.saturating_sub(Micros(age.useconds()))
-}
-
-/// How many times [`read_together`] tries for a close pair.
-const PAIR_TRIES: usize = 3;
-
-/// Reads the wall clock `wall` between two reads of the monotonic clock
-/// `mono` (nanoseconds) and gives the pair, the monotonic time taken
-/// halfway: a thread preempted between two plain reads (a loaded machine)
-/// would pair times the pause apart, and a frame's capture time would be
-/// off by it. Of [`PAIR_TRIES`] tries, the one whose reads lie closest.
-fn read_together<W>(wall: impl Fn() -> W, mono: impl Fn() -> u64) -> (W, u64) {
-    let try_once = || {
-        let before = mono();
-        let w = wall();
-        let gap = mono().max(before) - before;
-        (gap, w, before + gap / 2)
-    };
-    let mut best = try_once();
-    for _ in 1..PAIR_TRIES {
-        if best.0 < 100_000 {
-            break;
-        }
-        let next = try_once();
-        if next.0 < best.0 {
-            best = next;
-        }
-    }
-    (best.1, best.2)
 }
 
 fn stream_info(caps: &gst::CapsRef, encoder: &str, codec_config: Vec<u8>) -> Option<StreamInfo> {
@@ -644,45 +617,4 @@ fn stream_info(caps: &gst::CapsRef, encoder: &str, codec_config: Vec<u8>) -> Opt
         encoder: encoder.to_owned(),
         codec_config,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cell::Cell;
-
-    #[test]
-    fn the_two_clocks_pair_from_the_try_with_no_pause_between_them() {
-        // Monotonic reads: the first try is preempted 20 ms between its
-        // reads, the second is not.
-        let reads = [0u64, 20_000_000, 30_000_000, 30_000_050];
-        let next = Cell::new(0);
-        let mono = || {
-            let t = reads[next.get()];
-            next.set(next.get() + 1);
-            t
-        };
-        let walls = Cell::new(0u32);
-        let wall = || {
-            walls.set(walls.get() + 1);
-            walls.get()
-        };
-        assert_eq!(read_together(wall, mono), (2, 30_000_025));
-        assert_eq!(next.get(), 4, "a close pair ends the tries");
-    }
-
-    #[test]
-    fn the_closest_of_the_tries_wins_when_every_one_was_paused() {
-        let reads = [
-            0u64, 5_000_000, 10_000_000, 10_200_000, 20_000_000, 29_000_000,
-        ];
-        let next = Cell::new(0);
-        let mono = || {
-            let t = reads[next.get()];
-            next.set(next.get() + 1);
-            t
-        };
-        let (w, m) = read_together(|| next.get(), mono);
-        assert_eq!((w, m), (3, 10_100_000));
-    }
 }

@@ -8,6 +8,7 @@
 //! thread.
 
 mod bus;
+mod clock_pair;
 pub mod codecs;
 mod decoder;
 mod encoder;

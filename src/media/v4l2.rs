@@ -16,6 +16,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 
 use super::MediaError;
+use super::clock_pair::read_together;
 use crate::model::FrameRate;
 
 /// Formats camview takes, best first. `JPEG` is Motion JPEG under the name
@@ -399,12 +400,17 @@ impl Drop for Capture {
 /// The pipeline running time at which the driver stamped a buffer
 /// (`timestamp_us` on CLOCK_MONOTONIC, as V4L2 stamps by default): its age
 /// is taken off the running time now, so capture time is the sensor's.
+/// The two clocks are read together ([`read_together`]).
 fn running_time_of(element: &gst::Element, timestamp_us: u64) -> Option<gst::ClockTime> {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    let clock = element.clock()?;
+    let (now, clock_now) = read_together(
+        || rustix::time::clock_gettime(rustix::time::ClockId::Monotonic),
+        || clock.time().nseconds(),
+    );
     let now_us =
         u64::try_from(now.tv_sec).ok()? * 1_000_000 + u64::try_from(now.tv_nsec).ok()? / 1_000;
     let age = gst::ClockTime::from_useconds(capture_age_us(now_us, timestamp_us));
-    let running = element.clock()?.time().checked_sub(element.base_time()?)?;
+    let running = gst::ClockTime::from_nseconds(clock_now).checked_sub(element.base_time()?)?;
     Some(running.saturating_sub(age))
 }
 
