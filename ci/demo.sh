@@ -2,7 +2,7 @@
 # The demo: a sender with the test pattern and a headless receiver, each
 # with its own identity, mutually pinned, over TLS 1.3 on loopback.
 #
-#   ci/demo.sh [SECONDS]      (run by `just demo`, after `cargo build --release`)
+#   ci/demo.sh [SECONDS]      (run by `just demo`, after its release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
