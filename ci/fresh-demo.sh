@@ -9,11 +9,16 @@
 # (it downloads and compiles everything: about 10 minutes); its figure is in
 # docs/testing.md ("Timings").
 #
-#   ci/fresh-demo.sh [SECONDS]      # the demo's length (default 10)
+#   ci/fresh-demo.sh [SECONDS]         # the demo's length (default 10)
+#   ci/fresh-demo.sh --all [SECONDS]   # then every test stage's packages
+#                                      # and tools, timed (what `.ci/run`
+#                                      # adds on a completely new machine)
 #
 # Run as root. Work directory: target/fresh-demo (removed when it is done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+all=false
+if [ "${1:-}" = --all ]; then all=true; shift; fi
 seconds=${1:-10}
 [ "$(id -u)" = 0 ] || { echo "ci/fresh-demo.sh: run as root (it makes a chroot)" >&2; exit 2; }
 command -v debootstrap >/dev/null || { echo "ci/fresh-demo.sh: debootstrap missing; run ci/install-deps.sh vm" >&2; exit 2; }
@@ -27,7 +32,8 @@ root=$work/root
 mounts=()
 cleanup() {
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
-  rm -rf "$work"
+  # Never into a mount still attached (the host's /dev, /sys).
+  if [ -d "$work" ]; then rm -rf --one-file-system "$work"; fi
 }
 trap cleanup EXIT
 cleanup
@@ -39,10 +45,14 @@ debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirro
   || { tail -20 "$work.log" >&2; echo "ci/fresh-demo.sh: debootstrap failed" >&2; exit 1; }
 
 # Rust as rustup installs it: the toolchains (read-only, shared with this
-# machine) and the proxies plus `just` in ~/.cargo/bin; nothing else of
-# ~/.cargo, so every crate is downloaded.
+# machine), rustup and its proxies, and `just` in ~/.cargo/bin; nothing
+# else of ~/.cargo (no registry, no other cargo tools), so every crate is
+# downloaded and every tool built.
 mkdir -p "$root/root/.cargo/bin" "$root/root/.rustup"
-cp -a "$cargo_bin/." "$root/root/.cargo/bin/"
+cp -a "$cargo_bin/rustup" "$cargo_bin/just" "$root/root/.cargo/bin/"
+for f in "$cargo_bin"/*; do
+  if [ "$(readlink "$f")" = rustup ]; then cp -a "$f" "$root/root/.cargo/bin/"; fi
+done
 for m in proc sys dev; do
   mount --rbind "/$m" "$root/$m" && mounts+=("$root/$m")
 done
@@ -57,6 +67,9 @@ fi
 base_packages=$(chroot "$root" dpkg -l | grep -c '^ii')
 git clone -q "$PWD" "$root/root/camview"
 
+# A login's environment, not this one's.
+user_env=(/usr/bin/env -i HOME=/root TERM=dumb
+  PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 echo "ci/fresh-demo.sh: just demo $seconds, in the chroot" >&2
 start=$SECONDS
 first=""
@@ -67,12 +80,19 @@ while IFS= read -r line; do
   printf '%5d s  %s\n' "$t" "$line"
   # The receiver's first statistics line: the picture is flowing.
   if [ -z "$first" ] && [[ "$line" == *kbit/s* ]]; then first=$t; fi
-done < <(chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb \
-  PATH=/root/.cargo/bin:/usr/local/bin:/usr/bin:/bin \
-  bash -c "cd /root/camview && just demo $seconds" 2>&1; echo "fresh-demo-exit $?")
+done < <(chroot "$root" "${user_env[@]}" bash -c "cd /root/camview && just demo $seconds" 2>&1; echo "fresh-demo-exit $?")
 end=$((SECONDS - start))
 echo
 echo "== fresh-machine demo =="
 echo "  first statistics after ${first:-?} s, done after $end s ($((end / 60)) min $((end % 60)) s)"
 echo "  Debian packages: $base_packages in the fresh root, $(chroot "$root" dpkg -l | grep -c '^ii') after the demo"
 [ "$status" = 0 ] || { echo "ci/fresh-demo.sh: just demo failed (exit $status)" >&2; exit 1; }
+$all || exit 0
+
+groups=$(bash ci/install-deps.sh --groups | paste -sd' ')
+echo "ci/fresh-demo.sh: ci/install-deps.sh $groups, in the chroot" >&2
+start=$SECONDS
+chroot "$root" "${user_env[@]}" bash -c "cd /root/camview && bash ci/install-deps.sh $groups" >"$work-all.log" 2>&1 \
+  || { tail -30 "$work-all.log" >&2; echo "ci/fresh-demo.sh: installing every group failed" >&2; exit 1; }
+end=$((SECONDS - start))
+echo "  every test stage's packages and tools: $end s ($((end / 60)) min $((end % 60)) s) more; $(chroot "$root" dpkg -l | grep -c '^ii') Debian packages"
