@@ -4,18 +4,14 @@
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::prelude::*;
 
-use camview::app::receive;
+use camview::app::{receive, runtime};
 use camview::cli::{Cli, Command, TrustCommand};
 use camview::config::layers::{LayerError, Layered};
 use camview::config::{PairSettings, ReceiveSettings, SendSettings};
 use camview::identity::{self, Identity};
-use camview::viewer;
-#[cfg(feature = "viewer")]
-use camview::viewer::Link;
 
 fn main() -> ExitCode {
     let layered = match Layered::parse(std::env::args_os()) {
@@ -57,14 +53,8 @@ fn init_logging(cli: &Cli) {
         logs.boxed()
     };
     let subscriber = tracing_subscriber::registry().with(logs.with_filter(filter));
-    // Beside the log, whatever it shows: which SRTP profile each browser's
-    // session uses (str0m only logs it). Only where browsers are served:
-    // a layer that wants str0m's debug events raises the level every
-    // crate's (and `log`'s) debug calls are checked at.
-    #[cfg(feature = "web")]
-    let subscriber = subscriber.with(
-        matches!(&cli.command, Command::Send(send) if send.web).then(camview::web::profile_layer),
-    );
+    let serves_browsers = matches!(&cli.command, Command::Send(send) if send.web);
+    let subscriber = subscriber.with(camview::web::browser_log_layer(serves_browsers));
     subscriber.init();
 }
 
@@ -107,17 +97,12 @@ fn run(layered: Layered) -> anyhow::Result<()> {
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::pair::run(settings, identity, &config_dir))
         }
-        #[cfg(feature = "web")]
         Command::SfuGateway(args) => {
             let settings = camview::config::GatewaySettings::from_args(args, &config_dir)
                 .map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
             runtime()?.block_on(camview::app::gateway::run(settings, identity))
         }
-        #[cfg(not(feature = "web"))]
-        Command::SfuGateway(_) => anyhow::bail!(
-            "this camview was built without WebRTC (cargo feature `web`); sfu-gateway needs it"
-        ),
         Command::Send(args) => {
             let settings =
                 SendSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;
@@ -128,53 +113,7 @@ fn run(layered: Layered) -> anyhow::Result<()> {
             let streams =
                 ReceiveSettings::from_args(args, &config_dir).map_err(|e| layered.blame(e))?;
             let identity = load_identity()?;
-            let headless = streams.iter().any(|s| s.headless);
-            if headless || !viewer::display_available() {
-                if !headless {
-                    tracing::info!(
-                        "no window here (no display, or built without the viewer); running headless"
-                    );
-                }
-                return runtime()?
-                    .block_on(receive::run_all(streams, identity, None))
-                    .map(|_| ());
-            }
-            receive_with_window(streams, identity)
+            receive::run_here(streams, identity)
         }
     }
-}
-
-/// Runs the receivers beside the window (a tile each): the window must own
-/// the main thread.
-#[cfg(feature = "viewer")]
-fn receive_with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
-    let links: Vec<Link> = streams.iter().map(|_| Link::new()).collect();
-    let receiver_links = links.clone();
-    let runtime = runtime()?;
-    let receiver = std::thread::Builder::new()
-        .name("camview-receive".into())
-        .spawn(move || runtime.block_on(receive::run_all(streams, identity, Some(receiver_links))))
-        .context("starting the receiver thread")?;
-    let shown = viewer::run(links, "camview");
-    let received = receiver
-        .join()
-        .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
-    shown?;
-    received.map(|_| ())
-}
-
-/// Built without the viewer: there is no window to run beside.
-#[cfg(not(feature = "viewer"))]
-fn receive_with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
-    runtime()?
-        .block_on(receive::run_all(streams, identity, None))
-        .map(|_| ())
-}
-
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("camview-worker")
-        .build()
-        .context("starting the async runtime")
 }

@@ -10,6 +10,20 @@ pub mod discover;
 mod fanout;
 #[cfg(feature = "web")]
 pub mod gateway;
+/// Built without the `web` feature: the gateway is refused, with the reason.
+#[cfg(not(feature = "web"))]
+pub mod gateway {
+    use crate::config::GatewaySettings;
+    use crate::identity::Identity;
+
+    /// Refuses: the gateway needs WebRTC.
+    #[allow(clippy::unused_async)] // the same signature as with the feature
+    pub async fn run(_: GatewaySettings, _: Identity) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "this camview was built without WebRTC (cargo feature `web`); sfu-gateway needs it"
+        )
+    }
+}
 mod metrics;
 mod mqtt;
 pub mod pair;
@@ -33,6 +47,16 @@ use crate::wire::{GoodbyeCode, Role, Session};
 
 /// How long a finished connection waits for its goodbye to be written.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The async runtime every mode runs on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("camview-worker")
+        .build()
+        .context("starting the async runtime")
+}
 
 /// A new protocol session starting now, on this machine's clocks.
 pub(crate) fn new_session(role: Role) -> Session {

@@ -144,6 +144,50 @@ pub async fn run(
         .context("no stream was received")
 }
 
+/// `camview receive`: in the viewer window when there is a display (the
+/// window owns the calling thread, which must be the main one; the
+/// receivers run beside it, a tile each), headless otherwise.
+pub fn run_here(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
+    let headless = streams.iter().any(|s| s.headless);
+    if headless || !crate::viewer::display_available() {
+        if !headless {
+            tracing::info!(
+                "no window here (no display, or built without the viewer); running headless"
+            );
+        }
+        return super::runtime()?
+            .block_on(run_all(streams, identity, None))
+            .map(|_| ());
+    }
+    with_window(streams, identity)
+}
+
+#[cfg(feature = "viewer")]
+fn with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
+    let links: Vec<Link> = streams.iter().map(|_| Link::new()).collect();
+    let receiver_links = links.clone();
+    let runtime = super::runtime()?;
+    let receiver = std::thread::Builder::new()
+        .name("camview-receive".into())
+        .spawn(move || runtime.block_on(run_all(streams, identity, Some(receiver_links))))
+        .context("starting the receiver thread")?;
+    let shown = crate::viewer::run(links, "camview");
+    let received = receiver
+        .join()
+        .map_err(|_| anyhow::anyhow!("the receiver thread panicked"))?;
+    shown?;
+    received.map(|_| ())
+}
+
+/// Built without the viewer: there is no window to run beside (and no
+/// display is ever available, so `run_here` does not come here).
+#[cfg(not(feature = "viewer"))]
+fn with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
+    super::runtime()?
+        .block_on(run_all(streams, identity, None))
+        .map(|_| ())
+}
+
 /// Receives every stream at once (`camview receive A B`), each with its own
 /// connection, decoder, state and reconnection, and, with `links`, its own
 /// tile in the window. `--stats-json` gets the lines of all, each tagged

@@ -45,3 +45,25 @@ pub(crate) use server::{ClientCertificate, serve_tls};
 pub use session::{H264_PROFILES, WebEvent, WebRtcSession};
 #[cfg(feature = "web")]
 pub use srtp::profile_layer;
+
+/// The tracing layer to install beside the log's when this process serves
+/// browsers (`send --web`): it notes which SRTP profile each browser's
+/// session uses (str0m only logs it). None otherwise: a layer that wants
+/// str0m's debug events raises the level every crate's (and `log`'s) debug
+/// calls are checked at.
+#[cfg(feature = "web")]
+pub fn browser_log_layer<S>(serves_browsers: bool) -> Option<impl tracing_subscriber::Layer<S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    serves_browsers.then(profile_layer)
+}
+
+/// Built without the `web` feature: no browsers, no layer.
+#[cfg(not(feature = "web"))]
+pub fn browser_log_layer<S>(_serves_browsers: bool) -> Option<impl tracing_subscriber::Layer<S>>
+where
+    S: tracing::Subscriber,
+{
+    None::<tracing_subscriber::layer::Identity>
+}
