@@ -6,8 +6,8 @@
 # the Debian mirror and the crates from the registry, as on a new machine.
 # Prints each line of the demo with the seconds since it started, then the
 # time to the first statistics line and to the end. Not part of `just test`
-# (it downloads and compiles everything: about 10 minutes); its figure is in
-# docs/testing.md ("Timings").
+# (it downloads and compiles everything: about 6 minutes, 9 with --all);
+# its figures are in docs/testing.md ("A newcomer's demo, timed").
 #
 #   ci/fresh-demo.sh [SECONDS]         # the demo's length (default 10)
 #   ci/fresh-demo.sh --all [SECONDS]   # then every test stage's packages
@@ -21,7 +21,7 @@ all=false
 if [ "${1:-}" = --all ]; then all=true; shift; fi
 seconds=${1:-10}
 [ "$(id -u)" = 0 ] || { echo "ci/fresh-demo.sh: run as root (it makes a chroot)" >&2; exit 2; }
-command -v debootstrap >/dev/null || { echo "ci/fresh-demo.sh: debootstrap missing; run ci/install-deps.sh vm" >&2; exit 2; }
+command -v debootstrap >/dev/null || { echo "ci/fresh-demo.sh: debootstrap missing; run ci/install-deps.sh aarch64" >&2; exit 2; }
 rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
 cargo_bin=${CARGO_HOME:-$HOME/.cargo}/bin
 [ -x "$cargo_bin/cargo" ] && [ -x "$cargo_bin/just" ] \
@@ -38,6 +38,9 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 mkdir -p "$root"
+
+# How many Debian packages the root has.
+packages_in_root() { chroot "$root" dpkg -l | grep -c '^ii'; }
 
 mirror=$(bash ci/debian-mirror.sh)
 echo "ci/fresh-demo.sh: a fresh bookworm in $root" >&2
@@ -64,7 +67,7 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
   chroot "$root" update-ca-certificates >/dev/null
 fi
-base_packages=$(chroot "$root" dpkg -l | grep -c '^ii')
+base_packages=$(packages_in_root)
 git clone -q "$PWD" "$root/root/camview"
 
 # A login's environment, not this one's.
@@ -85,7 +88,7 @@ end=$((SECONDS - start))
 echo
 echo "== fresh-machine demo =="
 echo "  first statistics after ${first:-?} s, done after $end s ($((end / 60)) min $((end % 60)) s)"
-echo "  Debian packages: $base_packages in the fresh root, $(chroot "$root" dpkg -l | grep -c '^ii') after the demo"
+echo "  Debian packages: $base_packages in the fresh root, $(packages_in_root) after the demo"
 [ "$status" = 0 ] || { echo "ci/fresh-demo.sh: just demo failed (exit $status)" >&2; exit 1; }
 $all || exit 0
 
@@ -95,4 +98,4 @@ start=$SECONDS
 chroot "$root" "${user_env[@]}" bash -c "cd /root/camview && bash ci/install-deps.sh $groups" >"$work-all.log" 2>&1 \
   || { tail -30 "$work-all.log" >&2; echo "ci/fresh-demo.sh: installing every group failed" >&2; exit 1; }
 end=$((SECONDS - start))
-echo "  every test stage's packages and tools: $end s ($((end / 60)) min $((end % 60)) s) more; $(chroot "$root" dpkg -l | grep -c '^ii') Debian packages"
+echo "  every test stage's packages and tools: $end s ($((end / 60)) min $((end % 60)) s) more; $(packages_in_root) Debian packages"

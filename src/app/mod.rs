@@ -17,7 +17,6 @@ pub mod gateway {
     use crate::identity::Identity;
 
     /// Refuses: the gateway needs WebRTC.
-    #[allow(clippy::unused_async)] // the same signature as with the feature
     pub async fn run(_: GatewaySettings, _: Identity) -> anyhow::Result<()> {
         anyhow::bail!(
             "this camview was built without WebRTC (cargo feature `web`); sfu-gateway needs it"

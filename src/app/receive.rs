@@ -155,11 +155,16 @@ pub fn run_here(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Re
                 "no window here (no display, or built without the viewer); running headless"
             );
         }
-        return super::runtime()?
-            .block_on(run_all(streams, identity, None))
-            .map(|_| ());
+        return without_window(streams, identity);
     }
     with_window(streams, identity)
+}
+
+/// Every stream received without a window, on a runtime of its own.
+fn without_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
+    super::runtime()?
+        .block_on(run_all(streams, identity, None))
+        .map(|_| ())
 }
 
 #[cfg(feature = "viewer")]
@@ -183,9 +188,7 @@ fn with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Res
 /// display is ever available, so `run_here` does not come here).
 #[cfg(not(feature = "viewer"))]
 fn with_window(streams: Vec<ReceiveSettings>, identity: Identity) -> anyhow::Result<()> {
-    super::runtime()?
-        .block_on(run_all(streams, identity, None))
-        .map(|_| ())
+    without_window(streams, identity)
 }
 
 /// Receives every stream at once (`camview receive A B`), each with its own
