@@ -330,11 +330,16 @@ pub(crate) async fn serve_tls(
 ) {
     let tls_stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
         Ok(Ok(s)) => s,
+        // Logged where the user sees it: a browser that has not accepted
+        // this certificate ends its handshake so (`CertificateUnknown`).
         Ok(Err(e)) => {
-            tracing::debug!(%peer, "web: TLS handshake failed: {e}");
+            tracing::info!(%peer, "web: a TLS handshake failed: {e}");
             return;
         }
-        Err(_) => return,
+        Err(_) => {
+            tracing::info!(%peer, "web: no TLS handshake within {HANDSHAKE_TIMEOUT:?}");
+            return;
+        }
     };
     // Who is at the other end, when it showed a certificate (mutual TLS):
     // handlers that care take it as an extension.

@@ -64,7 +64,12 @@ pub fn camview() -> Command {
             cmd.env_remove(var);
         }
     }
+    // glibc before 2.34 (bullseye's, JetPack 5's) writes its fatal
+    // errors (heap corruption, a failed check before abort) to the
+    // terminal rather than to standard error, where a test would not show
+    // them.
     cmd.env("NO_COLOR", "1")
+        .env("LIBC_FATAL_STDERR_", "1")
         .env("RUST_LOG", level)
         .env("CAMVIEW_NO_CONFIG", "1")
         .env("CAMVIEW_SEND_NO_ANNOUNCE", "1");
@@ -101,7 +106,8 @@ impl Node {
             .unwrap();
         assert!(
             out.status.success(),
-            "camview id failed: {}",
+            "camview id failed ({}): {}",
+            out.status,
             String::from_utf8_lossy(&out.stderr)
         );
         let fingerprint = String::from_utf8(out.stdout).unwrap().trim().to_owned();

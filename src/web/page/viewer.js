@@ -71,6 +71,25 @@ async function certificate() {
   return cert;
 }
 
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// fetch(), tried again after a network error (a connection reset, the
+// network changing under the browser: Chromium fails requests in flight
+// with ERR_NETWORK_CHANGED) up to FETCH_TRIES times, a second apart; the
+// last try's error is thrown. Each failure is logged to the console.
+const FETCH_TRIES = 3;
+async function fetchRetried(url, init) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      console.log(`camview: ${init?.method ?? "GET"} ${url} failed (try ${attempt} of ${FETCH_TRIES}): ${e}`);
+      if (attempt >= FETCH_TRIES) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
 function gathered(pc, ms) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -117,7 +136,7 @@ function showLive(pc, what) {
 }
 
 async function start() {
-  const where = await (await fetch("/stream")).json();
+  const where = await (await fetchRetried("/stream")).json();
   if (where.sfu) await connectThroughSfu(where.sfu);
   else await connect();
 }
@@ -213,7 +232,7 @@ async function connectThroughSfu(sfu) {
   for (;;) {
     try {
       // WHEP as camview's gateway serves it: Janus makes the offer.
-      response = await fetch(sfu.whep, { method: "POST" });
+      response = await fetchRetried(sfu.whep, { method: "POST" });
     } catch (e) {
       giveUp(`could not reach the SFU at ${origin}: open ${origin}/ once in this browser and accept its certificate (${sfu.fingerprint})`);
       return;
@@ -222,7 +241,7 @@ async function connectThroughSfu(sfu) {
     // try again.
     if (response.status !== 404 && response.status !== 503) break;
     statusLine.textContent = `waiting for the SFU: ${await response.text()}`;
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
   }
   if (!response.ok) {
     giveUp(`The SFU refused this browser (${response.status}): ${await response.text()}`);
