@@ -631,6 +631,51 @@ fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
 }
 
 #[test]
+fn a_page_that_cannot_reach_the_sfu_says_to_accept_its_certificate() {
+    let (camera, laptop) = (Node::new(), Node::new());
+    let sfu = Sfu::start_with(&[&camera], &["--browsers"]);
+    run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
+    let web = web_addr();
+    let mut args = WEB_ARGS.to_vec();
+    args.extend(["--web-listen", &web]);
+    let sender = sfu.publish(&camera, &[&laptop], &args);
+    // A browser that accepts the camera's certificate but not yet the
+    // gateway's: every try of the SFU's WHEP fails its handshake.
+    let (link, info) = share_on(&camera, PEER_IP);
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("{link}&report");
+    let mut browser = chromium_wrapped(
+        |cmd| sfu.janus.wrap_client(cmd),
+        profile.path(),
+        &key_pin(&info),
+        &url,
+    );
+    explained(&sfu, &sender, || {
+        browser.wait_for_line(
+            &format!(
+                "camview-error could not reach the SFU at https://{}: open https://{}/ once in this browser and accept its certificate",
+                gateway_addr(),
+                gateway_addr()
+            ),
+            Duration::from_secs(40),
+        );
+    });
+    // It tried three times, a second apart, before saying so; the gateway
+    // logged each refused handshake.
+    let log = browser.log();
+    for attempt in 1..=3 {
+        let line = format!("failed (try {attempt} of 3)");
+        assert!(log.contains(&line), "no {line:?} in:\n{log}");
+    }
+    let refused = sfu
+        .process
+        .log()
+        .matches("web: a TLS handshake failed")
+        .count();
+    assert!(refused >= 3, "{}", sfu.process.log());
+}
+
+#[test]
 fn a_browser_with_another_cameras_keys_receives_the_pictures_and_decodes_none() {
     let (camera, other, laptop) = (Node::new(), Node::new(), Node::new());
     let sfu = Sfu::start_with(&[&camera, &other], &["--browsers"]);

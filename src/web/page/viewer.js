@@ -149,7 +149,10 @@ async function offerToCamera(pc) {
   await gathered(pc, 2000);
   const headers = { "Content-Type": "application/sdp" };
   if (token) headers.Authorization = "Bearer " + token;
-  const response = await fetch("/whep", { method: "POST", headers, body: pc.localDescription.sdp });
+  // (Tried again after a network error: a session a lost try did open at
+  // the camera ends unconnected after 10 s, and an enrolment is claimed
+  // only when the browser connects.)
+  const response = await fetchRetried("/whep", { method: "POST", headers, body: pc.localDescription.sdp });
   if (!response.ok) {
     showError(`The camera refused this browser (${response.status}): ${await response.text()}`);
     pc.close();
@@ -252,7 +255,7 @@ async function connectThroughSfu(sfu) {
   await media.setRemoteDescription({ type: "offer", sdp: await response.text() });
   await media.setLocalDescription(await media.createAnswer());
   await gathered(media, 2000);
-  const answered = await fetch(session, {
+  const answered = await fetchRetried(session, {
     method: "PATCH", headers: { "Content-Type": "application/sdp" }, body: media.localDescription.sdp,
   });
   if (!answered.ok) {
