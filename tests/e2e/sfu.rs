@@ -106,6 +106,19 @@ impl Sfu {
         sender
     }
 
+    /// As [`Sfu::publish`], the camera serving browsers its page too
+    /// (`--web`, on [`web_addr`]) with the gateway in its trusted peers:
+    /// the gateway for signalling only and, once its link is used, the
+    /// browser. Its native viewers are fixed (`--peer`); browsers are
+    /// still admitted by the file, for their keys too.
+    fn publish_with_page(&self, camera: &Node, viewers: &[&Node]) -> Running {
+        run_ok(&mut camera.command(&["trust", "add", "sfu", &self.gateway.fingerprint]));
+        let web = web_addr();
+        let mut args = WEB_ARGS.to_vec();
+        args.extend(["--web-listen", &web]);
+        self.publish(camera, viewers, &args)
+    }
+
     /// `camview receive CAMERA --whep … --headless` on `laptop`, running
     /// (it reconnects unless `extra` says `--no-reconnect`).
     fn spawn_viewer(&self, laptop: &Node, camera: &Node, extra: &[&str]) -> Running {
@@ -543,15 +556,7 @@ fn explained<T>(sfu: &Sfu, camera: &Running, check: impl FnOnce() -> T) -> T {
 fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
     let (camera, laptop) = (Node::new(), Node::new());
     let mut sfu = Sfu::start_with(&[&camera], &["--browsers"]);
-    // The camera's trusted peers: the gateway (signalling only) and,
-    // once its link is used, the browser. Its native viewers are fixed
-    // (`--peer laptop`); browsers are still admitted by the file, for
-    // their keys too.
-    run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
-    let web = web_addr();
-    let mut args = WEB_ARGS.to_vec();
-    args.extend(["--web-listen", &web]);
-    let mut sender = sfu.publish(&camera, &[&laptop], &args);
+    let mut sender = sfu.publish_with_page(&camera, &[&laptop]);
     // The gateway's certificate, though in the camera's trusted peers, is
     // refused as a browser too (it would get the keys).
     let hex = sfu.gateway.fingerprint.trim_start_matches("SHA256:");
@@ -634,11 +639,7 @@ fn a_browser_opens_what_janus_forwards_with_keys_from_the_camera() {
 fn a_page_that_cannot_reach_the_sfu_says_to_accept_its_certificate() {
     let (camera, laptop) = (Node::new(), Node::new());
     let sfu = Sfu::start_with(&[&camera], &["--browsers"]);
-    run_ok(&mut camera.command(&["trust", "add", "sfu", &sfu.gateway.fingerprint]));
-    let web = web_addr();
-    let mut args = WEB_ARGS.to_vec();
-    args.extend(["--web-listen", &web]);
-    let sender = sfu.publish(&camera, &[&laptop], &args);
+    let sender = sfu.publish_with_page(&camera, &[&laptop]);
     // A browser that accepts the camera's certificate but not yet the
     // gateway's: every try of the SFU's WHEP fails its handshake.
     let (link, info) = share_on(&camera, PEER_IP);
@@ -650,12 +651,11 @@ fn a_page_that_cannot_reach_the_sfu_says_to_accept_its_certificate() {
         &key_pin(&info),
         &url,
     );
+    let origin = format!("https://{}", gateway_addr());
     explained(&sfu, &sender, || {
         browser.wait_for_line(
             &format!(
-                "camview-error could not reach the SFU at https://{}: open https://{}/ once in this browser and accept its certificate",
-                gateway_addr(),
-                gateway_addr()
+                "camview-error could not reach the SFU at {origin}: open {origin}/ once in this browser and accept its certificate"
             ),
             Duration::from_secs(40),
         );
