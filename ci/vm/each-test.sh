@@ -13,7 +13,7 @@ for filter in "${filters[@]}"; do
   [ ${#found[@]} -gt 0 ] || { echo "each-test: no tests in $exe${filter:+ matching $filter}"; exit 1; }
   tests+=("${found[@]}")
 done
-failed=()
+failed=() reasons=()
 for t in "${tests[@]}"; do
   # What a test left running (a camera process, a writer) would take the
   # emulated CPUs from the next one: say so, and stop it.
@@ -23,10 +23,17 @@ for t in "${tests[@]}"; do
     echo "$leftover" | awk '{ print $1 }' | xargs -r kill -9 2>/dev/null
   fi
   vm-reload-modules || { echo "each-test: could not reload the modules"; exit 1; }
-  "$exe" --ignored --exact "$t" --test-threads=1 || failed+=("$t")
+  "$exe" --ignored --exact "$t" --test-threads=1 2>&1 | tee /tmp/each-test.log
+  if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+    failed+=("$t")
+    # Its panic message, for the summary at the end.
+    why=$(grep -A2 'panicked at' /tmp/each-test.log | head -3 | tr '\n' ' ' | cut -c1-300)
+    reasons+=("$t: ${why:-no panic message}")
+  fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "each-test: ${#failed[@]} of ${#tests[@]} failed: ${failed[*]}"
+  echo "each-test: ${#failed[@]} of ${#tests[@]} failed:"
+  printf '  %s\n' "${reasons[@]}"
   exit 1
 fi
 echo "each-test: all ${#tests[@]} passed"

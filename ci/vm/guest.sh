@@ -4,7 +4,14 @@
 set -u
 started=$(date +%s.%N)
 say() { printf '[vm +%5.1fs] %s\n' "$(awk -v a="$(date +%s.%N)" -v b="$started" 'BEGIN{print a-b}')" "$*"; }
-fail() { say "FAIL: $*"; echo "--- guest kernel log (tail)"; dmesg | tail -30; echo "CAMVIEW-VM: FAIL"; exit 1; }
+# The command's own last lines come after the kernel log, so that the end
+# of the output (all a CI summary may show) says what failed.
+fail() {
+  say "FAIL: $*"
+  echo "--- guest kernel log (tail)"; dmesg | tail -30
+  [ -s /tmp/command.log ] && { echo "--- the command's last lines"; tail -15 /tmp/command.log; }
+  echo "CAMVIEW-VM: FAIL"; exit 1
+}
 
 modprobe videodev 2>/dev/null || true
 # `vm-reload-modules` (on PATH for the command) unloads and loads them
@@ -34,8 +41,8 @@ done
 
 chmod +x /tmp/vm-bin/vm-reload-modules
 say "running: $*"
-"$@"
-rc=$?
+"$@" 2>&1 | tee /tmp/command.log
+rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || fail "the command exited with $rc"
 say "done"
 echo "CAMVIEW-VM: PASS"

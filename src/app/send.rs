@@ -472,15 +472,21 @@ impl<'a> Watchdog<'a> {
     /// Starts the source again, numbering on as if it had never stopped.
     fn restart(&mut self) -> anyhow::Result<()> {
         self.restart_at = None;
-        // The frames the camera would have captured since its last one.
-        if let Some(frame_rate) = self.settings.source.live_rate() {
-            let outage_s = self.last_frame_at.elapsed().as_secs_f64();
-            self.next_seq = Seq(self.next_seq.0 + (outage_s * frame_rate.as_f64()) as u64);
-        }
+        // The frames the camera would have captured since its last one (or
+        // since the last start, which counted those before it). A start
+        // that fails changes neither, so the next try counts the outage
+        // once, not again on top of what this one counted.
+        let first_seq = match self.settings.source.live_rate() {
+            Some(frame_rate) => {
+                let outage_s = self.last_frame_at.elapsed().as_secs_f64();
+                Seq(self.next_seq.0 + (outage_s * frame_rate.as_f64()) as u64)
+            }
+            None => self.next_seq,
+        };
         match EncoderPipeline::start_tapped(
             &self.settings.source,
             &self.settings.encoder,
-            self.next_seq,
+            first_seq,
             self.tx.clone(),
             self.tap.clone(),
         ) {
@@ -489,9 +495,10 @@ impl<'a> Watchdog<'a> {
                     pipeline.play()?;
                 }
                 pipeline.set_bitrate(self.bitrate_kbps);
-                tracing::info!("the video source restarted at frame {}", self.next_seq.0);
+                tracing::info!("the video source restarted at frame {}", first_seq.0);
                 let now = Instant::now();
                 self.pipeline = Some(pipeline);
+                self.next_seq = first_seq;
                 self.last_frame_at = now;
                 self.running_since = now;
             }

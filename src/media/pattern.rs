@@ -106,11 +106,16 @@ const CHECK_XOR: u8 = 0x5a;
 /// its scene shows (in the V4L2 tests, a fixture played into the device
 /// before the sender opened it), so after each discontinuity (the camera
 /// started or restarted) the first readable picture sets the offset, and
-/// every later one must keep to it. A camera's number running ahead means
-/// its pictures were lost before the sender captured them (a driver that
-/// overwrote a buffer nobody had taken yet): counted, and the offset moves
-/// on. A repeated or reordered picture, or any jump at all in the
-/// sender's own pattern, is a mismatch.
+/// every later one must keep to it. The offset settles once a picture is in
+/// step with the one before it: until then (for at most
+/// [`SETTLING_PICTURES`]) a picture out of step sets it again, because a
+/// device may hand out a stale or repeated picture at the seam (v4l2loopback
+/// gives a new reader the last picture it holds, whichever writer wrote
+/// it). A camera's number running ahead means its pictures were lost before
+/// the sender captured them (a driver that overwrote a buffer nobody had
+/// taken yet): counted, and the offset moves on. Once settled, a repeated
+/// or reordered picture, and any jump at all in the sender's own pattern,
+/// is a mismatch.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Numbering {
     /// Added to the sequence number (modulo the pattern's range).
@@ -118,6 +123,8 @@ pub struct Numbering {
     /// A discontinuity at this frame: the next readable picture at or after
     /// it sets the offset.
     rebase_from: Option<Seq>,
+    /// How many more pictures out of step may set the offset again.
+    settling: u8,
     /// The stream comes from a camera (it has had a discontinuity).
     camera: bool,
 }
@@ -125,6 +132,10 @@ pub struct Numbering {
 /// The furthest a camera's numbers may run ahead and still count as lost
 /// pictures rather than a wrong one: ten seconds at 60 fps.
 const MAX_CAPTURE_LOSS: u32 = 600;
+
+/// After a discontinuity, how many pictures out of step with the one before
+/// them may set the offset again before it holds.
+const SETTLING_PICTURES: u8 = 3;
 
 impl Numbering {
     /// A frame flagged as a discontinuity arrived.
@@ -155,10 +166,26 @@ impl Numbering {
         if self.rebase_from.is_some_and(|from| seq >= from) {
             self.offset = number.wrapping_sub(low) & MAX_NUMBER;
             self.rebase_from = None;
+            self.settling = SETTLING_PICTURES;
+            return FrameCheck::Verified;
         }
         let expected = low.wrapping_add(self.offset) & MAX_NUMBER;
         match number.wrapping_sub(expected) & MAX_NUMBER {
-            0 => FrameCheck::Verified,
+            0 => {
+                self.settling = 0;
+                FrameCheck::Verified
+            }
+            _ if self.settling > 0 => {
+                tracing::debug!(
+                    seq = seq.0,
+                    number,
+                    expected,
+                    "the picture before was out of step: the offset is set again"
+                );
+                self.offset = number.wrapping_sub(low) & MAX_NUMBER;
+                self.settling -= 1;
+                FrameCheck::Verified
+            }
             lost if self.camera && lost <= MAX_CAPTURE_LOSS => {
                 tracing::debug!(seq = seq.0, lost, "the camera lost pictures before capture");
                 self.offset = (self.offset + lost) & MAX_NUMBER;
@@ -379,8 +406,46 @@ mod tests {
         let mut numbering = Numbering::default();
         numbering.handle_discontinuity(Seq(0));
         assert_eq!(check(&mut numbering, 0, &showing(0)), FrameCheck::Verified);
+        assert_eq!(check(&mut numbering, 1, &showing(1)), FrameCheck::Verified);
         assert_eq!(
-            check(&mut numbering, 1, &showing(1 + MAX_CAPTURE_LOSS + 1)),
+            check(&mut numbering, 2, &showing(2 + MAX_CAPTURE_LOSS + 1)),
+            FrameCheck::Mismatched
+        );
+    }
+
+    #[test]
+    fn a_stale_or_repeated_picture_at_a_restart_is_not_taken_for_the_scene() {
+        // The device hands out the picture it last held (here 57, from the
+        // camera's last run), then the new run's first picture twice.
+        let mut numbering = Numbering::default();
+        numbering.handle_discontinuity(Seq(180));
+        for (seq, shown) in [(180, 57), (181, 200), (182, 200), (183, 201), (184, 202)] {
+            assert_eq!(
+                check(&mut numbering, seq, &showing(shown)),
+                FrameCheck::Verified,
+                "frame {seq} showing {shown}"
+            );
+        }
+        // Settled: from here on a repeat is a mismatch again.
+        assert_eq!(
+            check(&mut numbering, 185, &showing(202)),
+            FrameCheck::Mismatched
+        );
+    }
+
+    #[test]
+    fn a_restart_that_never_settles_is_held_to_after_a_few_pictures() {
+        let mut numbering = Numbering::default();
+        numbering.handle_discontinuity(Seq(0));
+        assert_eq!(check(&mut numbering, 0, &showing(9)), FrameCheck::Verified);
+        for seq in 1..=u64::from(SETTLING_PICTURES) {
+            assert_eq!(
+                check(&mut numbering, seq, &showing(9)),
+                FrameCheck::Verified
+            );
+        }
+        assert_eq!(
+            check(&mut numbering, 4, &showing(9)),
             FrameCheck::Mismatched
         );
     }
