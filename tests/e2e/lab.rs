@@ -352,11 +352,23 @@ fn linkem_matches_the_kernels_netem() {
         ip(&["netns", "add", ns]);
         ip(&["-n", ns, "link", "set", "lo", "up"]);
     }
+    let (mac_a, mac_b) = ("02:00:0a:62:00:01", "02:00:0a:62:00:02");
     ip(&[
-        "-n", veth.0, "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", veth.1,
+        "-n", veth.0, "link", "add", "va", "address", mac_a, "type", "veth", "peer", "name", "vb",
+        "address", mac_b, "netns", veth.1,
     ]);
     ip(&["-n", veth.0, "addr", "add", "10.98.0.1/24", "dev", "va"]);
     ip(&["-n", veth.1, "addr", "add", "10.98.0.2/24", "dev", "vb"]);
+    // Neighbours known in advance: netem would drop 5% of ARP requests too,
+    // and the probes queued behind a lost one (a second of them, more than
+    // the kernel holds) would count as the link's loss and delay.
+    for (ns, dev, peer, mac) in [
+        (veth.0, "va", "10.98.0.2", mac_b),
+        (veth.1, "vb", "10.98.0.1", mac_a),
+    ] {
+        let args = format!("-n {ns} neigh add {peer} lladdr {mac} dev {dev} nud permanent");
+        ip(&args.split(' ').collect::<Vec<_>>());
+    }
     ip(&["-n", veth.0, "link", "set", "va", "up"]);
     ip(&["-n", veth.1, "link", "set", "vb", "up"]);
     let tc = Command::new("ip")
