@@ -140,12 +140,18 @@ case "${1:-}" in
       printf '%s\t%s\t%s\t%s\n' "$path" "$comm" "$pid" "${files_in[$d]}"
     done <"$trace" >"$dir/opened-files.tsv"
     # Directory reads left out, then the optional helpers; merged-/usr
-    # paths folded; one line a file, with a process that opened it.
+    # paths folded; one line a file, with a process that opened it. A
+    # process that exited before fatrace read its name shows as "unknown":
+    # it takes the name of another process that opened the same file (a
+    # short-lived `ar` loading binutils' plugins, say), if there is one.
     awk -F'\t' -v OFS='\t' '
-        { d = $1; sub(/\/[^\/]*$/, "", d); key = $3 SUBSEP d; n[key]++; line[NR] = $0; k[NR] = key; size[key] = $4 }
+        { d = $1; sub(/\/[^\/]*$/, "", d); key = $3 SUBSEP d; n[key]++; line[NR] = $0; k[NR] = key; size[key] = $4
+          if ($2 != "unknown") named[$1] = $2 }
         END { for (i = 1; i <= NR; i++) { key = k[i]
                 if (n[key] >= 3 && 2 * n[key] >= size[key]) continue
-                split(line[i], f, "\t"); print f[1], f[2] } }' "$dir/opened-files.tsv" \
+                split(line[i], f, "\t")
+                if (f[2] == "unknown" && (f[1] in named)) f[2] = named[f[1]]
+                print f[1], f[2] } }' "$dir/opened-files.tsv" \
       | { grep -Ev "$optional" || true; } | awk "$fold_usr 1" | sort -t$'\t' -k1,1 -u >"$dir/opened-sorted.tsv"
     # path, package, process: every owner of every opened file
     join -t$'\t' "$dir/owners.tsv" "$dir/opened-sorted.tsv" >"$dir/used.tsv"

@@ -27,7 +27,8 @@ for t in "${tests[@]}"; do
   if [ "${PIPESTATUS[0]}" -ne 0 ]; then
     failed+=("$t")
     # Its panic message, for the summary at the end.
-    why=$(grep -A2 'panicked at' /tmp/each-test.log | head -3 | tr '\n' ' ' | cut -c1-300)
+    why=$(awk '/panicked at/ { on = 1 } /^(stack backtrace|note: )/ { on = 0 } on && n < 3 { print; n++ }' \
+      /tmp/each-test.log | tr '\n' ' ' | cut -c1-300)
     reasons+=("$t: ${why:-no panic message}")
   fi
 done

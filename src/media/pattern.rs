@@ -123,8 +123,10 @@ pub struct Numbering {
     /// A discontinuity at this frame: the next readable picture at or after
     /// it sets the offset.
     rebase_from: Option<Seq>,
-    /// How many more pictures out of step may set the offset again.
+    /// How many more pictures out of step, at or after `settling_from`,
+    /// may set the offset again.
     settling: u8,
+    settling_from: Seq,
     /// The stream comes from a camera (it has had a discontinuity).
     camera: bool,
 }
@@ -167,6 +169,7 @@ impl Numbering {
             self.offset = number.wrapping_sub(low) & MAX_NUMBER;
             self.rebase_from = None;
             self.settling = SETTLING_PICTURES;
+            self.settling_from = seq;
             return FrameCheck::Verified;
         }
         let expected = low.wrapping_add(self.offset) & MAX_NUMBER;
@@ -175,7 +178,7 @@ impl Numbering {
                 self.settling = 0;
                 FrameCheck::Verified
             }
-            _ if self.settling > 0 => {
+            _ if self.settling > 0 && seq >= self.settling_from => {
                 tracing::debug!(
                     seq = seq.0,
                     number,
@@ -430,6 +433,29 @@ mod tests {
         assert_eq!(
             check(&mut numbering, 185, &showing(202)),
             FrameCheck::Mismatched
+        );
+    }
+
+    #[test]
+    fn a_picture_from_before_the_restart_does_not_move_the_settling_offset() {
+        let mut numbering = Numbering::default();
+        numbering.handle_discontinuity(Seq(0));
+        assert_eq!(check(&mut numbering, 0, &showing(0)), FrameCheck::Verified);
+        assert_eq!(check(&mut numbering, 1, &showing(1)), FrameCheck::Verified);
+        numbering.handle_discontinuity(Seq(50));
+        assert_eq!(
+            check(&mut numbering, 50, &showing(300)),
+            FrameCheck::Verified
+        );
+        // Frame 2 of the old run, decoded late, shows a wrong number: it is
+        // judged, not taken as the new run's scene.
+        assert_eq!(
+            check(&mut numbering, 2, &showing(9)),
+            FrameCheck::Mismatched
+        );
+        assert_eq!(
+            check(&mut numbering, 51, &showing(301)),
+            FrameCheck::Verified
         );
     }
 

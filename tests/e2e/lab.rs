@@ -359,6 +359,8 @@ fn linkem_matches_the_kernels_netem() {
     ]);
     ip(&["-n", veth.0, "addr", "add", "10.98.0.1/24", "dev", "va"]);
     ip(&["-n", veth.1, "addr", "add", "10.98.0.2/24", "dev", "vb"]);
+    ip(&["-n", veth.0, "link", "set", "va", "up"]);
+    ip(&["-n", veth.1, "link", "set", "vb", "up"]);
     // Neighbours known in advance: netem would drop 5% of ARP requests too,
     // and the probes queued behind a lost one (a second of them, more than
     // the kernel holds) would count as the link's loss and delay.
@@ -366,11 +368,9 @@ fn linkem_matches_the_kernels_netem() {
         (veth.0, "va", "10.98.0.2", mac_b),
         (veth.1, "vb", "10.98.0.1", mac_a),
     ] {
-        let args = format!("-n {ns} neigh add {peer} lladdr {mac} dev {dev} nud permanent");
+        let args = format!("-n {ns} neigh replace {peer} lladdr {mac} dev {dev} nud permanent");
         ip(&args.split(' ').collect::<Vec<_>>());
     }
-    ip(&["-n", veth.0, "link", "set", "va", "up"]);
-    ip(&["-n", veth.1, "link", "set", "vb", "up"]);
     let tc = Command::new("ip")
         .args([
             "netns", "exec", veth.0, "tc", "qdisc", "add", "dev", "va", "root",
